@@ -1,0 +1,40 @@
+"""heaptui: hunt memory leaks in Python programs from a terminal UI.
+
+The public API is small and imports nothing heavy (no numpy, no textual), because it runs
+inside the program being debugged:
+
+- :func:`dump` writes a heap snapshot of this process to a file;
+- :func:`capture` returns the snapshot as flat columns (:class:`heaptui.capture.raw.RawSnapshot`);
+- :func:`install` starts the in-process agent that ``heaptui attach`` connects to.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "capture", "dump", "install"]
+
+if TYPE_CHECKING:
+    from heaptui.capture.raw import RawSnapshot
+
+
+def capture(*, collect: bool = False) -> RawSnapshot:
+    """Walk this process's heap and return it as flat columns; see :mod:`heaptui.capture`."""
+    from heaptui.capture import capture as _capture
+
+    return _capture(collect=collect)
+
+
+def dump(path: str, *, collect: bool = False) -> str:
+    """Capture this process's heap and write it atomically to ``path``; return the path."""
+    from heaptui.capture import dump as _dump
+
+    return _dump(path, collect=collect)
+
+
+def install(**options: Any) -> Any:
+    """Start the in-process agent (a daemon thread on a private Unix socket)."""
+    from heaptui.transport.agent import install as _install
+
+    return _install(**options)

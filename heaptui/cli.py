@@ -1,0 +1,94 @@
+"""Command-line entry point: argument parsing and wiring only.
+
+Each subcommand lives in ``heaptui/commands/<name>.py`` and provides
+``add_parser(subparsers)`` (registering itself, with ``run(args) -> int`` as its handler via
+``set_defaults(handler=run)``). Heavy imports (numpy, textual) happen inside ``run``, so that
+``heaptui --help`` and the hook stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from heaptui import __version__
+from heaptui.errors import UserError
+
+# Order is the order shown in --help.
+COMMANDS = ["demo", "open", "report", "run", "ps", "attach", "snapshot", "export"]
+
+DESCRIPTION = """\
+heaptui: find memory leaks in Python programs from the terminal.
+
+Capture heap snapshots (every object, its size, and who refers to it through what), then
+see the type summary, the growth since a baseline, and the path from a root that keeps any
+object alive.
+"""
+
+EPILOG = """\
+examples:
+  heaptui demo                                  see a real leak found in seconds
+  python -c "import heaptui; heaptui.dump('now.heap')"
+  heaptui report now.heap                       type summary as a table
+  heaptui report after.heap --baseline base.heap    growth and leak suspects
+  heaptui open after.heap --baseline base.heap  browse in the terminal UI
+  heaptui after.heap                            same as 'heaptui open after.heap'
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every available subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="heaptui",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"heaptui {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="say more about what heaptui is doing"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"heaptui.commands.{name}")
+        except ModuleNotFoundError as exc:  # a command still under construction
+            if exc.name == f"heaptui.commands.{name}":
+                continue
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def _with_implicit_open(argv: list[str]) -> list[str]:
+    """``heaptui FILE ...`` means ``heaptui open FILE ...``."""
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        if os.path.exists(argv[0]) or argv[0].endswith(".heap"):
+            return ["open", *argv]
+    return argv
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run heaptui with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    args_list = _with_implicit_open(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except UserError as exc:
+        print(f"heaptui: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("heaptui: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

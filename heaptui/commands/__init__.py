@@ -1,0 +1,1 @@
+"""One module per ``heaptui`` subcommand; see :mod:`heaptui.cli`."""

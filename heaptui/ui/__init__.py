@@ -1,0 +1,1 @@
+"""The Textual terminal UI over the model; it reads snapshots and never touches live objects."""
