@@ -1,0 +1,215 @@
+"""Benchmark the snapshot engine against pympler, objgraph and guppy3 on the same heap.
+
+    python bench/bench_snapshot.py --tracked 1000000 [--tracked 5000000] [--skip pympler]
+
+Every measurement runs in a fresh subprocess that builds the same deterministic heap
+(bench/heap_shapes.py), so peak-memory figures are not polluted by an earlier tool. Peak extra
+memory is VmHWM after the operation minus VmRSS before it (VmHWM is reset through
+/proc/self/clear_refs first). The viewer-side figures (load, summary, index, path) run in a
+process of their own on the file the capture wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_peak() -> None:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
+def _measure(fn: Any) -> dict[str, float]:
+    """Run ``fn`` once; return its seconds and peak extra bytes above the RSS before it."""
+    _reset_peak()
+    before = _status("VmRSS")
+    t0 = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - t0
+    peak = _status("VmHWM") - before
+    del result
+    return {"seconds": seconds, "peak_extra": max(peak, 0)}
+
+
+# --------------------------------------------------------------------------- child side
+def child(tool: str, tracked: int, out_file: str) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    from heap_shapes import build_heap
+
+    rss0 = _status("VmRSS")
+    holder = build_heap(tracked)
+    heap_bytes = _status("VmRSS") - rss0
+    import gc
+
+    gc.collect()
+    report: dict[str, Any] = {"tool": tool, "heap_rss": heap_bytes, "tracked": len(gc.get_objects())}
+
+    if tool == "heaptui":
+        import heaptui
+
+        report.update(_measure(lambda: heaptui.capture()))
+        raw = heaptui.capture()
+        report["objects"] = raw.node_count
+        report["edges"] = raw.edge_total
+        report["walker"] = raw.meta.get("walker")
+        from heaptui.fileformat.write import write_snapshot_file
+
+        t0 = time.perf_counter()
+        write_snapshot_file(raw, out_file)
+        report["write_seconds"] = time.perf_counter() - t0
+        report["file_bytes"] = os.path.getsize(out_file)
+    elif tool == "pympler":
+        from pympler import muppy, summary
+
+        report.update(_measure(lambda: summary.summarize(muppy.get_objects())))
+    elif tool == "objgraph-typestats":
+        import objgraph
+
+        report.update(_measure(lambda: objgraph.typestats()))
+    elif tool == "objgraph-backref":
+        import inspect
+
+        import objgraph
+
+        target = holder["cache"][f"session:{len(holder['cache']) // 2}"]
+        report.update(
+            _measure(lambda: objgraph.find_backref_chain(target, inspect.ismodule, max_depth=20))
+        )
+    elif tool == "guppy3":
+        from guppy import hpy
+
+        h = hpy()
+        first = _measure(lambda: h.heap())
+        report.update(_measure(lambda: h.heap()))
+        report["first_call_seconds"] = first["seconds"]
+    del holder
+    return report
+
+
+def viewer(path: str, repeats: int = 5) -> dict[str, Any]:
+    """Load the file, summarise it, index it and search paths: what `heaptui open` pays."""
+    import numpy as np
+
+    from heaptui.model.index import GraphIndex
+    from heaptui.model.load import load_snapshot
+    from heaptui.model.paths import shortest_root_path
+    from heaptui.model.summary import type_summary
+
+    t0 = time.perf_counter()
+    snap = load_snapshot(path)
+    t_load = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rows = type_summary(snap)
+    t_summary = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    index = GraphIndex(snap)
+    t_index = time.perf_counter() - t0
+    session_type = next(r.type_index for r in rows if r.name.endswith("heap_shapes.Session"))
+    nodes = np.flatnonzero(snap.type_index == session_type)
+    rng = np.random.default_rng(7)
+    times, found = [], 0
+    for node in rng.choice(nodes, size=min(repeats, len(nodes)), replace=False):
+        t0 = time.perf_counter()
+        path_ = shortest_root_path(index, int(node))
+        times.append(time.perf_counter() - t0)
+        found += path_ is not None
+    return {
+        "load_seconds": t_load,
+        "summary_seconds": t_summary,
+        "index_seconds": t_index,
+        "path_seconds_median": statistics.median(times),
+        "paths_found": f"{found}/{len(times)}",
+        "top_type": rows[0].name,
+    }
+
+
+# --------------------------------------------------------------------------- parent side
+def run_child(tool: str, tracked: int, out_file: str) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", tool, "--tracked", str(tracked), "--out", out_file]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        return {"tool": tool, "error": done.stderr.strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def mb(n: float) -> str:
+    return f"{n / 1e6:8.1f} MB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tracked", type=int, action="append", help="gc-tracked objects (repeatable)")
+    parser.add_argument("--skip", action="append", default=[], help="tools to skip")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--viewer", help=argparse.SUPPRESS)
+    parser.add_argument("--out", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.tracked[0], args.out)))
+        return
+    if args.viewer:
+        print(json.dumps(viewer(args.viewer)))
+        return
+    tools = ["heaptui", "guppy3", "objgraph-typestats", "objgraph-backref", "pympler"]
+    tools = [t for t in tools if t not in args.skip]
+    for tracked in args.tracked or [1_000_000]:
+        with tempfile.TemporaryDirectory() as tmp:
+            out_file = os.path.join(tmp, "bench.heap")
+            results = {t: run_child(t, tracked, out_file) for t in tools}
+            print(f"\n== heap of {tracked:,} requested tracked objects ==")
+            h = results.get("heaptui", {})
+            if "error" in h or not h:
+                print("heaptui capture failed:", h.get("error"))
+            else:
+                print(f"heap RSS {mb(h['heap_rss'])}, gc-tracked {h['tracked']:,}, "
+                      f"captured objects {h['objects']:,}, edges {h['edges']:,} (walker {h['walker']})")
+                print(f"{'heaptui capture':28s} {h['seconds']:7.2f} s  peak extra {mb(h['peak_extra'])} "
+                      f"({h['peak_extra'] / max(h['heap_rss'], 1):.0%} of heap)")
+                print(f"{'heaptui write file':28s} {h['write_seconds']:7.2f} s  "
+                      f"{h['file_bytes'] / h['objects']:.1f} bytes/object, {mb(h['file_bytes'])}")
+                cmd = [sys.executable, __file__, "--viewer", out_file]
+                done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+                if done.returncode == 0:
+                    v = json.loads(done.stdout.strip().splitlines()[-1])
+                    print(f"{'heaptui load':28s} {v['load_seconds']:7.2f} s")
+                    print(f"{'heaptui type summary':28s} {v['summary_seconds']:7.3f} s  (top: {v['top_type']})")
+                    print(f"{'heaptui load + summary':28s} {v['load_seconds'] + v['summary_seconds']:7.2f} s")
+                    print(f"{'heaptui reverse index':28s} {v['index_seconds']:7.2f} s")
+                    print(f"{'heaptui path from root':28s} {v['path_seconds_median'] * 1000:7.1f} ms median "
+                          f"(found {v['paths_found']})")
+                else:
+                    print("viewer failed:", done.stderr.strip().splitlines()[-1:])
+            for t in tools[1:]:
+                r = results[t]
+                if "error" in r:
+                    print(f"{t:28s} failed: {r['error']}")
+                    continue
+                extra = f" (first call {r['first_call_seconds']:.2f} s)" if "first_call_seconds" in r else ""
+                ratio = f"  heaptui capture is {r['seconds'] / h['seconds']:.2f}x its speed" if h.get("seconds") else ""
+                print(f"{t:28s} {r['seconds']:7.2f} s  peak extra {mb(r['peak_extra'])}{extra}{ratio}")
+
+
+if __name__ == "__main__":
+    main()
