@@ -1,0 +1,56 @@
+"""Constants of the snapshot file layout, shared by the writer and the reader.
+
+Standard library only (the writer runs inside the target program). docs/format.md describes
+the layout in full; this module is its single source of numbers and column names.
+"""
+
+from __future__ import annotations
+
+MAGIC = b"HEAPTUI\0"
+END_MARKER = b"HEAPEND\0"
+FORMAT_VERSION = 1
+
+# magic (8) + format version (uint32) + header crc32 (uint32) + header length (uint64)
+PREAMBLE_SIZE = 24
+ALIGN = 8
+
+# Column name -> dtype in the file (numpy spelling, always little-endian).
+# The order is the order the writer lays the columns out in.
+COLUMN_DTYPES: dict[str, str] = {
+    "addr": "<u8",
+    "type_index": "<u4",
+    "size": "<u8",
+    "length": "<i8",
+    "flags": "|u1",
+    "edge_count": "<u4",
+    "repr_offsets": "<u8",
+    "repr_blob": "|u1",
+    "edge_target": "<u8",
+    "edge_kind": "|u1",
+    "edge_payload": "<i4",
+    "type_addr": "<u8",
+    "type_flags": "|u1",
+    "root_addr": "<u8",
+    "root_kind": "|u1",
+    "root_label": "<u4",
+    "string_offsets": "<u8",
+    "string_blob": "|u1",
+}
+
+# Every dtype a file may declare (also for columns this version does not know).
+DTYPE_ITEMSIZE: dict[str, int] = {
+    "|u1": 1,
+    "|i1": 1,
+    "<u2": 2,
+    "<i2": 2,
+    "<u4": 4,
+    "<i4": 4,
+    "<u8": 8,
+    "<i8": 8,
+    "<f8": 8,
+}
+
+
+def aligned(n: int) -> int:
+    """Round ``n`` up to the next multiple of :data:`ALIGN`."""
+    return (n + ALIGN - 1) // ALIGN * ALIGN

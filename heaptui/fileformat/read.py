@@ -1,0 +1,319 @@
+"""Read and validate a heaptui snapshot file (docs/format.md) into :class:`SnapshotArrays`.
+
+Snapshot files are untrusted input: nothing here unpickles or evaluates anything, and every
+number in the file is checked before it is used (placement of each column, its checksum, and
+the consistency of the columns with each other, all with vectorised numpy checks). Any problem
+ends in one :class:`~heaptui.errors.SnapshotError` whose message is one line a user can read,
+such as ``base.heap is not a valid heaptui snapshot (truncated at byte 1234)``.
+
+The returned arrays are read-only views of the bytes read from the file (no per-column copy).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import struct
+import zlib
+from typing import Any
+
+import numpy as np
+
+from heaptui.errors import SnapshotError
+from heaptui.fileformat.arrays import SnapshotArrays
+from heaptui.fileformat.layout import (
+    ALIGN,
+    COLUMN_DTYPES,
+    DTYPE_ITEMSIZE,
+    END_MARKER,
+    FORMAT_VERSION,
+    MAGIC,
+    PREAMBLE_SIZE,
+    aligned,
+)
+from heaptui.labels import (
+    EDGE_ATTR,
+    EDGE_CLOSURE,
+    EDGE_DICT_KEY,
+    EDGE_KEY,
+    EDGE_LOCAL,
+    MAX_EDGE_KIND,
+    MAX_ROOT_KIND,
+)
+
+# Edge kinds whose payload must index the string table (EDGE_DICT_KEY may also be -1).
+_NAME_KINDS = (EDGE_ATTR, EDGE_KEY, EDGE_CLOSURE, EDGE_LOCAL, EDGE_DICT_KEY)
+_PAYLOAD_NEEDS_STRING = np.zeros(256, dtype=bool)
+_PAYLOAD_NEEDS_STRING[list(_NAME_KINDS)] = True
+_PAYLOAD_NEEDS_STRING[EDGE_DICT_KEY] = False  # checked separately: -1 means "no key text"
+
+
+class _Invalid(Exception):
+    """A reason why the bytes are not a valid snapshot (becomes a SnapshotError)."""
+
+
+def read_snapshot_arrays(path: str | os.PathLike[str]) -> SnapshotArrays:
+    """Load the snapshot file at ``path``; raise :class:`SnapshotError` if it is unusable."""
+    name = os.fspath(path)
+    return read_snapshot_bytes(_read_file(name), name)
+
+
+def read_snapshot_bytes(data: bytes | bytearray | memoryview, name: str) -> SnapshotArrays:
+    """Validate a whole snapshot held in memory (a file's bytes or a live transfer).
+
+    ``name`` is what error messages call the snapshot (a path, or e.g. "the live snapshot").
+    """
+    try:
+        view = memoryview(data).cast("B")
+    except TypeError:
+        raise SnapshotError(f"{name} is not a valid heaptui snapshot (not bytes)") from None
+    try:
+        return _parse(view, name)
+    except _Invalid as exc:
+        raise SnapshotError(f"{name} is not a valid heaptui snapshot ({exc})") from None
+
+
+def _read_file(name: str) -> bytes:
+    """Return the whole file; turn every OS error into a one-line SnapshotError."""
+    try:
+        with open(name, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise SnapshotError(f"No such file: {name}") from None
+    except IsADirectoryError:
+        raise SnapshotError(f"{name} is a directory, not a snapshot file") from None
+    except PermissionError:
+        raise SnapshotError(f"Permission denied: {name}") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise SnapshotError(f"Cannot read {name}: {reason}") from None
+    except MemoryError:
+        raise SnapshotError(f"Not enough memory to read {name}") from None
+
+
+def _parse(data: memoryview, name: str) -> SnapshotArrays:
+    size = len(data)
+    if size == 0:
+        raise _Invalid("empty file")
+    if bytes(data[: len(MAGIC)]) != MAGIC[: min(size, len(MAGIC))]:
+        raise _Invalid("bad magic")
+    _need(size, PREAMBLE_SIZE)
+    version, header_crc, header_len = struct.unpack_from("<IIQ", data, len(MAGIC))
+    if version > FORMAT_VERSION:
+        raise SnapshotError(
+            f"{name} was written by a newer heaptui (format {version}, "
+            f"this heaptui reads up to {FORMAT_VERSION})"
+        )
+    if version < 1:
+        raise _Invalid(f"unknown format version {version}")
+    header_end = PREAMBLE_SIZE + header_len
+    _need(size, header_end)
+    header_bytes = data[PREAMBLE_SIZE:header_end]
+    if zlib.crc32(header_bytes) != header_crc:
+        raise _Invalid("header fails its checksum")
+    header = _decode_header(bytes(header_bytes))
+
+    data_start = aligned(header_end)
+    data_size = _field(header, "data_size", int)
+    if data_size < 0 or data_size % ALIGN:
+        raise _Invalid("bad data size in header")
+    end = data_start + data_size
+    _need(size, end + len(END_MARKER))
+    if bytes(data[end : end + len(END_MARKER)]) != END_MARKER:
+        raise _Invalid("end marker missing")
+    if size > end + len(END_MARKER):
+        raise _Invalid(f"{size - end - len(END_MARKER)} unexpected bytes after the end marker")
+
+    type_names = _type_names(header)
+    meta = _meta(header)
+    columns = _columns(header, data, data_start, data_size)
+    arrays = SnapshotArrays(
+        **{column: columns[column] for column in COLUMN_DTYPES},
+        type_names=type_names,
+        meta=meta,
+    )
+    _check_consistency(arrays)
+    return arrays
+
+
+def _need(size: int, wanted: int) -> None:
+    if size < wanted:
+        raise _Invalid(f"truncated at byte {size}")
+
+
+def _decode_header(header_bytes: bytes) -> dict[str, Any]:
+    try:
+        header = json.loads(
+            header_bytes.decode("utf-8"),
+            object_pairs_hook=_no_duplicate_keys,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
+    except (ValueError, RecursionError):
+        raise _Invalid("header is not valid JSON") from None
+    if not isinstance(header, dict):
+        raise _Invalid("header is not a JSON object")
+    return header
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Invalid("duplicate key")
+    return result
+
+
+def _no_constant(text: str) -> Any:
+    raise _Invalid(f"{text} in header")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Invalid("non-finite number in header")
+    return value
+
+
+def _field(mapping: dict[str, Any], key: str, kind: type) -> Any:
+    """Return ``mapping[key]`` if it exists and is exactly of ``kind`` (bool is not an int)."""
+    value = mapping.get(key)
+    if type(value) is not kind:
+        raise _Invalid(f"header field {key!r} missing or not {kind.__name__}")
+    return value
+
+
+def _type_names(header: dict[str, Any]) -> list[str]:
+    names = _field(header, "type_names", list)
+    for type_name in names:
+        if type(type_name) is not str:
+            raise _Invalid("a type name is not a string")
+        try:
+            type_name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _Invalid("a type name is not valid UTF-8") from None
+    return names
+
+
+def _meta(header: dict[str, Any]) -> dict[str, Any]:
+    meta = _field(header, "meta", dict)
+    for key, value in meta.items():
+        items = value if type(value) is list else [value]
+        for item in items:
+            if not (item is None or type(item) in (bool, int, float, str)):
+                raise _Invalid(f"meta field {key!r} is not a JSON scalar or a list of them")
+            if type(item) is str:
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise _Invalid(f"meta field {key!r} is not valid UTF-8") from None
+    return meta
+
+
+def _columns(
+    header: dict[str, Any], data: memoryview, data_start: int, data_size: int
+) -> dict[str, np.ndarray]:
+    """Check the directory (shape, placement, checksums) and map every column to numpy."""
+    directory = _field(header, "columns", list)
+    extents: list[tuple[int, int, str]] = []
+    entries: dict[str, tuple[str, int, int, int]] = {}
+    for entry in directory:
+        if type(entry) is not dict:
+            raise _Invalid("a column entry is not an object")
+        column = _field(entry, "name", str)
+        dtype = _field(entry, "dtype", str)
+        count = _field(entry, "count", int)
+        offset = _field(entry, "offset", int)
+        crc = _field(entry, "crc32", int)
+        if column in entries:
+            raise _Invalid(f"column {column!r} appears twice")
+        itemsize = DTYPE_ITEMSIZE.get(dtype)
+        if itemsize is None:
+            raise _Invalid(f"column {column!r} has unknown dtype {dtype!r}")
+        expected = COLUMN_DTYPES.get(column)
+        if expected is not None and dtype != expected:
+            raise _Invalid(f"column {column!r} has dtype {dtype}, expected {expected}")
+        if count < 0 or offset < 0 or offset % ALIGN or not 0 <= crc < 2**32:
+            raise _Invalid(f"column {column!r} has a bad count, offset or checksum field")
+        nbytes = count * itemsize
+        if offset + nbytes > data_size:
+            raise _Invalid(f"column {column!r} lies outside the data section")
+        extents.append((offset, offset + nbytes, column))
+        entries[column] = (dtype, count, offset, crc)
+    missing = [column for column in COLUMN_DTYPES if column not in entries]
+    if missing:
+        raise _Invalid(f"column {missing[0]!r} missing")
+    extents.sort()
+    for (_, previous_end, previous), (start, _, column) in itertools.pairwise(extents):
+        if start < previous_end:
+            raise _Invalid(f"columns {previous!r} and {column!r} overlap")
+
+    arrays: dict[str, np.ndarray] = {}
+    for column, (dtype, count, offset, crc) in entries.items():
+        start = data_start + offset
+        chunk = data[start : start + count * DTYPE_ITEMSIZE[dtype]]
+        if zlib.crc32(chunk) != crc:
+            raise _Invalid(f"column {column!r} fails its checksum")
+        if column in COLUMN_DTYPES:
+            arrays[column] = np.frombuffer(data, dtype=np.dtype(dtype), count=count, offset=start)
+    return arrays
+
+
+def _check_consistency(a: SnapshotArrays) -> None:
+    """Check that the columns agree with each other, so the model can index without checks."""
+    nodes = len(a.addr)
+    edges = len(a.edge_target)
+    types = len(a.type_names)
+    roots = len(a.root_addr)
+    expected_lengths = {
+        "type_index": nodes,
+        "size": nodes,
+        "length": nodes,
+        "flags": nodes,
+        "edge_count": nodes,
+        "repr_offsets": nodes + 1,
+        "edge_kind": edges,
+        "edge_payload": edges,
+        "type_addr": types,
+        "type_flags": types,
+        "root_kind": roots,
+        "root_label": roots,
+    }
+    for column, expected in expected_lengths.items():
+        found = len(getattr(a, column))
+        if found != expected:
+            raise _Invalid(f"column {column!r} has {found} entries, expected {expected}")
+    if len(a.string_offsets) < 1:
+        raise _Invalid("column 'string_offsets' is empty")
+    strings = len(a.string_offsets) - 1
+    _offsets("repr_offsets", a.repr_offsets, len(a.repr_blob))
+    _offsets("string_offsets", a.string_offsets, len(a.string_blob))
+
+    if int(a.edge_count.sum(dtype=np.uint64)) != edges:
+        raise _Invalid("edge counts do not add up to the number of edges")
+    if nodes and int(a.type_index.max()) >= types:
+        raise _Invalid("column 'type_index' refers to a type that does not exist")
+    if edges:
+        if int(a.edge_kind.max()) > MAX_EDGE_KIND:
+            raise _Invalid("column 'edge_kind' holds an unknown edge kind")
+        payload = a.edge_payload
+        named = payload[_PAYLOAD_NEEDS_STRING[a.edge_kind]]
+        if len(named) and (int(named.min()) < 0 or int(named.max()) >= strings):
+            raise _Invalid("column 'edge_payload' refers to a string that does not exist")
+        keys = payload[a.edge_kind == EDGE_DICT_KEY]
+        if len(keys) and (int(keys.min()) < -1 or int(keys.max()) >= strings):
+            raise _Invalid("column 'edge_payload' refers to a string that does not exist")
+    if roots:
+        if int(a.root_kind.min()) < 1 or int(a.root_kind.max()) > MAX_ROOT_KIND:
+            raise _Invalid("column 'root_kind' holds an unknown root kind")
+        if int(a.root_label.max()) >= strings:
+            raise _Invalid("column 'root_label' refers to a string that does not exist")
+
+
+def _offsets(column: str, offsets: np.ndarray, blob_size: int) -> None:
+    """Offsets into a blob must start at 0, never decrease, and end at the blob's size."""
+    if int(offsets[0]) != 0 or int(offsets[-1]) != blob_size:
+        raise _Invalid(f"column {column!r} does not span its text")
+    if len(offsets) > 1 and bool(np.any(offsets[1:] < offsets[:-1])):
+        raise _Invalid(f"column {column!r} is not in increasing order")
