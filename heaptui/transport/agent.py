@@ -1,0 +1,535 @@
+"""The in-process agent: a daemon thread serving heap snapshots over a private Unix socket.
+
+Standard library only: it runs inside the program being debugged, and may be injected as
+source into processes without heaptui installed. It needs :mod:`heaptui.transport.protocol`,
+:mod:`heaptui.transport.sockdir`, :mod:`heaptui.transport.procinfo` and, when a capture is
+asked for, :mod:`heaptui.capture` and :mod:`heaptui.fileformat.write`.
+
+The host must not notice it. Idle, its threads are blocked in ``accept``/``recv`` (no timers,
+no polling). Peers other than the same user (or root) are refused by ``SO_PEERCRED``. Any error
+is contained and written to stderr once. A capture holds no host objects once sent. After a
+``fork`` the child closes the parent's sockets (and starts its own agent unless told not to);
+at interpreter exit the socket file is removed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import gc
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+from types import FrameType
+from typing import Any
+
+from heaptui.transport import procinfo, protocol, sockdir
+
+__all__ = ["Agent", "current_agent", "install", "uninstall"]
+
+MAX_CONNECTIONS = 8
+# While walking the heap, other threads should not run (a consistent heap, a short pause).
+_WALK_SWITCH_INTERVAL = 1000.0
+
+_lock = threading.Lock()
+_agent: Agent | None = None
+_logged: set[str] = set()
+
+
+def _log_once(key: str, message: str) -> None:
+    """Write one line to stderr the first time ``key`` is seen; never raise."""
+    if key in _logged:
+        return
+    _logged.add(key)
+    with contextlib.suppress(Exception):
+        print(f"heaptui agent (pid {os.getpid()}): {message}", file=sys.stderr, flush=True)
+
+
+# --- the capture, in two steps the tests of the channel may replace -----------------------
+
+
+def _capture_raw(collect: bool) -> Any:
+    """Walk the heap into a RawSnapshot (plain numbers; no host objects)."""
+    from heaptui.capture import capture
+
+    return capture(collect=collect)
+
+
+def _write_raw(raw: Any, fileobj: Any) -> None:
+    """Serialise a RawSnapshot to a write-only stream in the snapshot file format."""
+    from heaptui.fileformat.write import write_snapshot
+
+    write_snapshot(raw, fileobj)
+
+
+def _capture_paused(collect: bool) -> tuple[Any, float]:
+    """Capture with other threads held off; return the snapshot and how long the host paused."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(_WALK_SWITCH_INTERVAL)
+    started = time.perf_counter()
+    try:
+        raw = _capture_raw(collect)
+    finally:
+        sys.setswitchinterval(previous)
+    return raw, time.perf_counter() - started
+
+
+class _FrameWriter:
+    """A write-only file object that sends what is written as data frames of a fixed size."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._buffer = bytearray()
+        self.bytes_sent = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        view = memoryview(data).cast("B")
+        n = len(view)
+        chunk = protocol.CHUNK_BYTES
+        if self._buffer:
+            take = min(n, chunk - len(self._buffer))
+            self._buffer += view[:take]
+            view = view[take:]
+            if len(self._buffer) >= chunk:
+                self.flush()
+        while len(view) >= chunk:  # big columns go out straight from their buffers
+            self._send(view[:chunk])
+            view = view[chunk:]
+        if len(view):
+            self._buffer += view
+        return n
+
+    def _send(self, chunk: memoryview | bytearray) -> None:
+        protocol.send_data(self._sock, chunk)
+        self.bytes_sent += len(chunk)
+
+    def tell(self) -> int:
+        return self.bytes_sent + len(self._buffer)
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._send(self._buffer)
+            self._buffer = bytearray()
+
+
+def counters() -> dict[str, Any]:
+    """Return the cheap live figures (no heap walk): RSS, gc counts, allocated blocks."""
+    return {
+        "time": time.time(),
+        "rss": procinfo.rss_bytes(),
+        "gc_count": list(gc.get_count()),
+        "gc_collections": [s.get("collections", 0) for s in gc.get_stats()],
+        "allocated_blocks": sys.getallocatedblocks(),
+        "threads": threading.active_count(),
+    }
+
+
+class Agent:
+    """One listening socket, its accept thread, and a thread per connected viewer."""
+
+    def __init__(
+        self,
+        *,
+        socket_dir: str | None = None,
+        dump_signal: int | None = None,
+        dump_dir: str | None = None,
+        restart_after_fork: bool = True,
+    ) -> None:
+        self.options: dict[str, Any] = {
+            "socket_dir": socket_dir,
+            "dump_signal": dump_signal,
+            "dump_dir": dump_dir,
+            "restart_after_fork": restart_after_fork,
+        }
+        self.pid = os.getpid()
+        self.directory = sockdir.ensure_socket_dir(socket_dir)
+        self.path = sockdir.socket_path(self.pid, self.directory)
+        self.started = time.time()
+        self.process_started = procinfo.start_time() or self.started
+        self.last_capture_objects: int | None = None
+        self._capture_lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        self._stopped = False
+        self._inode: int | None = None
+        self._listener = self._listen()
+        self._dump_event = threading.Event()
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name="heaptui-agent", daemon=True
+        )
+        self._accept_thread.start()
+        self._dump_thread: threading.Thread | None = None
+        if dump_signal is not None:
+            self._dump_thread = threading.Thread(
+                target=self._dump_loop, name="heaptui-agent-dump", daemon=True
+            )
+            self._dump_thread.start()
+
+    # --- listening --------------------------------------------------------------------------
+
+    def _listen(self) -> socket.socket:
+        """Bind under a temporary name, listen, then rename: the final name always answers."""
+        temp = os.path.join(self.directory, f".{self.pid}.{threading.get_ident()}.tmp")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            old_umask = os.umask(0o177)
+            try:
+                listener.bind(temp)
+            finally:
+                os.umask(old_umask)
+            os.chmod(temp, 0o600)
+            listener.listen(MAX_CONNECTIONS)
+            os.replace(temp, self.path)
+            self._inode = os.stat(self.path).st_ino
+        except BaseException:
+            listener.close()
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        return listener
+
+    def _accept_loop(self) -> None:
+        while not self._stopped:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                if self._stopped:
+                    return
+                _log_once("accept", "the agent socket failed; the agent stops listening")
+                return
+            try:
+                self._admit(conn)
+            except Exception as exc:
+                conn.close()
+                _log_once("admit:" + type(exc).__name__, f"could not serve a viewer: {exc!r}")
+
+    def _admit(self, conn: socket.socket) -> None:
+        uid = _peer_uid(conn)
+        if uid is not None and uid != os.geteuid() and uid != 0:
+            _log_once(f"refused:{uid}", f"refused a connection from uid {uid}")
+            conn.close()
+            return
+        with self._connections_lock:
+            if len(self._connections) >= MAX_CONNECTIONS:
+                conn.close()
+                _log_once("too-many", f"more than {MAX_CONNECTIONS} viewers; refusing more")
+                return
+            self._connections.add(conn)
+        threading.Thread(
+            target=self._serve, args=(conn,), name="heaptui-agent-conn", daemon=True
+        ).start()
+
+    # --- one viewer -------------------------------------------------------------------------
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            hello = protocol.recv_json(conn, protocol.MAX_REQUEST_BYTES)
+            if protocol.parse_request(hello) != protocol.OP_HELLO:
+                raise protocol.ProtocolError("the first request must be hello")
+            if hello.get("protocol") != protocol.PROTOCOL_VERSION:
+                protocol.send_json(
+                    conn,
+                    {
+                        "ok": False,
+                        "error": f"protocol version {hello.get('protocol')!r} not supported "
+                        f"(this agent speaks {protocol.PROTOCOL_VERSION})",
+                        "protocol": protocol.PROTOCOL_VERSION,
+                    },
+                )
+                return
+            protocol.send_json(conn, {"ok": True, **self.info()})
+            while self._handle(conn, protocol.recv_json(conn, protocol.MAX_REQUEST_BYTES)):
+                pass
+        except protocol.ConnectionClosed:
+            pass
+        except (protocol.ProtocolError, OSError) as exc:
+            _log_once("conn:" + type(exc).__name__, f"dropped a viewer connection: {exc}")
+        except Exception as exc:
+            _log_once("serve:" + type(exc).__name__, f"internal error (contained): {exc!r}")
+        finally:
+            with self._connections_lock:
+                self._connections.discard(conn)
+            conn.close()
+
+    def _handle(self, conn: socket.socket, request: dict[str, Any]) -> bool:
+        """Answer one request; return False when the connection should end."""
+        op = protocol.parse_request(request)
+        if op in (protocol.OP_HELLO, protocol.OP_INFO):
+            protocol.send_json(conn, {"ok": True, **self.info()})
+        elif op == protocol.OP_COUNTERS:
+            protocol.send_json(conn, {"ok": True, **self.counters()})
+        elif op == protocol.OP_CAPTURE:
+            self._stream_capture(conn, bool(request.get("collect", False)))
+        elif op == protocol.OP_BYE:
+            return False
+        elif op == protocol.OP_STOP:
+            protocol.send_json(conn, {"ok": True})
+            threading.Thread(target=self.stop, name="heaptui-agent-stop", daemon=True).start()
+            return False
+        return True
+
+    def _stream_capture(self, conn: socket.socket, collect: bool) -> None:
+        with self._capture_lock:
+            raw: Any = None
+            try:
+                raw, pause = _capture_paused(collect)
+            except Exception as exc:
+                protocol.send_json(conn, {"ok": False, "error": f"capture failed: {exc!r}"})
+                return
+            try:
+                objects = int(raw.node_count)
+                self.last_capture_objects = objects
+                protocol.send_json(conn, {"ok": True, "stream": "snapshot"})
+                writer = _FrameWriter(conn)
+                started = time.perf_counter()
+                try:
+                    _write_raw(raw, writer)
+                    writer.flush()
+                except OSError:
+                    raise  # the viewer went away: nothing more to tell it
+                except Exception as exc:
+                    protocol.send_json(conn, {"ok": False, "error": f"serialising: {exc!r}"})
+                    return
+                protocol.send_data(conn, b"")
+                protocol.send_json(
+                    conn,
+                    {
+                        "ok": True,
+                        "bytes": writer.bytes_sent,
+                        "objects": objects,
+                        "pause_seconds": pause,
+                        "send_seconds": time.perf_counter() - started,
+                    },
+                )
+            finally:
+                del raw  # the columns of a big heap: never keep them between captures
+
+    # --- facts --------------------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """Describe the process and the agent (what ``heaptui ps`` shows)."""
+        return {
+            "protocol": protocol.PROTOCOL_VERSION,
+            "pid": self.pid,
+            "argv": list(sys.argv),
+            "command": list(getattr(sys, "orig_argv", sys.argv)),
+            "executable": sys.executable,
+            "python": ".".join(str(p) for p in sys.version_info[:3]),
+            "implementation": sys.implementation.name,
+            "process_started": self.process_started,
+            "agent_started": self.started,
+            "heaptui": _heaptui_version(),
+            **self.counters(),
+        }
+
+    def counters(self) -> dict[str, Any]:
+        """The cheap live figures plus the object count of the last capture."""
+        return {**counters(), "last_capture_objects": self.last_capture_objects}
+
+    # --- dump on a signal ---------------------------------------------------------------------
+
+    def request_dump(self) -> None:
+        """Ask the dump thread for a snapshot file (safe to call from a signal handler)."""
+        self._dump_event.set()
+
+    def _dump_loop(self) -> None:
+        while not self._stopped:
+            self._dump_event.wait()
+            self._dump_event.clear()
+            if self._stopped:
+                return
+            try:
+                path = self.dump_file()
+                print(f"heaptui: wrote {path}", file=sys.stderr, flush=True)
+            except Exception as exc:
+                _log_once("dump:" + type(exc).__name__, f"snapshot dump failed: {exc!r}")
+
+    def dump_file(self) -> str:
+        """Capture to ``<dump_dir>/heaptui-<pid>-<time>.heap`` atomically; return the path."""
+        directory = self.options["dump_dir"] or os.getcwd()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = os.path.join(directory, f"heaptui-{self.pid}-{stamp}.heap")
+        n = 1
+        while os.path.exists(path):
+            n += 1
+            path = os.path.join(directory, f"heaptui-{self.pid}-{stamp}-{n}.heap")
+        temp = path + ".part"
+        with self._capture_lock:
+            raw: Any = None
+            try:
+                raw, _pause = _capture_paused(False)
+                self.last_capture_objects = int(raw.node_count)
+                with open(temp, "wb") as f:
+                    _write_raw(raw, f)
+                os.replace(temp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(temp)
+                raise
+            finally:
+                del raw
+        return path
+
+    # --- stopping -----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop listening, disconnect viewers and remove the socket file; idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._dump_event.set()
+        if os.getpid() == self.pid:
+            self._remove_socket_file()
+            _shutdown(self._listener)
+        self._listener.close()
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            _shutdown(conn)
+
+    def _abandon_after_fork(self) -> None:
+        """In a forked child: close the inherited descriptors, touch nothing the parent uses."""
+        self._stopped = True
+        self._listener.close()
+        for conn in list(self._connections):
+            conn.close()
+        self._connections.clear()
+
+    def _remove_socket_file(self) -> None:
+        try:
+            if os.stat(self.path).st_ino == self._inode:
+                os.unlink(self.path)
+        except OSError:
+            pass
+
+
+def _shutdown(sock: socket.socket) -> None:
+    """Wake a thread blocked on ``sock`` (accept/recv) and make it fail."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _peer_uid(conn: socket.socket) -> int | None:
+    """Return the uid of the process at the other end, or None where the OS cannot say."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:  # not Linux: the 0700 directory is the protection
+        return None
+    creds = conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return int(uid)
+
+
+def _heaptui_version() -> str:
+    try:
+        from heaptui import __version__
+    except Exception:
+        return "unknown"
+    return __version__
+
+
+# --- process-wide wiring ----------------------------------------------------------------------
+
+_previous_handlers: dict[int, Any] = {}
+_fork_hook_registered = False
+_atexit_registered = False
+
+
+def _on_dump_signal(signum: int, frame: FrameType | None) -> None:
+    """Only set an event (the dump thread does the work), then chain the previous handler."""
+    agent = _agent
+    if agent is not None:
+        agent.request_dump()
+    previous = _previous_handlers.get(signum)
+    if callable(previous):
+        previous(signum, frame)
+
+
+def _install_signal(signum: int) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        _log_once("signal", "dump_signal needs install() to be called from the main thread")
+        return
+    current = signal.getsignal(signum)
+    if current is not _on_dump_signal:
+        _previous_handlers[signum] = current
+        signal.signal(signum, _on_dump_signal)
+
+
+def _after_fork_in_child() -> None:
+    global _agent
+    try:
+        agent, _agent = _agent, None
+        if agent is None:
+            return
+        agent._abandon_after_fork()
+        if agent.options["restart_after_fork"]:
+            _agent = Agent(**agent.options)
+    except Exception as exc:
+        _log_once("fork", f"could not restart the agent after fork: {exc!r}")
+
+
+def _at_exit() -> None:
+    agent = _agent
+    if agent is not None and agent.pid == os.getpid():
+        agent.stop()
+
+
+def install(
+    *,
+    socket_dir: str | None = None,
+    dump_signal: int | None = None,
+    dump_dir: str | None = None,
+    restart_after_fork: bool = True,
+) -> Agent:
+    """Start the agent in this process (once; later calls return the running one).
+
+    ``socket_dir`` overrides the per-user socket directory. ``dump_signal`` (e.g.
+    ``signal.SIGUSR2``) makes the agent write a snapshot file into ``dump_dir`` (default: the
+    current directory) whenever the process receives that signal. ``restart_after_fork``
+    starts a fresh agent in forked children (the parent's socket is always closed there).
+    """
+    global _agent, _fork_hook_registered, _atexit_registered
+    with _lock:
+        if _agent is not None and _agent.pid == os.getpid() and not _agent._stopped:
+            return _agent
+        _agent = Agent(
+            socket_dir=socket_dir,
+            dump_signal=dump_signal,
+            dump_dir=dump_dir,
+            restart_after_fork=restart_after_fork,
+        )
+        if dump_signal is not None:
+            _install_signal(dump_signal)
+        if not _fork_hook_registered and hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_after_fork_in_child)
+            _fork_hook_registered = True
+        if not _atexit_registered:
+            atexit.register(_at_exit)
+            _atexit_registered = True
+        return _agent
+
+
+def current_agent() -> Agent | None:
+    """Return the agent running in this process, if any."""
+    agent = _agent
+    return agent if agent is not None and agent.pid == os.getpid() else None
+
+
+def uninstall() -> None:
+    """Stop the agent and remove its socket (a dump signal handler stays, doing nothing)."""
+    global _agent
+    with _lock:
+        agent, _agent = _agent, None
+    if agent is not None and agent.pid == os.getpid():
+        agent.stop()
