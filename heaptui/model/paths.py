@@ -8,12 +8,14 @@ no per-question allocation bigger than one byte per node.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple, overload
 
 import numpy as np
 
 from heaptui.labels import ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
 from heaptui.model.index import GraphIndex
+from heaptui.model.snapshot import Snapshot
 
 # Frontiers at least this wide are expanded with numpy instead of a Python loop.
 _NUMPY_FRONTIER = 512
@@ -28,44 +30,61 @@ class PathStep(NamedTuple):
     repr: str
 
 
+class PathSteps(Sequence[PathStep]):
+    """The steps of a path, made into :class:`PathStep` only when read.
+
+    A path can be a million links long (a linked list); building its text up front would
+    cost seconds that nobody waits for. ``nodes`` and ``edges`` (edge ids, -1 at the root)
+    are the raw columns.
+    """
+
+    def __init__(self, snapshot: Snapshot, nodes: np.ndarray, edges: np.ndarray) -> None:
+        self.snapshot = snapshot
+        self.nodes = nodes
+        self.edges = edges
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def _step(self, i: int) -> PathStep:
+        snap = self.snapshot
+        node = int(self.nodes[i])
+        edge = int(self.edges[i])
+        label = snap.edge_label(edge) if edge >= 0 else None
+        return PathStep(node, label, snap.type_name(node), snap.repr_of(node))
+
+    @overload
+    def __getitem__(self, i: int) -> PathStep: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[PathStep]: ...
+    def __getitem__(self, i: int | slice) -> PathStep | list[PathStep]:
+        if isinstance(i, slice):
+            return [self._step(j) for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._step(i)
+
+    def __iter__(self) -> Iterator[PathStep]:
+        for i in range(len(self)):
+            yield self._step(i)
+
+    def __repr__(self) -> str:
+        return f"PathSteps({len(self)} steps)"
+
+
 class RootPath(NamedTuple):
     """A root (kind and label) and the objects from it to the target, root first."""
 
     root_kind: int
     root_label: str
-    steps: list[PathStep]
+    steps: PathSteps
 
 
 def _root_preference(kind: int) -> int:
     """Lower is better: modules and threads explain a leak; "other" roots rarely do."""
     return {ROOT_MODULE: 0, ROOT_THREAD: 1, ROOT_OTHER: 2}.get(kind, 3)
-
-
-def _expand_python(
-    frontier: list[int],
-    rev_start: memoryview,
-    in_degree: memoryview,
-    rev_source: memoryview,
-    rev_edges: memoryview,
-    visited: memoryview,
-    parent: memoryview,
-    kinds: memoryview,
-) -> tuple[list[int], list[int]]:
-    """Referrers of ``frontier`` not seen before, and those of them that are roots."""
-    next_level: list[int] = []
-    roots: list[int] = []
-    for node in frontier:
-        start = rev_start[node]
-        for j in range(start, start + in_degree[node]):
-            src = rev_source[j]
-            if visited[src]:
-                continue
-            visited[src] = True
-            parent[src] = rev_edges[j]
-            next_level.append(src)
-            if kinds[src]:
-                roots.append(src)
-    return next_level, roots
 
 
 def _expand_numpy(
@@ -92,36 +111,48 @@ def _expand_numpy(
 
 
 def _backward_search(index: GraphIndex, node: int) -> tuple[int, np.ndarray] | None:
-    """Find the nearest root above ``node``; return it and the parent-edge array."""
+    """Find the nearest root above ``node``; return it and the parent-edge array.
+
+    ``parent[x]`` is the edge from ``x`` one step closer to ``node`` (valid for visited x).
+    """
     n = index.node_count
     kinds = index.root_kinds
     visited = np.zeros(n, dtype=bool)
     parent = np.empty(n, dtype=np.int64)
     visited[node] = True
-    views = (
-        memoryview(index.rev_start),
-        memoryview(index.in_degree),
-        memoryview(index.rev_source),
-        memoryview(index.rev_edges),
-        memoryview(visited),
-        memoryview(parent),
-        memoryview(kinds),
-    )
-    frontier: list[int] | np.ndarray = [node]
-    while len(frontier):
-        if len(frontier) < _NUMPY_FRONTIER:
-            if isinstance(frontier, np.ndarray):
-                frontier = frontier.tolist()
-            frontier, roots = _expand_python(frontier, *views)
-        else:
-            frontier, roots_array = _expand_numpy(
-                np.asarray(frontier, dtype=np.int64), index, visited, parent
-            )
-            roots = roots_array.tolist()
-        if roots:
-            best = min(roots, key=lambda r: _root_preference(int(kinds[r])))
-            return best, parent
-    return None
+    # memoryviews index in tens of nanoseconds, numpy scalars in hundreds.
+    rev_start = memoryview(index.rev_start)
+    in_degree = memoryview(index.in_degree)
+    rev_source = memoryview(index.rev_source)
+    rev_edges = memoryview(index.rev_edges)
+    seen = memoryview(visited)
+    up = memoryview(parent)
+    root_kind = memoryview(kinds)
+    frontier: list[int] = [node]
+    roots: list[int] = []
+    while frontier and not roots:
+        if len(frontier) >= _NUMPY_FRONTIER:
+            level, found = _expand_numpy(np.array(frontier, dtype=np.int64), index, visited, parent)
+            frontier = level.tolist()
+            roots = found.tolist()
+            continue
+        next_level: list[int] = []
+        for target in frontier:
+            start = rev_start[target]
+            for j in range(start, start + in_degree[target]):
+                src = rev_source[j]
+                if seen[src]:
+                    continue
+                seen[src] = True
+                up[src] = rev_edges[j]
+                next_level.append(src)
+                if root_kind[src]:
+                    roots.append(src)
+        frontier = next_level
+    if not roots:
+        return None
+    best = min(roots, key=lambda r: _root_preference(int(kinds[r])))
+    return best, parent
 
 
 def shortest_root_path(index: GraphIndex, node: int) -> RootPath | None:
@@ -133,25 +164,24 @@ def shortest_root_path(index: GraphIndex, node: int) -> RootPath | None:
     snapshot = index.snapshot
     kind = index.root_kind_of(node)
     if kind is not None:
-        root = node
-        parent = np.empty(0, dtype=np.int64)
-    else:
-        found = _backward_search(index, node)
-        if found is None:
-            return None
-        root, parent = found
-        kind = int(index.root_kinds[root])
-    steps = [PathStep(root, None, snapshot.type_name(root), snapshot.repr_of(root))]
+        one = np.array([node], dtype=np.int64)
+        return RootPath(kind, index.root_label_of(node), PathSteps(snapshot, one, one * 0 - 1))
+    found = _backward_search(index, node)
+    if found is None:
+        return None
+    root, parent = found
+    up = memoryview(parent)
+    target = memoryview(snapshot.edge_target)
+    nodes = [root]
+    edges = [-1]
     current = root
-    target = snapshot.edge_target
     while current != node:
-        edge = int(parent[current])
-        current = int(target[edge])
-        label = snapshot.edge_label(edge)
-        steps.append(
-            PathStep(current, label, snapshot.type_name(current), snapshot.repr_of(current))
-        )
-    return RootPath(kind, index.root_label_of(root), steps)
+        edge = up[current]
+        current = target[edge]
+        nodes.append(current)
+        edges.append(edge)
+    steps = PathSteps(snapshot, np.array(nodes, dtype=np.int64), np.array(edges, dtype=np.int64))
+    return RootPath(int(index.root_kinds[root]), index.root_label_of(root), steps)
 
 
 def _attribute_name(edge: str | None) -> str | None:
