@@ -1,0 +1,86 @@
+"""A program run under the agent by the channel tests (started with ``sys.executable``).
+
+It reads one command per line on stdin and answers on stdout, so tests can drive it:
+``leak N`` keeps N more ``Leaky`` objects alive, ``ping`` answers ``pong``, ``fork`` forks a
+child that reports ``child PID`` and lives until SIGTERM, ``exit`` exits normally.
+Environment: ``TARGET_DIE_MID_CAPTURE=1`` makes the process exit abruptly halfway through
+sending a snapshot; ``TARGET_DUMP_DIR`` installs the agent with ``dump_signal=SIGUSR2``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import heaptui.transport.agent as agent
+
+
+class Leaky:
+    """The type the growth test expects to see named."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+KEPT: list[Leaky] = []
+
+
+def _write_then_die(raw: object, fileobj: object) -> None:
+    fileobj.write(b"\0" * (3 * 1024 * 1024))  # type: ignore[attr-defined]
+    os._exit(3)
+
+
+def _previous_usr2(signum: int, frame: object) -> None:
+    print("previous handler ran", flush=True)
+
+
+def _standin_capture(collect: bool) -> object:  # TEMPORARY until heaptui.capture lands
+    import gc
+
+    from heaptui.testing import SnapshotBuilder
+
+    b = SnapshotBuilder({"pid": os.getpid(), "argv": sys.argv})
+    for obj in gc.get_objects():
+        t = type(obj)
+        name = t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+        b.node(id(obj), name, size=sys.getsizeof(obj))
+    return b.build()
+
+
+def main() -> None:
+    try:
+        from heaptui.capture import capture  # noqa: F401
+    except ImportError:
+        agent._capture_raw = _standin_capture
+    if os.environ.get("TARGET_DIE_MID_CAPTURE"):
+        agent._write_raw = _write_then_die
+    dump_dir = os.environ.get("TARGET_DUMP_DIR")
+    if dump_dir:
+        signal.signal(signal.SIGUSR2, _previous_usr2)
+        agent.install(dump_signal=signal.SIGUSR2, dump_dir=dump_dir)
+    else:
+        agent.install()
+    print(f"ready {os.getpid()}", flush=True)
+    for line in sys.stdin:
+        command, *args = line.split()
+        if command == "leak":
+            KEPT.extend(Leaky(i) for i in range(int(args[0])))
+            print("leaked", flush=True)
+        elif command == "ping":
+            print("pong", flush=True)
+        elif command == "fork":
+            pid = os.fork()
+            if pid == 0:
+                signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+                print(f"child {os.getpid()}", flush=True)
+                while True:
+                    time.sleep(3600)
+            print(f"forked {pid}", flush=True)
+        elif command == "exit":
+            sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
