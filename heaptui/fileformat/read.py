@@ -308,6 +308,7 @@ def _check_consistency(a: SnapshotArrays) -> None:
     strings = len(a.string_offsets) - 1
     _offsets("repr_offsets", a.repr_offsets, len(a.repr_blob))
     _offsets("string_offsets", a.string_offsets, len(a.string_blob))
+    _check_string_table(a.string_offsets, a.string_blob)
 
     if int(a.edge_count.sum(dtype=np.uint64)) != edges:
         raise _Invalid("edge counts do not add up to the number of edges")
@@ -344,6 +345,21 @@ def _payload_out_of_range(kind: np.ndarray, payload: np.ndarray, strings: int) -
         if np.greater(values, high[:count], out=bad[:count]).any():
             return True
     return False
+
+
+def _check_string_table(offsets: np.ndarray, blob: np.ndarray) -> None:
+    """Every string must decode: the blob is UTF-8 and no string starts inside a character.
+
+    The writer encodes with ``surrogatepass`` (a lone surrogate in a dict key must not make a
+    capture fail), so that is what is accepted here and what readers decode with.
+    """
+    try:
+        blob.tobytes().decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        raise _Invalid("the string table is not UTF-8") from None
+    starts = offsets[:-1][offsets[:-1] < len(blob)]
+    if len(starts) and bool(np.any((blob.take(starts.astype(np.intp)) & 0xC0) == 0x80)):
+        raise _Invalid("a string starts inside a UTF-8 character")
 
 
 def _offsets(column: str, offsets: np.ndarray, blob_size: int) -> None:

@@ -14,6 +14,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import struct
 import sys
 import tempfile
@@ -38,6 +39,7 @@ _SWAP_CHUNK = 1 << 22
 _UNSIGNED_FORMATS = "BHILQN"
 _SIGNED_FORMATS = "bhilqn"
 _PADDING = b"\0" * ALIGN
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def write_snapshot(raw: RawSnapshot, fileobj: BinaryIO) -> int:
@@ -240,7 +242,7 @@ def _valid_text(text: Any) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _SURROGATE.sub("\ufffd", text)
     return text
 
 
