@@ -194,19 +194,21 @@ def _attribute_name(edge: str | None) -> str | None:
 
 
 def display_steps(path: RootPath) -> list[PathStep]:
-    """Steps as a person reads them: ``.__dict__`` followed by ``['x']`` becomes ``.x``.
+    """Steps as a person reads them: ``.__dict__`` followed by ``['x']`` becomes ``.x``."""
+    return merge_dict_steps(path.steps)
 
-    The instance's or module's attribute dict is left out; every other step is kept.
-    """
-    steps = path.steps
+
+def merge_dict_steps(steps: Sequence[PathStep]) -> list[PathStep]:
+    """Leave out instance and module attribute dicts: ``.__dict__``, ``['x']`` -> ``.x``."""
     shown: list[PathStep] = []
     i = 0
     while i < len(steps):
         step = steps[i]
         if step.edge == ".__dict__" and i + 1 < len(steps):
-            name = _attribute_name(steps[i + 1].edge)
+            following = steps[i + 1]
+            name = _attribute_name(following.edge)
             if name is not None:
-                shown.append(steps[i + 1]._replace(edge="." + name))
+                shown.append(following._replace(edge="." + name))
                 i += 2
                 continue
         shown.append(step)

@@ -1,0 +1,151 @@
+"""`heaptui report`: text tables, growth and suspects, JSON keys, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from heaptui.cli import main
+from heaptui.fileformat.write import write_snapshot_file
+from heaptui.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE
+from heaptui.testing import SnapshotBuilder
+
+
+def _write_heap(path: Path, users: int, *, argv0: str = "shop.py") -> str:
+    """``shop.SESSIONS`` maps ``'user:i'`` to ``shop.Session`` objects owning a bytes buffer."""
+    b = SnapshotBuilder({"argv": [argv0, "--serve"], "pid": 777})
+    b.node(0x1000, "module", size=72, repr="<module 'shop'>")
+    b.node(0x1100, "dict", size=640, length=1)
+    b.node(0x2000, "dict", size=4000, length=users)
+    b.edge(0x1000, 0x1100, EDGE_ATTR, "__dict__")
+    b.edge(0x1100, 0x2000, EDGE_KEY, "'SESSIONS'")
+    b.root(0x1000, ROOT_MODULE, "sys.modules['shop']")
+    for i in range(users):
+        s = 0x10_0000 + i * 0x100
+        b.node(s, "shop.Session", size=56)
+        b.node(s + 0x10, "dict", size=104, length=1)
+        b.node(s + 0x20, "bytes", size=1033, length=1000, repr=f"b'{i}...'", tracked=False)
+        b.edge(0x2000, s, EDGE_KEY, f"'user:{i}'")
+        b.edge(s, s + 0x10, EDGE_ATTR, "__dict__")
+        b.edge(s + 0x10, s + 0x20, EDGE_KEY, "'buffer'")
+    return write_snapshot_file(b.build(), path)
+
+
+@pytest.fixture
+def heaps(tmp_path: Path) -> tuple[str, str]:
+    return _write_heap(tmp_path / "base.heap", 2), _write_heap(tmp_path / "after.heap", 40)
+
+
+def test_text_summary_is_an_aligned_table_with_human_sizes(
+    heaps: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, after = heaps
+    assert main(["report", after]) == 0
+    out = capsys.readouterr().out
+    assert "pid 777" in out and "shop.py --serve" in out
+    assert f"{3 + 40 * 3:,} objects" in out
+    lines = out.splitlines()
+    table = lines[lines.index(next(line for line in lines if line.startswith("Types"))) + 1 :]
+    assert table[0].split() == ["type", "count", "size", "share"]
+    first = table[1].split()
+    assert first[0] == "bytes" and first[1] == "40" and first[2:4] == ["40.4", "KiB"]
+    # Right-aligned numbers: every row ends its share column at the same place.
+    assert len({len(line) for line in table[:4]}) == 1
+    assert "Leak suspects" not in out
+
+
+def test_text_with_baseline_shows_growth_and_suspect_paths(
+    heaps: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, after = heaps
+    assert main(["report", after, "--baseline", base]) == 0
+    out = capsys.readouterr().out
+    growth = out[out.index("Growth") : out.index("Leak suspects")]
+    assert "+38" in growth and "+38.3 KiB" in growth
+    suspects = out[out.index("Leak suspects") :].splitlines()
+    assert suspects[1].split()[:3] == ["1.", "shop.Session", "+38"]
+    assert "sys.modules['shop']" in suspects[2]
+    assert suspects[3].strip().startswith("-> .SESSIONS")
+    assert suspects[4].strip().startswith("-> ['user:")
+
+
+def test_json_has_the_documented_keys_and_orders(
+    heaps: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, after = heaps
+    assert main(["report", after, "--baseline", base, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    snap = data["snapshot"]
+    assert {k: snap[k] for k in ("objects", "edges", "pid", "python", "created")} == {
+        "objects": 123,
+        "edges": 2 + 40 * 3,
+        "pid": 777,
+        "python": "3.11.7",
+        "created": "2026-11-23T10:00:00+00:00",
+    }
+    assert snap["bytes"] == 72 + 640 + 4000 + 40 * (56 + 104 + 1033)
+    sizes = [t["size"] for t in data["types"]]
+    assert sizes == sorted(sizes, reverse=True)
+    assert set(data["types"][0]) >= {"type", "count", "size"}
+    deltas = [g["size_delta"] for g in data["growth"]]
+    assert deltas == sorted(deltas, reverse=True)
+    assert data["growth"][0] == {"type": "bytes", "count_delta": 38, "size_delta": 38 * 1033}
+    top = data["suspects"][0]
+    assert (top["type"], top["count_delta"], top["size_delta"]) == ("shop.Session", 38, 38 * 56)
+    path = top["path"]
+    assert path[0] == {
+        "type": "module",
+        "edge": None,
+        "repr": "<module 'shop'>",
+        "address": 0x1000,
+    }
+    assert [step["edge"] for step in path][1] == ".SESSIONS"
+    assert path[-1]["type"] == "shop.Session" and path[-1]["edge"].startswith("['user:")
+
+
+def test_top_limits_rows(heaps: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    base, after = heaps
+    assert main(["report", after, "-b", base, "--json", "--top", "1"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["types"]) == len(data["growth"]) == len(data["suspects"]) == 1
+
+
+@pytest.mark.parametrize("top", ["0", "-3", "many"])
+def test_bad_top_is_one_line_error(
+    heaps: tuple[str, str], top: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", heaps[1], "--top", top]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("heaptui: error: --top") and err.count("\n") == 1
+
+
+def test_missing_and_invalid_files_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["report", str(tmp_path / "nope.heap")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("heaptui: error:") and "nope.heap" in err and err.count("\n") == 1
+    bad = tmp_path / "bad.heap"
+    bad.write_bytes(b"this is not a heap snapshot at all")
+    assert main(["report", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("heaptui: error:") and "bad.heap" in err and err.count("\n") == 1
+    good = _write_heap(tmp_path / "good.heap", 1)
+    truncated = tmp_path / "cut.heap"
+    truncated.write_bytes(Path(good).read_bytes()[:-40])
+    assert main(["report", good, "--baseline", str(truncated)]) == 2
+    err = capsys.readouterr().err
+    assert "cut.heap" in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_baseline_of_another_program_warns_but_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = _write_heap(tmp_path / "base.heap", 1, argv0="other.py")
+    after = _write_heap(tmp_path / "after.heap", 3)
+    assert main(["report", after, "--baseline", base, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "warning" in captured.err and "other.py" in captured.err
+    assert json.loads(captured.out)["suspects"][0]["type"] == "shop.Session"
