@@ -64,7 +64,7 @@ def choose_agent(pid: int | None, directory: str | None = None) -> int:
 
 def describe_command(info: dict[str, Any], width: int = 60) -> str:
     """The process's command line, shortened for a table."""
-    command = info.get("command") or info.get("argv") or []
+    command = info.get("argv") or info.get("command") or []
     text = " ".join(str(part) for part in command) if isinstance(command, list) else str(command)
     return text if len(text) <= width else text[: width - 1] + "…"
 
