@@ -1,0 +1,53 @@
+"""The analysis run after a snapshot arrives, in a worker thread, one posted result per step.
+
+Cheap results first (type summary, growth) so the first screen appears quickly on a huge
+heap; the graph index and the leak suspects (which search paths) follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+from heaptui.ui.messages import (
+    GrowthComputed,
+    IndexBuilt,
+    LoadProgressed,
+    SummaryComputed,
+    SuspectsFound,
+)
+
+if TYPE_CHECKING:
+    from heaptui.model.snapshot import Snapshot
+
+SUSPECTS = 10
+
+
+def analyse(
+    snapshot: Snapshot,
+    baseline: Snapshot | None,
+    post: Callable[[Message], object],
+    cancelled: Callable[[], bool],
+) -> None:
+    """Compute summary, growth, index and suspects of ``snapshot``, posting each as it lands."""
+    from heaptui.model.diff import growth, new_objects
+    from heaptui.model.index import GraphIndex
+    from heaptui.model.summary import type_summary
+    from heaptui.model.suspects import leak_suspects
+
+    post(LoadProgressed("summarising types…"))
+    post(SummaryComputed(snapshot, type_summary(snapshot)))
+    if baseline is not None and not cancelled():
+        post(LoadProgressed("comparing with the baseline…"))
+        post(GrowthComputed(snapshot, growth(baseline, snapshot), new_objects(baseline, snapshot)))
+    if cancelled():
+        return
+    post(LoadProgressed("indexing references…"))
+    index = GraphIndex(snapshot)
+    post(IndexBuilt(snapshot, index))
+    if baseline is not None and not cancelled():
+        post(LoadProgressed("looking for leak suspects…"))
+        post(SuspectsFound(snapshot, leak_suspects(baseline, snapshot, index, top=SUSPECTS)))
+    post(LoadProgressed(""))

@@ -1,0 +1,543 @@
+"""`HeapApp`: the heaptui terminal UI over one snapshot (and an optional baseline).
+
+Data flow: a :class:`~heaptui.ui.source.SnapshotSource` is read in a worker, which posts
+:class:`~heaptui.ui.messages.SnapshotLoaded`; its handler starts the analysis worker
+(:mod:`heaptui.ui.analysis`), whose results arrive as messages too. Handlers own all state;
+workers never touch widgets. A live source can post ``SnapshotLoaded`` again at any time.
+
+Layout: four panes (Types, Instances, Object, Growth). Below :data:`WIDE` columns one pane
+is shown at a time (keys 1-4, tab); from :data:`WIDE` columns Types (or Growth) and
+Instances are stacked on the left and the Object pane fills the right.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
+
+import numpy as np
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.events import DescendantFocus, Resize
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Static, Tab, Tabs
+from textual.worker import get_current_worker
+
+from heaptui.errors import UserError
+from heaptui.ui.analysis import analyse
+from heaptui.ui.commands import HeapCommands
+from heaptui.ui.history import SelectionHistory
+from heaptui.ui.messages import (
+    GrowthComputed,
+    IndexBuilt,
+    InstancesListed,
+    LoadFailed,
+    LoadProgressed,
+    RootPathFound,
+    SnapshotLoaded,
+    SummaryComputed,
+    SuspectsFound,
+)
+from heaptui.ui.screens.help import HelpScreen
+from heaptui.ui.source import SnapshotSource
+from heaptui.ui.widgets.growth_table import NO_BASELINE, GrowthTable
+from heaptui.ui.widgets.header import HeapHeader
+from heaptui.ui.widgets.instance_list import InstanceList
+from heaptui.ui.widgets.object_pane import ObjectPane
+from heaptui.ui.widgets.object_tree import Mode, ObjectTree
+from heaptui.ui.widgets.type_table import TypeTable
+
+if TYPE_CHECKING:
+    from heaptui.model.diff import GrowthRow
+    from heaptui.model.index import GraphIndex
+    from heaptui.model.paths import RootPath
+    from heaptui.model.snapshot import Snapshot
+    from heaptui.model.summary import TypeRow
+    from heaptui.model.suspects import Suspect
+
+Pane = Literal["types", "instances", "object", "growth"]
+PANES: tuple[Pane, ...] = ("types", "instances", "object", "growth")
+PANE_TITLES = {"types": "Types", "instances": "Instances", "object": "Object", "growth": "Growth"}
+WIDE = 120  # columns from which three panes are shown side by side
+
+_PANES_GROUP = Binding.Group("Panes", compact=True)
+
+
+class PaneTabs(Tabs, can_focus=False):
+    """The pane names; keys 1-4 (and clicks) switch panes. Never takes the focus."""
+
+
+class FilterInput(Input):
+    """The type filter; escape clears it and returns to the table."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear_filter", "Clear filter")]
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        self.display = False
+        self.app.query_one(TypeTable).focus()
+
+
+class TypesPane(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("slash", "app.filter_types", "Filter")]
+
+
+class HeapApp(App[int]):
+    """Browse a heap snapshot: types, instances, who holds what, and growth since a baseline."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "heaptui"
+    COMMANDS = App.COMMANDS | {HeapCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show_pane('types')", "Types", group=_PANES_GROUP),
+        Binding("2", "show_pane('instances')", "Instances", group=_PANES_GROUP),
+        Binding("3", "show_pane('object')", "Object", group=_PANES_GROUP),
+        Binding("4", "show_pane('growth')", "Growth", group=_PANES_GROUP),
+        Binding("tab", "cycle_pane(1)", "Next pane", show=False),
+        Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False),
+        Binding("w", "why_alive", "Why alive"),
+        Binding("left_square_bracket,backspace", "back", "Back"),
+        Binding("right_square_bracket", "forward", "Fwd"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        source: SnapshotSource,
+        *,
+        preselect_suspect: bool = False,
+        exit_on_error: bool = False,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.preselect_suspect = preselect_suspect
+        self.exit_on_error = exit_on_error
+        self.load_error: str | None = None
+        self.snapshot: Snapshot | None = None
+        self.baseline: Snapshot | None = None
+        self.index: GraphIndex | None = None
+        self.summary: list[TypeRow] = []
+        self.growth_rows: list[GrowthRow] = []
+        self.new_mask: np.ndarray | None = None
+        self.suspects: list[Suspect] = []
+        self.selected: int | None = None
+        self.mode: Mode = "referrers"
+        self.history = SelectionHistory()
+        self.active_pane: Pane = "types"
+        self._left_top: Pane = "types"
+        self._instances_type: int | None = None
+        self._cursor_after_listing: int | None = None
+        self._paths: dict[int, RootPath | None] = {}
+        self._path_wanted: int | None = None
+        self._preselected = False
+        self._readdress: int | None = None
+
+    # --- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield HeapHeader(id="header")
+        yield PaneTabs(
+            *(Tab(f"{i} {PANE_TITLES[p]}", id=f"tab-{p}") for i, p in enumerate(PANES, 1))
+        )
+        with Container(id="panes"):
+            with TypesPane(id="types-pane", classes="pane"):
+                yield FilterInput(
+                    placeholder="filter types by name (escape clears)", id="type-filter"
+                )
+                yield TypeTable(id="types")
+            with Vertical(id="growth-pane", classes="pane"):
+                yield Static(NO_BASELINE, id="no-baseline")
+                yield GrowthTable(id="growth")
+            yield ObjectPane(id="object-pane", classes="pane")
+            with Vertical(id="instances-pane", classes="pane"):
+                yield Static("Pick a type in Types (1) and press Enter.", id="instances-title")
+                yield InstanceList(id="instances")
+        yield Static("", id="error")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        for pane in PANES:
+            self.query_one(
+                f"#{pane}-pane"
+            ).border_title = f"{PANES.index(pane) + 1} {PANE_TITLES[pane]}"
+        self.query_one("#type-filter").display = False
+        self.query_one("#growth").display = False
+        self.query_one("#error").display = False
+        self.query_one("#panes").loading = True
+        self.query_one(HeapHeader).show_info(f"Loading {self.source.label}…")
+        self._apply_layout()
+        self._pane_widget("types").focus()
+        self.load_source()
+
+    @property
+    def is_wide(self) -> bool:
+        return self.size.width >= WIDE
+
+    def _apply_layout(self) -> None:
+        wide = self.is_wide
+        self.query_one("#panes").set_class(wide, "-wide")
+        for pane in PANES:
+            if wide:
+                shown = pane in ("instances", "object") or pane == self._left_top
+            else:
+                shown = pane == self.active_pane
+            self.query_one(f"#{pane}-pane").display = shown
+        for pane in PANES:
+            self.query_one(f"#{pane}-pane").set_class(pane == self.active_pane, "-active")
+        self.query_one(PaneTabs).active = f"tab-{self.active_pane}"
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_layout()
+
+    def _pane_widget(self, pane: Pane) -> Widget:
+        """The widget that takes the focus when ``pane`` is shown."""
+        if pane == "types":
+            return self.query_one(TypeTable)
+        if pane == "instances":
+            return self.query_one(InstanceList)
+        if pane == "object":
+            tree = self.query_one(ObjectTree)
+            return tree if tree.display else self.query_one(ObjectPane)
+        table = self.query_one(GrowthTable)
+        return table if table.display else self.query_one("#growth-pane")
+
+    def _pane_of(self, widget: Widget | None) -> Pane | None:
+        while widget is not None:
+            if widget.id and widget.id.endswith("-pane") and widget.id[:-5] in PANES:
+                return cast(Pane, widget.id[:-5])
+            widget = widget.parent  # type: ignore[assignment]
+        return None
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        pane = self._pane_of(event.widget)
+        if pane is not None and pane != self.active_pane:
+            self.active_pane = pane
+            if pane in ("types", "growth"):
+                self._left_top = pane
+            self._apply_layout()
+
+    @on(Tabs.TabActivated)
+    def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        pane = (event.tab.id or "")[4:]
+        if pane in PANES and pane != self.active_pane:
+            self.action_show_pane(pane)
+
+    # --- loading -------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="load")
+    def load_source(self) -> None:
+        """Read the source in a thread; post the snapshots or the reason it failed."""
+        try:
+            snapshot, baseline = self.source.fetch(lambda t: self.post_message(LoadProgressed(t)))
+        except UserError as exc:
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(SnapshotLoaded(snapshot, baseline))
+
+    @work(thread=True, exclusive=True, group="analysis")
+    def _analyse(self, snapshot: Snapshot, baseline: Snapshot | None) -> None:
+        worker = get_current_worker()
+        analyse(snapshot, baseline, self.post_message, lambda: worker.is_cancelled)
+
+    def on_load_progressed(self, message: LoadProgressed) -> None:
+        self.query_one(HeapHeader).show_status(message.text)
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.load_error = message.error
+        if self.exit_on_error:
+            self.exit(2)
+            return
+        self.query_one("#panes").loading = False
+        self.query_one("#panes").display = False
+        error = self.query_one("#error", Static)
+        error.update(
+            f"Could not open {self.source.label}:\n\n  {message.error}\n\nPress q to quit."
+        )
+        error.display = True
+        self.query_one(HeapHeader).show_info(f"heaptui: error loading {self.source.label}")
+        self.query_one(HeapHeader).show_status("")
+
+    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        previous = self.snapshot
+        old_addr = (
+            int(previous.addr[self.selected])
+            if previous is not None and self.selected is not None
+            else None
+        )
+        self.snapshot, self.baseline = message.snapshot, message.baseline
+        self.index = None
+        self.summary, self.growth_rows, self.suspects = [], [], []
+        self.new_mask = None
+        self.history.clear()
+        self._paths.clear()
+        self.selected = None
+        self._instances_type = None
+        self._readdress = old_addr
+        self.query_one("#panes").loading = False
+        self.query_one(HeapHeader).show_snapshot(message.snapshot, message.baseline)
+        has_baseline = message.baseline is not None
+        self.query_one("#no-baseline").display = not has_baseline
+        self.query_one(GrowthTable).display = has_baseline
+        self.query_one(ObjectPane).show_message(
+            "Indexing references…" if old_addr is None else "Indexing the new snapshot…"
+        )
+        self._analyse(message.snapshot, message.baseline)
+
+    def _is_current(self, snapshot: Snapshot) -> bool:
+        return snapshot is self.snapshot
+
+    def on_summary_computed(self, message: SummaryComputed) -> None:
+        if not self._is_current(message.snapshot):
+            return
+        self.summary = message.rows
+        table = self.query_one(TypeTable)
+        table.set_rows(message.rows)
+        if self._instances_type is None and table.highlighted_type is not None:
+            self.list_instances(table.highlighted_type)
+
+    def on_growth_computed(self, message: GrowthComputed) -> None:
+        if not self._is_current(message.snapshot):
+            return
+        self.growth_rows, self.new_mask = message.rows, message.new_mask
+        self.query_one(GrowthTable).set_rows(message.rows)
+        self.query_one(InstanceList).set_new_mask(message.new_mask)
+
+    def on_index_built(self, message: IndexBuilt) -> None:
+        if not self._is_current(message.snapshot):
+            return
+        self.index = message.index
+        readdress, self._readdress = self._readdress, None
+        node = message.snapshot.node_for_addr(readdress) if readdress is not None else None
+        if node is not None:
+            self.select_object(node)
+        else:
+            self.query_one(ObjectPane).show_message(
+                "No object selected.\n\nPick a type in Types (1), press Enter, then pick an "
+                "instance (2) and press Enter to see who holds it."
+                + ("\nGrowth (4) lists the leak suspects." if self.baseline is not None else "")
+            )
+
+    def on_suspects_found(self, message: SuspectsFound) -> None:
+        if not self._is_current(message.snapshot):
+            return
+        self.suspects = message.suspects
+        for suspect in message.suspects:
+            if suspect.sample is not None:
+                self._paths[suspect.sample] = suspect.path
+        self.query_one(GrowthTable).set_rows(self.growth_rows, [s.name for s in message.suspects])
+        if self.preselect_suspect and not self._preselected:
+            self._preselected = True
+            self.action_top_suspect()
+
+    # --- types and instances -------------------------------------------------------------
+    @on(TypeTable.TypeHighlighted)
+    def _type_highlighted(self, event: TypeTable.TypeHighlighted) -> None:
+        if event.type_index != self._instances_type:
+            self.list_instances(event.type_index)
+
+    @on(TypeTable.TypeSelected)
+    def _type_selected(self, event: TypeTable.TypeSelected) -> None:
+        if event.type_index != self._instances_type:
+            self.list_instances(event.type_index)
+        self.action_show_pane("instances")
+
+    @on(GrowthTable.TypeNameSelected)
+    def _growth_type_selected(self, event: GrowthTable.TypeNameSelected) -> None:
+        type_index = self.type_index_named(event.name)
+        if type_index is None:
+            self.notify(f"No {event.name} objects are left in this snapshot.", severity="warning")
+            return
+        self.show_type(type_index)
+        self.action_show_pane("instances")
+
+    def type_index_named(self, name: str) -> int | None:
+        """The type index of ``name`` in the current snapshot (the one with most bytes)."""
+        for row in self.summary:
+            if row.name == name:
+                return row.type_index
+        return None
+
+    def show_type(self, type_index: int) -> None:
+        """Put the type table's cursor on ``type_index`` (clearing a filter that hides it)."""
+        table = self.query_one(TypeTable)
+        if not table.select_type(type_index):
+            self.query_one(FilterInput).value = ""
+            table.set_filter("")
+            table.select_type(type_index)
+        if type_index != self._instances_type:
+            self.list_instances(type_index)
+
+    def list_instances(self, type_index: int) -> None:
+        """Ask for the instances of ``type_index`` (listed in a worker: there may be millions)."""
+        if self.snapshot is None:
+            return
+        self._instances_type = type_index
+        name = self.snapshot.type_names[type_index]
+        self.query_one("#instances-title", Static).update(f"{name}: listing instances…")
+        self._list_instances(self.snapshot, type_index)
+
+    @work(thread=True, exclusive=True, group="instances")
+    def _list_instances(self, snapshot: Snapshot, type_index: int) -> None:
+        from heaptui.model.summary import instances_of
+
+        self.post_message(InstancesListed(snapshot, type_index, instances_of(snapshot, type_index)))
+
+    def on_instances_listed(self, message: InstancesListed) -> None:
+        if not self._is_current(message.snapshot) or message.type_index != self._instances_type:
+            return
+        snapshot, nodes = message.snapshot, message.nodes
+        name = snapshot.type_names[message.type_index]
+        title = f"{name}: {len(nodes):,} instances, largest first"
+        if self.new_mask is not None and len(nodes):
+            new = int(np.count_nonzero(self.new_mask[nodes]))
+            title += f" ({new:,} new, marked +)"
+        self.query_one("#instances-title", Static).update(title)
+        instances = self.query_one(InstanceList)
+        instances.set_instances(snapshot, nodes, self.new_mask)
+        if self._cursor_after_listing is not None:
+            instances.move_to_node(self._cursor_after_listing)
+            self._cursor_after_listing = None
+
+    @on(InstanceList.Chosen)
+    def _instance_chosen(self, event: InstanceList.Chosen) -> None:
+        self.select_object(event.node)
+        self.action_show_pane("object")
+
+    # --- the selected object -------------------------------------------------------------
+    def select_object(self, node: int, record: bool = True) -> None:
+        """Make ``node`` the selected object and show its tree (``record``: add to history)."""
+        self.selected = node
+        if record:
+            self.history.visit(node)
+        self._path_wanted = None
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        pane = self.query_one(ObjectPane)
+        if self.selected is None or self.snapshot is None:
+            return
+        if self.index is None:
+            pane.show_message("Indexing references… (the tree appears when it is done)")
+            return
+        pane.show_object(self.snapshot, self.index, self.selected, self.mode, self.new_mask)
+
+    @on(ObjectTree.ObjectPicked)
+    def _tree_object_picked(self, event: ObjectTree.ObjectPicked) -> None:
+        if event.node == self.selected:
+            tree = self.query_one(ObjectTree)
+            if tree.cursor_node is not None:
+                tree.cursor_node.toggle()
+            return
+        self.select_object(event.node)
+
+    def action_back(self) -> None:
+        node = self.history.back()
+        if node is None:
+            self.notify("No earlier object in the history.", timeout=2)
+            return
+        self.select_object(node, record=False)
+        self.action_show_pane("object")
+
+    def action_forward(self) -> None:
+        node = self.history.forward()
+        if node is None:
+            self.notify("No later object in the history.", timeout=2)
+            return
+        self.select_object(node, record=False)
+        self.action_show_pane("object")
+
+    def action_toggle_mode(self) -> None:
+        self.mode = "referents" if self.mode == "referrers" else "referrers"
+        self._show_selected()
+
+    def action_why_alive(self) -> None:
+        if self.active_pane == "instances":
+            node = self.query_one(InstanceList).highlighted_node
+            if node is not None and node != self.selected:
+                self.select_object(node)
+        if self.selected is None or self.snapshot is None:
+            self.notify("Select an object first (Enter on an instance).", severity="warning")
+            return
+        if self.index is None:
+            self.notify("Still indexing references; try again in a moment.", timeout=3)
+            return
+        if self.mode != "referrers":
+            self.mode = "referrers"
+            self._show_selected()
+        self.action_show_pane("object")
+        node = self.selected
+        if node in self._paths:
+            self.query_one(ObjectPane).show_path(self._paths[node])
+            return
+        self._path_wanted = node
+        self.query_one(ObjectPane).show_path(None, searching=True)
+        self._find_path(self.snapshot, self.index, node)
+
+    @work(thread=True, exclusive=True, group="path")
+    def _find_path(self, snapshot: Snapshot, index: GraphIndex, node: int) -> None:
+        from heaptui.model.paths import shortest_root_path
+
+        self.post_message(RootPathFound(snapshot, node, shortest_root_path(index, node)))
+
+    def on_root_path_found(self, message: RootPathFound) -> None:
+        if not self._is_current(message.snapshot):
+            return
+        self._paths[message.node] = message.path
+        if message.node == self._path_wanted == self.selected and self.mode == "referrers":
+            self._path_wanted = None
+            self.query_one(ObjectPane).show_path(message.path)
+
+    def action_top_suspect(self) -> None:
+        """Select the sample object of the first suspect and show why it is alive."""
+        suspect = next((s for s in self.suspects if s.sample is not None), None)
+        if suspect is None or suspect.sample is None:
+            hint = "needs a baseline" if self.baseline is None else "none found yet"
+            self.notify(f"No leak suspect ({hint}).", severity="warning")
+            return
+        type_index = self.type_index_named(suspect.name)
+        if type_index is not None:
+            self._cursor_after_listing = suspect.sample
+            self.show_type(type_index)
+            self.query_one(InstanceList).move_to_node(suspect.sample)
+        self.mode = "referrers"
+        self.select_object(suspect.sample)
+        self.action_why_alive()
+
+    # --- panes, filter, sort, help -------------------------------------------------------
+    def action_show_pane(self, pane: str) -> None:
+        if pane not in PANES:
+            return
+        self.active_pane = cast(Pane, pane)
+        if pane in ("types", "growth"):
+            self._left_top = cast(Pane, pane)
+        self._apply_layout()
+        self._pane_widget(self.active_pane).focus()
+
+    def action_cycle_pane(self, step: int) -> None:
+        position = PANES.index(self.active_pane)
+        self.action_show_pane(PANES[(position + step) % len(PANES)])
+
+    def action_filter_types(self) -> None:
+        self.action_show_pane("types")
+        field = self.query_one(FilterInput)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#type-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(TypeTable).set_filter(event.value)
+        pane = self.query_one("#types-pane")
+        pane.border_subtitle = f"filter: {event.value}" if event.value else ""
+
+    @on(Input.Submitted, "#type-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.query_one(FilterInput).display = False
+        self.query_one(TypeTable).focus()
+
+    def action_sort_types(self, key: str) -> None:
+        self.action_show_pane("types")
+        self.query_one(TypeTable).action_sort(key)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())

@@ -1,0 +1,38 @@
+"""Short text forms of numbers shown in the UI: byte sizes, counts, signed deltas, clipping."""
+
+from __future__ import annotations
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
+def human_bytes(n: int) -> str:
+    """``1536`` -> ``"1.5 KiB"``; exact below 1 KiB so small objects stay readable."""
+    value = float(abs(n))
+    unit = 0
+    while value >= 1024 and unit < len(_UNITS) - 1:
+        value /= 1024
+        unit += 1
+    sign = "-" if n < 0 else ""
+    if unit == 0:
+        return f"{sign}{int(value)} B"
+    return f"{sign}{value:.1f} {_UNITS[unit]}"
+
+
+def signed_bytes(n: int) -> str:
+    """Byte delta with an explicit sign: ``+1.5 KiB``, ``-80 B``, ``0 B``."""
+    return ("+" if n > 0 else "") + human_bytes(n)
+
+
+def signed_count(n: int) -> str:
+    """Count delta with an explicit sign and thousands separators: ``+1,200``."""
+    return f"{n:+,}" if n else "0"
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` on one line, cut to ``width`` cells with an ellipsis when it is longer."""
+    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", " ")
+    if width <= 0:
+        return ""
+    if len(text) <= width:
+        return text
+    return text[: width - 1] + "…"

@@ -1,0 +1,74 @@
+"""Every key of the app with what it does: the help screen and the command palette read this.
+
+The bindings themselves live on the widgets (Textual shows them in the Footer); this table
+says the same thing in words, grouped by pane, and names the app actions the palette runs.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class KeyHelp(NamedTuple):
+    keys: str
+    description: str
+
+
+class PaletteCommand(NamedTuple):
+    title: str
+    action: str  # an action of HeapApp, run with run_action
+    help: str
+
+
+KEY_SECTIONS: dict[str, list[KeyHelp]] = {
+    "Everywhere": [
+        KeyHelp("1 2 3 4", "show Types, Instances, Object, Growth"),
+        KeyHelp("tab / shift+tab", "next / previous pane"),
+        KeyHelp("w", "why alive: shortest path from a root to the selected object"),
+        KeyHelp("[  or  backspace", "back to the previously selected object"),
+        KeyHelp("]", "forward again"),
+        KeyHelp("?", "this help"),
+        KeyHelp("ctrl+p", "command palette: every action by name"),
+        KeyHelp("q", "quit"),
+    ],
+    "Types (1)": [
+        KeyHelp("↑ ↓  j k  g G", "move"),
+        KeyHelp("enter", "list the instances of the type"),
+        KeyHelp("/", "filter types by a part of the name (escape clears)"),
+        KeyHelp("b  c  n", "sort by bytes, count, name (again: reverse)"),
+    ],
+    "Instances (2)": [
+        KeyHelp("↑ ↓  j k  pgup pgdn  g G", "move (largest first; + marks new objects)"),
+        KeyHelp("enter", "select the object: show its referrers"),
+    ],
+    "Object (3)": [
+        KeyHelp("↑ ↓  j k", "move"),
+        KeyHelp("→ l  space", "expand a node (one level)"),
+        KeyHelp("← h", "collapse, or go to the parent"),
+        KeyHelp("enter", "select that object (or show more children on a '… more' node)"),
+        KeyHelp("r", "toggle referrers (who holds it) / referents (what it holds)"),
+    ],
+    "Growth (4)": [
+        KeyHelp("↑ ↓  j k", "move (! marks leak suspects)"),
+        KeyHelp("enter", "list the instances of the type"),
+    ],
+}
+
+PALETTE_COMMANDS: list[PaletteCommand] = [
+    PaletteCommand("Show types", "show_pane('types')", "the type summary (key 1)"),
+    PaletteCommand("Show instances", "show_pane('instances')", "objects of the type (key 2)"),
+    PaletteCommand("Show object", "show_pane('object')", "referrers/referents tree (key 3)"),
+    PaletteCommand("Show growth", "show_pane('growth')", "changes since the baseline (key 4)"),
+    PaletteCommand("Why alive", "why_alive", "path from a root to the selected object (w)"),
+    PaletteCommand("Toggle referrers/referents", "toggle_mode", "in the object pane (r)"),
+    PaletteCommand("Back", "back", "previously selected object ([)"),
+    PaletteCommand("Forward", "forward", "next selected object (])"),
+    PaletteCommand("Filter types", "filter_types", "by a part of the name (/)"),
+    PaletteCommand("Sort types by bytes", "sort_types('size')", "(b)"),
+    PaletteCommand("Sort types by count", "sort_types('count')", "(c)"),
+    PaletteCommand("Sort types by name", "sort_types('name')", "(n)"),
+    PaletteCommand(
+        "Go to top suspect", "top_suspect", "select the most likely leak (needs a baseline)"
+    ),
+    PaletteCommand("Help", "help", "list every key (?)"),
+]

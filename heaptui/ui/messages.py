@@ -1,0 +1,112 @@
+"""Messages that carry data into the UI; each names an event that already happened.
+
+Data enters the app through :class:`SnapshotLoaded` only (posted by a snapshot source's
+worker); the analysis worker then posts the derived results one by one, each tagged with the
+snapshot it belongs to so a result for a replaced snapshot can be dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from heaptui.model.diff import GrowthRow
+    from heaptui.model.index import GraphIndex
+    from heaptui.model.paths import RootPath
+    from heaptui.model.snapshot import Snapshot
+    from heaptui.model.summary import TypeRow
+    from heaptui.model.suspects import Suspect
+
+
+@dataclass
+class SnapshotLoaded(Message):
+    """A snapshot (and optionally its baseline) is ready to be shown."""
+
+    snapshot: Snapshot
+    baseline: Snapshot | None
+
+
+@dataclass
+class LoadFailed(Message):
+    """The source could not provide a snapshot; ``error`` is one line for the user."""
+
+    error: str
+
+
+@dataclass
+class LoadProgressed(Message):
+    """The loader or the analysis moved on to a new step (shown in the status line)."""
+
+    text: str
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LoadProgressed)
+
+
+@dataclass
+class SummaryComputed(Message):
+    """The type summary of ``snapshot`` is known."""
+
+    snapshot: Snapshot
+    rows: list[TypeRow]
+
+
+@dataclass
+class GrowthComputed(Message):
+    """Growth per type and the mask of new objects of ``snapshot`` against its baseline."""
+
+    snapshot: Snapshot
+    rows: list[GrowthRow]
+    new_mask: np.ndarray
+
+
+@dataclass
+class IndexBuilt(Message):
+    """The referrer/referent index of ``snapshot`` is ready: object trees can be shown."""
+
+    snapshot: Snapshot
+    index: GraphIndex
+
+
+@dataclass
+class SuspectsFound(Message):
+    """Leak suspects of ``snapshot`` against its baseline, most likely first."""
+
+    snapshot: Snapshot
+    suspects: list[Suspect]
+
+
+@dataclass
+class InstancesListed(Message):
+    """All objects of one type in ``snapshot``, largest first."""
+
+    snapshot: Snapshot
+    type_index: int
+    nodes: np.ndarray
+
+
+@dataclass
+class RootPathFound(Message):
+    """The shortest path from a root to ``node`` (None: nothing in the snapshot holds it)."""
+
+    snapshot: Snapshot
+    node: int
+    path: RootPath | None
+
+
+@dataclass
+class ObjectChosen(Message):
+    """The user picked an object (Enter on an instance or on a tree node)."""
+
+    node: int
+
+
+@dataclass
+class TypeChosen(Message):
+    """The user picked a type (Enter in the type summary or the growth table)."""
+
+    type_index: int

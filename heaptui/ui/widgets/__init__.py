@@ -1,0 +1,1 @@
+"""Widgets of the heaptui app, one per pane (plus the header line)."""

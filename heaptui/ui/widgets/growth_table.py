@@ -1,0 +1,105 @@
+"""The growth pane: how each type changed since the baseline, leak suspects first and marked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from heaptui.ui.format import clip, human_bytes, signed_bytes, signed_count
+
+if TYPE_CHECKING:
+    from heaptui.model.diff import GrowthRow
+
+SUSPECT_MARK = "!"
+NAME_WIDTH = 36
+
+NO_BASELINE = (
+    "No baseline, so there is no growth to show.\n\n"
+    "Growth compares two snapshots of the same program. Take one early, one after the\n"
+    "memory has grown, and open the later one with the earlier one as baseline:\n\n"
+    "    heaptui.dump('base.heap')     # in your program, early\n"
+    "    heaptui.dump('after.heap')    # later, once memory has grown\n"
+    "    heaptui open after.heap --baseline base.heap\n\n"
+    "Try `heaptui demo` to see a leak found this way."
+)
+
+
+def order_growth(rows: Sequence[GrowthRow], suspect_names: Sequence[str]) -> list[GrowthRow]:
+    """Suspects first (in suspect order), then the other rows in their given order."""
+    rank = {name: i for i, name in enumerate(suspect_names)}
+    first = sorted((r for r in rows if r.name in rank), key=lambda r: rank[r.name])
+    return first + [r for r in rows if r.name not in rank]
+
+
+class GrowthTable(DataTable[Text]):
+    """One row per type whose count or bytes changed; suspects on top with a mark."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+    @dataclass
+    class TypeNameSelected(Message):
+        """Enter was pressed on a type of the growth table."""
+
+        table: GrowthTable
+        name: str
+
+        @property
+        def control(self) -> GrowthTable:
+            return self.table
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row")
+        self._rows: list[GrowthRow] = []
+        self.suspect_names: list[str] = []
+
+    def on_mount(self) -> None:
+        self.add_column(" ", key="mark")
+        self.add_column("Type", key="name")
+        self.add_column("Δ count", key="count_delta")
+        self.add_column("Δ bytes", key="size_delta")
+        self.add_column("Count", key="count_now")
+        self.add_column("Bytes", key="size_now")
+
+    @property
+    def shown_names(self) -> list[str]:
+        """Type names top to bottom."""
+        return [r.name for r in order_growth(self._rows, self.suspect_names)]
+
+    def set_rows(self, rows: Sequence[GrowthRow], suspect_names: Sequence[str] = ()) -> None:
+        """Show ``rows``; the types named in ``suspect_names`` go first, marked."""
+        self._rows = list(rows)
+        self.suspect_names = list(suspect_names)
+        self.clear()
+        suspects = set(self.suspect_names)
+        for row in order_growth(self._rows, self.suspect_names):
+            is_suspect = row.name in suspects
+            style = "bold" if is_suspect else ""
+            grew = "red" if row.size_delta > 0 else "green"
+            self.add_row(
+                Text(SUSPECT_MARK if is_suspect else " ", "bold red"),
+                Text(clip(row.name, NAME_WIDTH), style),
+                Text(signed_count(row.count_delta), grew, justify="right"),
+                Text(signed_bytes(row.size_delta), grew, justify="right"),
+                Text(f"{row.count_now:,}", justify="right"),
+                Text(human_bytes(row.size_now), justify="right"),
+                key=row.name,
+            )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.TypeNameSelected(self, event.row_key.value))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()

@@ -1,0 +1,202 @@
+"""The instances pane: every object of one type, largest first, as a virtual list.
+
+Only the visible lines are rendered (Textual's line API), so a type with millions of
+instances scrolls as fast as one with ten: the list holds one numpy array of node positions
+and asks the snapshot for the address, size and repr of the rows on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+from rich.segment import Segment
+from textual.binding import Binding, BindingType
+from textual.events import Click
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from heaptui.ui.format import clip, human_bytes
+
+if TYPE_CHECKING:
+    from heaptui.model.snapshot import Snapshot
+
+ADDRESS_WIDTH = 14
+SIZE_WIDTH = 10
+NEW_MARK = "+"
+
+
+def instance_line(snapshot: Snapshot, node: int, is_new: bool, width: int) -> str:
+    """One row: new mark, address, size and repr, cut to ``width`` cells."""
+    mark = NEW_MARK if is_new else " "
+    addr = f"{int(snapshot.addr[node]):#x}".ljust(ADDRESS_WIDTH)
+    size = human_bytes(int(snapshot.size[node])).rjust(SIZE_WIDTH)
+    head = f"{mark} {addr} {size}  "
+    return (head + clip(snapshot.repr_of(node), max(0, width - len(head)))).ljust(width)[:width]
+
+
+def header_line(width: int) -> str:
+    """Column titles matching :func:`instance_line`."""
+    head = f"  {'address'.ljust(ADDRESS_WIDTH)} {'size'.rjust(SIZE_WIDTH)}  repr"
+    return head.ljust(width)[:width]
+
+
+class InstanceList(ScrollView, can_focus=True):
+    """A cursor over an array of node positions, drawing only the lines on screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "choose", "Select object"),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
+        Binding("pagedown,ctrl+f,space", "page_down", "Page down", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "instance-list--cursor",
+        "instance-list--new",
+        "instance-list--header",
+    }
+
+    DEFAULT_CSS = """
+    InstanceList { overflow-x: hidden; }
+    InstanceList > .instance-list--cursor { background: $block-cursor-blurred-background; }
+    InstanceList:focus > .instance-list--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: bold;
+    }
+    InstanceList > .instance-list--new { color: $success; }
+    InstanceList > .instance-list--header { text-style: bold; color: $text-accent; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+
+    @dataclass
+    class Chosen(Message):
+        """Enter was pressed on an instance (or it was clicked)."""
+
+        instance_list: InstanceList
+        node: int
+
+        @property
+        def control(self) -> InstanceList:
+            return self.instance_list
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._snapshot: Snapshot | None = None
+        self._listed: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._new_mask: np.ndarray | None = None
+
+    # --- data --------------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return len(self._listed)
+
+    @property
+    def highlighted_node(self) -> int | None:
+        """Node position under the cursor, or None when the list is empty."""
+        if not len(self._listed):
+            return None
+        return int(self._listed[self.cursor])
+
+    def set_instances(
+        self, snapshot: Snapshot | None, nodes: np.ndarray, new_mask: np.ndarray | None
+    ) -> None:
+        """Show ``nodes`` (positions in ``snapshot``) from the top."""
+        self._snapshot = snapshot
+        self._listed = nodes
+        self._new_mask = new_mask
+        self.virtual_size = Size(self.size.width, len(nodes) + 1)
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.cursor = 0
+        self.refresh()
+
+    def set_new_mask(self, new_mask: np.ndarray | None) -> None:
+        """Mark new objects once the comparison with the baseline is known."""
+        self._new_mask = new_mask
+        self.refresh()
+
+    def move_to_node(self, node: int) -> bool:
+        """Put the cursor on ``node`` if it is in the list."""
+        found = np.flatnonzero(self._listed == node)
+        if not len(found):
+            return False
+        self.cursor = int(found[0])
+        return True
+
+    # --- rendering ---------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:  # column titles stay put
+            style = self.get_component_rich_style("instance-list--header")
+            return Strip([Segment(header_line(width), base + style)], width)
+        row = int(self.scroll_offset.y) + y - 1
+        snapshot = self._snapshot
+        if snapshot is None or row >= len(self._listed):
+            return Strip.blank(width, base)
+        node = int(self._listed[row])
+        is_new = bool(self._new_mask is not None and self._new_mask[node])
+        style = base
+        if is_new:
+            style = style + self.get_component_rich_style("instance-list--new", partial=True)
+        if row == self.cursor:
+            style = style + self.get_component_rich_style("instance-list--cursor")
+        return Strip([Segment(instance_line(snapshot, node, is_new, width), style)], width)
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self._listed) + 1)
+
+    # --- cursor ------------------------------------------------------------------------
+    @property
+    def _page(self) -> int:
+        return max(1, self.size.height - 2)
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self._listed) - 1)) if len(self._listed) else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        top = int(self.scroll_offset.y)
+        visible = max(1, self.size.height - 1)
+        if new < top:
+            self.scroll_to(y=new, animate=False, immediate=True)
+        elif new >= top + visible:
+            self.scroll_to(y=new - visible + 1, animate=False, immediate=True)
+        self.refresh()
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_page_up(self) -> None:
+        self.cursor -= self._page
+
+    def action_page_down(self) -> None:
+        self.cursor += self._page
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = len(self._listed) - 1
+
+    def action_choose(self) -> None:
+        node = self.highlighted_node
+        if node is not None:
+            self.post_message(self.Chosen(self, node))
+
+    def on_click(self, event: Click) -> None:
+        if event.y >= 1:
+            self.cursor = int(self.scroll_offset.y) + event.y - 1
+            if event.chain >= 2:
+                self.action_choose()

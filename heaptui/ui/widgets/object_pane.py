@@ -1,0 +1,134 @@
+"""The object pane: the selected object, the why-alive breadcrumb and the reference tree."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from heaptui.labels import ROOT_KIND_NAMES
+from heaptui.ui.format import clip, human_bytes
+from heaptui.ui.widgets.object_tree import Mode, ObjectTree
+
+if TYPE_CHECKING:
+    from heaptui.model.index import GraphIndex
+    from heaptui.model.paths import RootPath
+    from heaptui.model.snapshot import Snapshot
+
+# Paths longer than PATH_HEAD + PATH_TAIL steps show only their two ends in the breadcrumb.
+PATH_HEAD = 6
+PATH_TAIL = 6
+
+NOTHING_SELECTED = (
+    "No object selected.\n\n"
+    "Pick a type in Types (1), press Enter, pick an instance (2) and press Enter: "
+    "its referrers appear here. With a baseline, Growth (4) lists the leak suspects."
+)
+
+
+def object_title(snapshot: Snapshot, node: int, mode: Mode, is_new: bool) -> Text:
+    """``Referrers of myapp.Session 0x7f.. 1.2 KiB new: <repr>``."""
+    text = Text()
+    text.append("Referrers of " if mode == "referrers" else "Referents of ", "bold")
+    text.append(snapshot.type_name(node), "bold cyan")
+    text.append(f" {int(snapshot.addr[node]):#x} {human_bytes(int(snapshot.size[node]))}")
+    if is_new:
+        text.append(" new", "bold green")
+    text.append("  ")
+    text.append(clip(snapshot.repr_of(node), 80), "dim")
+    return text
+
+
+def breadcrumb(path: RootPath | None) -> Text:
+    """The why-alive path on one line: ``sys.modules['app'] → .cache → ['k'] → Session``.
+
+    A long path (a linked list can be a million links long) shows its first and last steps.
+    """
+    from heaptui.model.paths import merge_dict_steps
+
+    text = Text()
+    text.append("Why alive: ", "bold yellow")
+    if path is None:
+        text.append("no root reaches this object (it is garbage, or held from outside the heap)")
+        return text
+    text.append(path.root_label, "bold magenta")
+    text.append(f" ({ROOT_KIND_NAMES.get(path.root_kind, '?')} root)", "dim")
+    steps = path.steps
+    count = len(steps)
+    if count <= PATH_HEAD + PATH_TAIL:
+        parts = [merge_dict_steps([steps[i] for i in range(count)])]
+    else:
+        head = merge_dict_steps([steps[i] for i in range(PATH_HEAD)])
+        tail = merge_dict_steps([steps[i] for i in range(count - PATH_TAIL, count)])
+        parts = [head, tail]
+    for number, shown in enumerate(parts):
+        if number:
+            text.append(f" → … {count - PATH_HEAD - PATH_TAIL:,} more steps …", "italic")
+        for step in shown[1:] if number == 0 else shown:
+            text.append(" → ", "dim")
+            text.append(step.edge or "<ref>", "bold cyan")
+    text.append(" → ", "dim")
+    text.append(steps[count - 1].type.rsplit(".", 1)[-1], "bold")
+    return text
+
+
+class ObjectPane(Vertical):
+    """Title line, optional breadcrumb, and the tree of the selected object."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "app.toggle_mode", "Referrers/referents"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(NOTHING_SELECTED, id="object-title")
+        yield Static("", id="why-alive")
+        yield ObjectTree(id="object-tree")
+
+    def on_mount(self) -> None:
+        self.query_one("#why-alive").display = False
+        self.query_one(ObjectTree).display = False
+
+    @property
+    def tree(self) -> ObjectTree:
+        return self.query_one(ObjectTree)
+
+    def show_object(
+        self,
+        snapshot: Snapshot,
+        index: GraphIndex,
+        node: int,
+        mode: Mode,
+        new_mask: np.ndarray | None,
+    ) -> None:
+        """Show ``node`` with its first level of referrers or referents."""
+        is_new = bool(new_mask is not None and new_mask[node])
+        self.query_one("#object-title", Static).update(object_title(snapshot, node, mode, is_new))
+        self.hide_path()
+        tree = self.tree
+        tree.display = True
+        tree.show_object(snapshot, index, node, mode, new_mask)
+
+    def show_message(self, text: str) -> None:
+        """Replace the tree by a sentence (nothing selected yet, index still building)."""
+        self.query_one("#object-title", Static).update(text)
+        self.hide_path()
+        self.tree.display = False
+
+    def show_path(self, path: RootPath | None, searching: bool = False) -> None:
+        """Show the breadcrumb (or that the search is running) and open the tree along it."""
+        why = self.query_one("#why-alive", Static)
+        why.display = True
+        if searching:
+            why.update(Text("Why alive: searching for the shortest path from a root…", "italic"))
+            return
+        why.update(breadcrumb(path))
+        if path is not None:
+            self.tree.open_path(path)
+
+    def hide_path(self) -> None:
+        self.query_one("#why-alive", Static).display = False

@@ -1,0 +1,267 @@
+"""The object pane's tree: who refers to an object (referrers) or what it refers to (referents).
+
+Children are read from the graph index one level at a time when a node is expanded, as
+Textual's DirectoryTree loads a folder. A node whose object already appears above it on the
+same branch is shown as a cycle and never expands; a node with more than :data:`BATCH`
+children shows the first batch and a "more" node that loads the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import numpy as np
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from heaptui.labels import ROOT_KIND_NAMES
+from heaptui.ui.format import clip, human_bytes
+
+if TYPE_CHECKING:
+    from heaptui.model.index import GraphIndex
+    from heaptui.model.paths import RootPath
+    from heaptui.model.snapshot import Snapshot
+
+BATCH = 200
+# The tree opens at most this many levels of a why-alive path (nearest holders first).
+PATH_DEPTH = 40
+REPR_WIDTH = 60
+Mode = Literal["referrers", "referents"]
+
+
+@dataclass
+class Entry:
+    """What a tree node stands for: an object reached through an edge, or a "more" marker."""
+
+    node: int  # position in the snapshot; -1 for a "more" marker
+    edge: int | None = None  # edge id linking it to its parent node (None for the root)
+    cycle: bool = False  # the object is already an ancestor on this branch
+    loaded: int = 0  # children added so far
+    more_of: TreeNode[Entry] | None = None  # for a "more" marker: the node it continues
+    on_path: bool = False  # part of the why-alive path being shown
+
+    @property
+    def is_more(self) -> bool:
+        return self.node < 0
+
+
+def children_of(index: GraphIndex, node: int, mode: Mode) -> tuple[np.ndarray, np.ndarray]:
+    """Referrers or referents of ``node`` with their edge ids."""
+    return index.referrers(node) if mode == "referrers" else index.referents(node)
+
+
+def child_count(index: GraphIndex, node: int, mode: Mode) -> int:
+    """How many children ``node`` would have in a tree of ``mode``, without listing them."""
+    if mode == "referrers":
+        return int(index.in_degree[node])
+    return len(index.referents(node)[0])
+
+
+class ObjectTree(Tree[Entry]):
+    """A lazily expanded tree of references rooted at the selected object."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select object"),
+        Binding("right,l", "expand_cursor", "Expand", show=False),
+        Binding("left,h", "collapse_cursor", "Collapse", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+        Binding("G", "scroll_end", "Bottom", show=False),
+    ]
+
+    @dataclass
+    class ObjectPicked(Message):
+        """Enter was pressed on a node standing for an object."""
+
+        tree: ObjectTree
+        node: int
+
+        @property
+        def control(self) -> ObjectTree:
+            return self.tree
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.auto_expand = False
+        self.guide_depth = 2
+        self.snapshot: Snapshot | None = None
+        self.index: GraphIndex | None = None
+        self.mode: Mode = "referrers"
+        self.new_mask: np.ndarray | None = None
+
+    # --- public API ----------------------------------------------------------------------
+    def show_object(
+        self,
+        snapshot: Snapshot,
+        index: GraphIndex,
+        node: int,
+        mode: Mode,
+        new_mask: np.ndarray | None = None,
+    ) -> None:
+        """Root the tree at ``node`` and list its first level of ``mode``."""
+        self.snapshot, self.index, self.mode, self.new_mask = snapshot, index, mode, new_mask
+        entry = Entry(node)
+        self.reset(self._label(entry), entry)
+        self.root.allow_expand = child_count(index, node, mode) > 0
+        self.root.expand()
+        self._load(self.root)
+        self.put_cursor_on(self.root)
+
+    def open_path(self, path: RootPath) -> TreeNode[Entry] | None:
+        """Expand the referrers tree along ``path`` (root first, target last) and put the
+        cursor on the farthest node opened: the root, or the :data:`PATH_DEPTH`-th holder."""
+        root_entry = self.root.data
+        if self.index is None or self.mode != "referrers" or root_entry is None:
+            return None
+        steps = path.steps
+        count = len(steps)
+        if count == 0 or steps[count - 1].node != root_entry.node:
+            return None
+        root_entry.on_path = True
+        self.root.set_label(self._label(root_entry))
+        tree_node = self.root
+        for position in range(count - 2, max(-1, count - 2 - PATH_DEPTH), -1):
+            if not tree_node.is_expanded:
+                tree_node.expand()
+            if tree_node.data is not None and not tree_node.data.loaded:
+                self._load(tree_node)
+            tree_node = self._child_for(tree_node, steps[position].node)
+            assert tree_node.data is not None
+            tree_node.data.on_path = True
+            tree_node.set_label(self._label(tree_node.data))
+        self.put_cursor_on(tree_node)
+        return tree_node
+
+    def put_cursor_on(self, tree_node: TreeNode[Entry]) -> None:
+        """Move the cursor to ``tree_node`` now, even if it was added a moment ago."""
+        self._tree_lines  # noqa: B018  (rebuilds the line numbers of freshly added nodes)
+        self.move_cursor(tree_node, animate=False)
+
+    @property
+    def cursor_entry(self) -> Entry | None:
+        node = self.cursor_node
+        return node.data if node is not None else None
+
+    # --- loading -------------------------------------------------------------------------
+    def _ancestors(self, tree_node: TreeNode[Entry]) -> set[int]:
+        seen: set[int] = set()
+        current: TreeNode[Entry] | None = tree_node
+        while current is not None:
+            if current.data is not None and not current.data.is_more:
+                seen.add(current.data.node)
+            current = current.parent
+        return seen
+
+    def _load(self, tree_node: TreeNode[Entry]) -> None:
+        """Add the next batch of children of ``tree_node`` (and a "more" node if needed)."""
+        entry = tree_node.data
+        if entry is None or entry.is_more or entry.cycle or self.index is None:
+            return
+        nodes, edges = children_of(self.index, entry.node, self.mode)
+        start = entry.loaded
+        stop = min(len(nodes), start + BATCH)
+        above = self._ancestors(tree_node)
+        for child, edge in zip(nodes[start:stop].tolist(), edges[start:stop].tolist(), strict=True):
+            self._add_child(tree_node, Entry(child, edge, cycle=child in above))
+        entry.loaded = stop
+        remaining = len(nodes) - stop
+        if remaining > 0:
+            more = Entry(-1, more_of=tree_node)
+            tree_node.add_leaf(
+                Text(f"… {remaining:,} more (enter to show {min(BATCH, remaining)})", "italic"),
+                more,
+            )
+
+    def _add_child(
+        self, parent: TreeNode[Entry], entry: Entry, before: int | None = None
+    ) -> TreeNode[Entry]:
+        assert self.index is not None
+        expandable = not entry.cycle and child_count(self.index, entry.node, self.mode) > 0
+        return parent.add(self._label(entry), entry, before=before, allow_expand=expandable)
+
+    def _child_for(self, parent: TreeNode[Entry], node: int) -> TreeNode[Entry]:
+        """The child of ``parent`` standing for ``node``, added first if not loaded yet."""
+        for child in parent.children:
+            if child.data is not None and child.data.node == node and not child.data.cycle:
+                return child
+        assert self.index is not None and parent.data is not None
+        nodes, edges = children_of(self.index, parent.data.node, self.mode)
+        found = np.flatnonzero(nodes == node)
+        edge = int(edges[found[0]]) if len(found) else None
+        return self._add_child(parent, Entry(node, edge), before=0)
+
+    def load_more(self, more_node: TreeNode[Entry]) -> None:
+        """Replace a "more" node with the next batch of its parent's children."""
+        entry = more_node.data
+        if entry is None or entry.more_of is None:
+            return
+        parent = entry.more_of
+        first_new = len(parent.children) - 1
+        more_node.remove()
+        self._load(parent)
+        if first_new < len(parent.children):
+            self.put_cursor_on(parent.children[first_new])
+
+    # --- labels --------------------------------------------------------------------------
+    def _label(self, entry: Entry) -> Text:
+        snapshot, index = self.snapshot, self.index
+        assert snapshot is not None and index is not None
+        node = entry.node
+        text = Text()
+        if entry.on_path:
+            text.append("★ ", "bold yellow")
+        if entry.edge is not None:
+            text.append(snapshot.edge_label(entry.edge), "bold cyan")
+            text.append(" ")
+        text.append(snapshot.type_name(node), "bold")
+        text.append(f" {human_bytes(int(snapshot.size[node]))}", "green")
+        if self.new_mask is not None and self.new_mask[node]:
+            text.append(" new", "bold green")
+        root_kind = index.root_kind_of(node)
+        if root_kind is not None:
+            text.append(f" [root: {ROOT_KIND_NAMES.get(root_kind, '?')}]", "bold magenta")
+        if entry.cycle:
+            text.append(" ↺ cycle", "bold red")
+        text.append("  ")
+        text.append(clip(snapshot.repr_of(node), REPR_WIDTH), "dim")
+        return text
+
+    # --- events and actions --------------------------------------------------------------
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Entry]) -> None:
+        event.stop()
+        entry = event.node.data
+        if entry is not None and not entry.is_more and entry.loaded == 0:
+            self._load(event.node)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Entry]) -> None:
+        event.stop()
+        entry = event.node.data
+        if entry is None:
+            return
+        if entry.is_more:
+            self.load_more(event.node)
+        else:
+            self.post_message(self.ObjectPicked(self, entry.node))
+
+    def action_expand_cursor(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.action_cursor_down()
+
+    def action_collapse_cursor(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.children:
+            node.collapse()
+        elif node.parent is not None:
+            self.move_cursor(node.parent, animate=False)

@@ -1,0 +1,177 @@
+"""The type summary pane: a table of types with count, bytes and share, sortable and filterable.
+
+Rows are keyed by type index, so after a re-sort or a new filter the cursor goes back to the
+type it was on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from heaptui.ui.format import clip, human_bytes
+
+if TYPE_CHECKING:
+    from heaptui.model.summary import TypeRow
+
+NAME_WIDTH = 40
+
+# sort key -> (column title, function giving the sort value, largest first by default)
+SORTS: dict[str, tuple[str, bool]] = {
+    "name": ("Type", False),
+    "count": ("Count", True),
+    "size": ("Bytes", True),
+}
+
+
+def sort_rows(rows: Sequence[TypeRow], key: str, reverse: bool) -> list[TypeRow]:
+    """``rows`` ordered by ``key`` (``name``, ``count`` or ``size``); ties broken by name."""
+    _title, largest_first = SORTS[key]
+    descending = largest_first != reverse
+    if key == "name":
+        return sorted(rows, key=lambda r: r.name.lower(), reverse=descending)
+    by_name = sorted(rows, key=lambda r: r.name.lower())
+    return sorted(by_name, key=lambda r: getattr(r, key), reverse=descending)
+
+
+def filter_rows(rows: Sequence[TypeRow], text: str) -> list[TypeRow]:
+    """Rows whose type name contains ``text`` (case-insensitive); all rows for empty text."""
+    needle = text.strip().lower()
+    if not needle:
+        return list(rows)
+    return [r for r in rows if needle in r.name.lower()]
+
+
+class TypeTable(DataTable[Text]):
+    """Type, count, bytes and share of the heap; one row per type present in the snapshot."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("b", "sort('size')", "Sort bytes"),
+        Binding("c", "sort('count')", "Sort count"),
+        Binding("n", "sort('name')", "Sort name"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+    @dataclass
+    class TypeHighlighted(Message):
+        """The cursor moved onto a type."""
+
+        table: TypeTable
+        type_index: int
+
+        @property
+        def control(self) -> TypeTable:
+            return self.table
+
+    @dataclass
+    class TypeSelected(Message):
+        """Enter was pressed on a type."""
+
+        table: TypeTable
+        type_index: int
+
+        @property
+        def control(self) -> TypeTable:
+            return self.table
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._rows: list[TypeRow] = []
+        self.sort_key = "size"
+        self.sort_reverse = False
+        self.filter_text = ""
+
+    def on_mount(self) -> None:
+        self.add_column("Type  ", key="name")
+        self.add_column("Count  ", key="count")
+        self.add_column("Bytes  ", key="size")
+        self.add_column("Share", key="share")
+
+    # --- state -------------------------------------------------------------------------
+    @property
+    def highlighted_type(self) -> int | None:
+        """Type index under the cursor, or None when the table is empty."""
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return int(row_key.value) if row_key.value is not None else None
+
+    @property
+    def shown_names(self) -> list[str]:
+        """Type names in display order (what the user sees, top to bottom)."""
+        return [r.name for r in self._visible_rows()]
+
+    def set_rows(self, rows: Sequence[TypeRow]) -> None:
+        """Show a new summary, keeping the cursor on the same type when it is still there."""
+        self._rows = list(rows)
+        self._refill()
+
+    def set_filter(self, text: str) -> None:
+        """Show only types whose name contains ``text``."""
+        self.filter_text = text
+        self._refill()
+
+    def select_type(self, type_index: int) -> bool:
+        """Move the cursor to ``type_index``; False if it is not shown (filtered out)."""
+        try:
+            row = self.get_row_index(str(type_index))
+        except Exception:  # RowDoesNotExist
+            return False
+        self.move_cursor(row=row, animate=False)
+        return True
+
+    def action_sort(self, key: str) -> None:
+        """Sort by ``key``; pressing the same key again reverses the order."""
+        if key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_key, self.sort_reverse = key, False
+        self._refill()
+
+    def _visible_rows(self) -> list[TypeRow]:
+        return sort_rows(
+            filter_rows(self._rows, self.filter_text), self.sort_key, self.sort_reverse
+        )
+
+    def _refill(self) -> None:
+        keep = self.highlighted_type
+        self.clear()
+        for row in self._visible_rows():
+            self.add_row(
+                Text(clip(row.name, NAME_WIDTH)),
+                Text(f"{row.count:,}", justify="right"),
+                Text(human_bytes(row.size), justify="right"),
+                Text(f"{row.share:6.1%}", justify="right"),
+                key=str(row.type_index),
+            )
+        self._label_sorted_column()
+        if keep is not None:
+            self.select_type(keep)
+
+    def _label_sorted_column(self) -> None:
+        arrow = "▲" if self.sort_reverse != (not SORTS[self.sort_key][1]) else "▼"
+        for key, (title, _largest_first) in SORTS.items():
+            column = self.columns.get(key)  # type: ignore[call-overload]
+            if column is not None:
+                column.label = Text(title + (" " + arrow if key == self.sort_key else "  "))
+        self.refresh()
+
+    # --- events ------------------------------------------------------------------------
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.TypeHighlighted(self, int(event.row_key.value)))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.TypeSelected(self, int(event.row_key.value)))
