@@ -171,7 +171,7 @@ static inline int aset_add(AddrSet *s, uintptr_t a) {
 }
 
 /* ------------------------------------------------------------------ per-type facts */
-enum { SIZE_BASIC = 0, SIZE_CFUNC = 1 };
+enum { SIZE_BASIC = 0, SIZE_CFUNC = 1, SIZE_CALL = 2 };
 enum {
     LAB_GENERIC = 0,   /* tp_traverse, unlabelled */
     LAB_DICT,          /* exact dict */
@@ -188,10 +188,12 @@ typedef struct {
     uint8_t size_kind;
     uint8_t label_kind;
     uint8_t deferred;   /* the Python side relabels this type's edges */
-    PyCFunction sizeof_func;
-    Py_ssize_t nslots;  /* LAB_INSTANCE: member descriptors of object slots */
-    PyMemberDef **slots;
-    PyObject **slot_names; /* borrowed from the descriptors (kept alive by the type) */
+    uint8_t class_edge; /* LAB_INSTANCE: the instance refers to its (heap) class */
+    PyCFunction sizeof_func;   /* SIZE_CFUNC: a METH_NOARGS C __sizeof__ */
+    PyObject *sizeof_descr;    /* SIZE_CALL: another C callable __sizeof__ (borrowed) */
+    Py_ssize_t nmembers;       /* LAB_INSTANCE: object slots (member descriptors) */
+    Py_ssize_t *member_offset; /* byte offsets inside the instance */
+    int32_t *member_payload;   /* string-table index of each slot's name */
 } TypeInfo;
 
 /* ------------------------------------------------------------------ walker state */
@@ -206,6 +208,8 @@ typedef struct {
     Vec edge_kind;    /* uint8 */
     Vec edge_payload; /* int32 */
     Vec refs;         /* PyObject* scratch for one node's tp_traverse */
+    Vec cands;        /* Cand scratch: one instance's named references */
+    int32_t p_class, p_dict; /* payloads of "__class__" and "__dict__" */
     Vec deferred;     /* int64 pairs: node position, first edge position */
     AddrSet seen;     /* untracked nodes already queued */
     AddrSet exclude;  /* addresses that must not become nodes */
@@ -260,24 +264,126 @@ static int32_t string_payload(Walk *w, PyObject *text) {
 
 /* ------------------------------------------------------------------ type facts */
 static PyObject *object_sizeof_descr = NULL; /* object.__dict__['__sizeof__'] */
+static traverseproc subtype_traverse_ptr = NULL; /* tp_traverse of every Python class */
 static PyObject *sizeof_name = NULL;         /* interned "__sizeof__" */
 static PyObject *ellipsis_text = NULL;       /* "..." */
+
+/* The namespace dict of ``tp`` (a new reference), or NULL without an error set. */
+static PyObject *namespace_of(PyTypeObject *tp) {
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *d = PyType_GetDict(tp);
+    if (d == NULL) {
+        PyErr_Clear();
+    }
+    return d;
+#else
+    Py_XINCREF(tp->tp_dict);
+    return tp->tp_dict;
+#endif
+}
+
+static int is_c_callable_descr(PyObject *v) {
+    PyTypeObject *t = Py_TYPE(v);
+    return t == &PyMethodDescr_Type || t == &PyWrapperDescr_Type || t == &PyCFunction_Type
+           || t == &PyClassMethodDescr_Type;
+}
+
+/* sys.getsizeof calls the first __sizeof__ of the MRO; when that one is Python code, use the
+ * first C implementation further up instead (what the pure-Python walker does). */
+static void choose_sizeof(TypeInfo *ti, PyTypeObject *tp) {
+    PyObject *impl = _PyType_Lookup(tp, sizeof_name);
+    if (impl == NULL || !is_c_callable_descr(impl)) {
+        impl = NULL;
+        PyObject *mro = tp->tp_mro;
+        Py_ssize_t n = (mro != NULL && PyTuple_Check(mro)) ? PyTuple_GET_SIZE(mro) : 0;
+        for (Py_ssize_t i = 0; i < n && impl == NULL; i++) {
+            PyObject *base = PyTuple_GET_ITEM(mro, i);
+            if (!PyType_Check(base)) {
+                continue;
+            }
+            PyObject *ns = namespace_of((PyTypeObject *)base);
+            if (ns == NULL) {
+                continue;
+            }
+            PyObject *v = PyDict_Check(ns) ? PyDict_GetItemWithError(ns, sizeof_name) : NULL;
+            if (v != NULL && is_c_callable_descr(v)) {
+                impl = v; /* kept alive by the type's namespace */
+            }
+            PyErr_Clear();
+            Py_DECREF(ns);
+        }
+    }
+    ti->size_kind = SIZE_BASIC;
+    if (impl == NULL || impl == object_sizeof_descr) {
+        return;
+    }
+    if (Py_IS_TYPE(impl, &PyMethodDescr_Type)) {
+        PyMethodDef *def = ((PyMethodDescrObject *)impl)->d_method;
+        if ((def->ml_flags & ~(METH_COEXIST)) == METH_NOARGS) {
+            ti->size_kind = SIZE_CFUNC;
+            ti->sizeof_func = def->ml_meth;
+            return;
+        }
+    }
+    ti->size_kind = SIZE_CALL;
+    ti->sizeof_descr = impl;
+}
+
+/* Object slots (``__slots__`` entries) of a Python class: the member descriptors of every
+ * Python class in its MRO. */
+static int collect_members(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
+    PyObject *mro = tp->tp_mro;
+    Py_ssize_t n = (mro != NULL && PyTuple_Check(mro)) ? PyTuple_GET_SIZE(mro) : 0;
+    Py_ssize_t count = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        count = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyTypeObject *base = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+            if (!PyType_Check(base) || base->tp_traverse != subtype_traverse_ptr
+                || base->tp_members == NULL) {
+                continue;
+            }
+            for (PyMemberDef *m = base->tp_members; m->name != NULL; m++) {
+                if ((m->type != T_OBJECT_EX && m->type != T_OBJECT) || (m->flags & READONLY)) {
+                    continue;
+                }
+                if (pass == 1) {
+                    PyObject *name = PyUnicode_FromString(m->name);
+                    if (name == NULL) {
+                        return -1;
+                    }
+                    int32_t p = string_payload(w, name);
+                    Py_DECREF(name);
+                    if (p < 0) {
+                        return -1;
+                    }
+                    ti->member_offset[count] = m->offset;
+                    ti->member_payload[count] = p;
+                }
+                count++;
+            }
+        }
+        if (pass == 0) {
+            if (count == 0) {
+                return 0;
+            }
+            ti->member_offset = PyMem_RawMalloc((size_t)count * sizeof(Py_ssize_t));
+            ti->member_payload = PyMem_RawMalloc((size_t)count * sizeof(int32_t));
+            if (ti->member_offset == NULL || ti->member_payload == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+        }
+    }
+    ti->nmembers = count;
+    return 0;
+}
 
 static int typeinfo_fill(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
     memset(ti, 0, sizeof(*ti));
     ti->type = tp;
     ti->index = (uint32_t)w->ntypes;
-    /* __sizeof__: only C methods are ever called. */
-    PyObject *sz = _PyType_Lookup(tp, sizeof_name);
-    ti->size_kind = SIZE_BASIC;
-    if (sz != NULL && sz != object_sizeof_descr && Py_IS_TYPE(sz, &PyMethodDescr_Type)) {
-        PyMethodDef *def = ((PyMethodDescrObject *)sz)->d_method;
-        if ((def->ml_flags & (METH_VARARGS | METH_KEYWORDS | METH_O | METH_FASTCALL)) == 0
-            && (def->ml_flags & METH_NOARGS)) {
-            ti->size_kind = SIZE_CFUNC;
-            ti->sizeof_func = def->ml_meth;
-        }
-    }
+    choose_sizeof(ti, tp);
     if (tp == &PyDict_Type) {
         ti->label_kind = LAB_DICT;
     }
@@ -292,6 +398,13 @@ static int typeinfo_fill(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
     }
     else if (tp == &PyCell_Type) {
         ti->label_kind = LAB_CELL;
+    }
+    else if (tp->tp_traverse == subtype_traverse_ptr) {
+        ti->label_kind = LAB_INSTANCE;
+        ti->class_edge = 1;
+        if (collect_members(w, ti, tp) < 0) {
+            return -1;
+        }
     }
     if (w->defer_types != NULL) {
         int r = PySet_Contains(w->defer_types, (PyObject *)tp);
@@ -376,14 +489,16 @@ static size_t preheader_size(PyObject *o, PyTypeObject *tp) {
     }
     return pre;
 #else
+    (void)tp;
     return PyObject_IS_GC(o) ? GC_HEAD_SIZE : 0;
 #endif
 }
 
 static int64_t shallow_size(PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
     Py_ssize_t size;
-    if (ti->size_kind == SIZE_CFUNC) {
-        PyObject *res = ti->sizeof_func(o, NULL);
+    if (ti->size_kind != SIZE_BASIC) {
+        PyObject *res = ti->size_kind == SIZE_CFUNC ? ti->sizeof_func(o, NULL)
+                                                     : PyObject_CallOneArg(ti->sizeof_descr, o);
         if (res == NULL) {
             PyErr_Clear();
             goto basic;
@@ -515,6 +630,169 @@ static int edges_dict(Walk *w, PyObject *d) {
     return 0;
 }
 
+/* ---- instances of Python classes: attributes matched to referents by identity ---- */
+typedef struct {
+    PyObject *obj;
+    int32_t payload;
+    uint8_t kind;
+    uint8_t used;
+} Cand;
+
+/* Mirror of CPython's (internal) dict keys object, identical in 3.11, 3.12 and 3.13 builds
+ * with the GIL; only read here, for the attribute names of a class's shared keys. */
+typedef struct {
+    Py_ssize_t dk_refcnt;
+    uint8_t dk_log2_size;
+    uint8_t dk_log2_index_bytes;
+    uint8_t dk_kind;
+    uint32_t dk_version;
+    Py_ssize_t dk_usable;
+    Py_ssize_t dk_nentries;
+    char dk_indices[];
+} KeysMirror;
+
+typedef struct {
+    PyObject *me_key;
+    PyObject *me_value;
+} UnicodeEntryMirror;
+
+#define DICT_KEYS_GENERAL 0
+
+static inline int add_cand(Walk *w, PyObject *obj, uint8_t kind, int32_t payload) {
+    if (obj == NULL) {
+        return 0;
+    }
+    if (vec_reserve(&w->cands, 1) < 0) {
+        return -1;
+    }
+    Cand *c = &VEC_AT(&w->cands, Cand, w->cands.len++);
+    c->obj = obj;
+    c->kind = kind;
+    c->payload = payload;
+    c->used = 0;
+    return 0;
+}
+
+/* Without materialising anything: the instance's own dict (or NULL), and its 3.11+ inline
+ * values with their count (or NULL). */
+static void instance_storage(PyObject *o, PyTypeObject *tp, PyObject **dict, PyObject ***values,
+                             Py_ssize_t *nvalues) {
+    *dict = NULL;
+    *values = NULL;
+    *nvalues = 0;
+#if PY_VERSION_HEX >= 0x030B0000
+    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT)) {
+#if PY_VERSION_HEX < 0x030D0000
+        KeysMirror *keys = (KeysMirror *)((PyHeapTypeObject *)tp)->ht_cached_keys;
+        Py_ssize_t nkeys = keys != NULL ? keys->dk_nentries : 0;
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+        *dict = ((PyObject **)o)[-3];
+        if (PyType_HasFeature(tp, Py_TPFLAGS_INLINE_VALUES)) {
+            uint8_t *head = (uint8_t *)o + tp->tp_basicsize; /* capacity, size, embedded, valid */
+            if (head[3]) {
+                *values = (PyObject **)(head + sizeof(PyObject *));
+                *nvalues = head[0];
+            }
+        }
+#elif PY_VERSION_HEX >= 0x030C0000
+        uintptr_t dorv = ((uintptr_t *)o)[-3];
+        if (dorv & 1) {
+            *values = (PyObject **)(dorv + 1); /* stored as (values - 1), tagged */
+            *nvalues = nkeys;
+        }
+        else {
+            *dict = (PyObject *)dorv;
+        }
+#else
+        *dict = ((PyObject **)o)[-3];
+        PyObject **vals = ((PyObject ***)o)[-4];
+        if (vals != NULL) {
+            *values = vals;
+            *nvalues = nkeys;
+        }
+#endif
+        return;
+    }
+#endif
+    if (tp->tp_dictoffset != 0) {
+        PyObject **slot = _PyObject_GetDictPtr(o);
+        *dict = slot != NULL ? *slot : NULL;
+    }
+}
+
+static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
+    w->cands.len = 0;
+    if (add_cand(w, (PyObject *)tp, EDGE_ATTR, w->p_class) < 0) {
+        return -1;
+    }
+    PyObject *dict, **values;
+    Py_ssize_t nvalues;
+    instance_storage(o, tp, &dict, &values, &nvalues);
+    if (add_cand(w, dict, EDGE_ATTR, w->p_dict) < 0) {
+        return -1;
+    }
+    if (values != NULL && nvalues > 0) {
+        KeysMirror *keys = (KeysMirror *)((PyHeapTypeObject *)tp)->ht_cached_keys;
+        Py_ssize_t named = 0;
+        UnicodeEntryMirror *entries = NULL;
+        if (keys != NULL && keys->dk_kind != DICT_KEYS_GENERAL) {
+            entries = (UnicodeEntryMirror *)(keys->dk_indices
+                                             + ((size_t)1 << keys->dk_log2_index_bytes));
+            named = keys->dk_nentries;
+        }
+        for (Py_ssize_t i = 0; i < nvalues; i++) {
+            PyObject *v = values[i];
+            if (v == NULL) {
+                continue;
+            }
+            int32_t p = -1;
+            uint8_t kind = EDGE_OTHER;
+            if (i < named && entries[i].me_key != NULL && PyUnicode_Check(entries[i].me_key)) {
+                p = string_payload(w, entries[i].me_key);
+                if (p < 0) {
+                    return -1;
+                }
+                kind = EDGE_ATTR;
+            }
+            if (add_cand(w, v, kind, p) < 0) {
+                return -1;
+            }
+        }
+    }
+    for (Py_ssize_t m = 0; m < ti->nmembers; m++) {
+        PyObject *v = *(PyObject **)((char *)o + ti->member_offset[m]);
+        if (add_cand(w, v, EDGE_ATTR, ti->member_payload[m]) < 0) {
+            return -1;
+        }
+    }
+    w->refs.len = 0;
+    if (tp->tp_traverse(o, walk_visit, &w->refs) < 0) {
+        return -1;
+    }
+    size_t nc = w->cands.len, at = 0;
+    Cand *cands = (Cand *)w->cands.data;
+    for (size_t r = 0; r < w->refs.len; r++) {
+        PyObject *ref = VEC_AT(&w->refs, PyObject *, r);
+        uint8_t kind = EDGE_OTHER;
+        int32_t payload = -1;
+        for (size_t k = 0; k < nc; k++) {
+            Cand *c = &cands[(at + k) % nc];
+            if (!c->used && c->obj == ref) {
+                c->used = 1;
+                kind = c->kind;
+                payload = c->payload;
+                at = (at + k + 1) % nc;
+                break;
+            }
+        }
+        if (emit(w, ref, kind, payload) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int edges_generic(Walk *w, PyObject *o, PyTypeObject *tp) {
     w->refs.len = 0;
     if (!PyObject_IS_GC(o) || tp->tp_traverse == NULL) {
@@ -577,6 +855,8 @@ static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
         }
         return 0;
     }
+    case LAB_INSTANCE:
+        return edges_instance(w, o, tp, ti);
     default:
         return edges_generic(w, o, tp);
     }
@@ -598,9 +878,14 @@ static void walk_clear(Walk *w) {
     vec_free(&w->edge_kind);
     vec_free(&w->edge_payload);
     vec_free(&w->refs);
+    vec_free(&w->cands);
     vec_free(&w->deferred);
     aset_free(&w->seen);
     aset_free(&w->exclude);
+    for (size_t t = 0; t < w->ntypes; t++) {
+        PyMem_RawFree(w->types[t].member_offset);
+        PyMem_RawFree(w->types[t].member_payload);
+    }
     PyMem_RawFree(w->types);
     PyMem_RawFree(w->type_slots);
     w->types = NULL;
@@ -696,6 +981,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     vec_init(&w.edge_kind, 1);
     vec_init(&w.edge_payload, 4);
     vec_init(&w.refs, sizeof(PyObject *));
+    vec_init(&w.cands, sizeof(Cand));
     vec_init(&w.deferred, 8);
     w.key_repr_max = key_repr_max;
     w.defer_types = defer_types == Py_None ? NULL : defer_types;
@@ -722,6 +1008,17 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     if (w.type_list == NULL || w.string_index == NULL || w.strings == NULL
         || w.key_cache == NULL) {
         goto done;
+    }
+    {
+        PyObject *cls_name = PyUnicode_InternFromString("__class__");
+        PyObject *dict_name = PyUnicode_InternFromString("__dict__");
+        w.p_class = cls_name ? string_payload(&w, cls_name) : -1;
+        w.p_dict = dict_name ? string_payload(&w, dict_name) : -1;
+        Py_XDECREF(cls_name);
+        Py_XDECREF(dict_name);
+        if (w.p_class < 0 || w.p_dict < 0) {
+            goto done;
+        }
     }
     if (aset_init(&w.seen, (size_t)n) < 0 || aset_init(&w.exclude, 16) < 0) {
         goto done;
@@ -865,17 +1162,25 @@ static struct PyModuleDef walk_module = {
 };
 
 PyMODINIT_FUNC PyInit__walk(void) {
-    PyObject *object_dict = PyBaseObject_Type.tp_dict;
-    object_sizeof_descr = PyDict_GetItemString(object_dict, "__sizeof__");
-    if (object_sizeof_descr == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "object.__sizeof__ not found");
+    /* A throwaway Python class tells which tp_traverse every Python class shares. */
+    PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s()N", "_Probe",
+                                            PyDict_New());
+    if (probe == NULL) {
         return NULL;
     }
-    Py_INCREF(object_sizeof_descr);
+    subtype_traverse_ptr = ((PyTypeObject *)probe)->tp_traverse;
+    Py_DECREF(probe);
     sizeof_name = PyUnicode_InternFromString("__sizeof__");
     ellipsis_text = PyUnicode_FromString("...");
     if (sizeof_name == NULL || ellipsis_text == NULL) {
         return NULL;
     }
+    /* Static builtin types keep their namespace elsewhere on 3.12+: look it up. */
+    object_sizeof_descr = _PyType_Lookup(&PyBaseObject_Type, sizeof_name);
+    if (object_sizeof_descr == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "object.__sizeof__ not found");
+        return NULL;
+    }
+    Py_INCREF(object_sizeof_descr);
     return PyModule_Create(&walk_module);
 }
