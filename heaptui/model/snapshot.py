@@ -132,9 +132,11 @@ class Snapshot:
         # Sorting the queries first makes searchsorted walk memory in order (several
         # times faster than random lookups) and gives the reverse index for free.
         by_target = np.argsort(raw_target, kind="stable")
-        rank = np.searchsorted(sorted_addr, raw_target[by_target])
+        sorted_target = raw_target[by_target]
+        rank = np.searchsorted(sorted_addr, sorted_target)
         np.minimum(rank, len(sorted_addr) - 1, out=rank)
-        found = sorted_addr[rank] == raw_target[by_target]
+        found = sorted_addr[rank] == sorted_target
+        del sorted_target
         kind = arrays.edge_kind
         payload = arrays.edge_payload
         dropped = int(n_edges - np.count_nonzero(found))
