@@ -86,7 +86,9 @@ def test_a_file_on_disk_reads_like_its_bytes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", [b"PK\x03\x04" + b"\0" * 60, b"\x80\x04\x95" + b"\0" * 60, b"HEAPTUX\0" + GOOD[8:]]
+    "data",
+    [b"PK\x03\x04" + b"\0" * 60, b"\x80\x04\x95" + b"\0" * 60, b"HEAPTUX\0" + GOOD[8:]],
+    ids=["zip", "pickle", "one letter off"],
 )
 def test_bad_magic(data: bytes) -> None:
     assert error_of(data) == invalid("bad magic")
