@@ -224,24 +224,27 @@ def retained_by_type(
     """Bytes retained by all instances of each type together (uint64, by type index).
 
     An instance counts only when no other instance of its type dominates it, so nothing is
-    counted twice (a linked list of ``Node`` is retained once, through its head).
+    counted twice (a linked list of ``Node`` is retained once, through its head). Unreached
+    nodes (possible only with hand-made ``Dominators``) are left out.
     Vectorised: in a preorder of the dominator tree each subtree is an interval; sorted by
     (type, start), an instance is inside another of its type when an earlier interval of the
     same type reaches past its start.
     """
     n_types = len(snapshot.type_names)
     start, count = _tree_preorder_positions(dom, backend)
-    types = np.asarray(snapshot.type_index, dtype=np.int64)
-    by_type = np.lexsort((start, types))
+    nodes = dom.order  # reached nodes only
+    types = np.asarray(snapshot.type_index, dtype=np.int64)[nodes]
+    by_type = np.lexsort((start[nodes], types))
+    nodes = nodes[by_type]
     sorted_types = types[by_type]
     span = len(start) + 1  # start + count <= N
-    reach = sorted_types * span + start[by_type] + count[by_type]
+    reach = sorted_types * span + start[nodes] + count[nodes]
     running = np.maximum.accumulate(reach)
     previous = np.empty_like(running)
     previous[:1] = -1
     previous[1:] = running[:-1]
-    covered = previous > sorted_types * span + start[by_type]
-    counted = np.where(covered, 0, dom.retained[by_type]).astype(np.uint64)
+    covered = previous > sorted_types * span + start[nodes]
+    counted = np.where(covered, 0, dom.retained[nodes]).astype(np.uint64)
     totals = np.zeros(n_types, dtype=np.uint64)
     if len(counted):
         group_starts = np.flatnonzero(np.r_[True, sorted_types[1:] != sorted_types[:-1]])
