@@ -1,0 +1,176 @@
+"""`LiveHeapApp`: the heap browser attached to a running program.
+
+It is :class:`heaptui.ui.app.HeapApp` fed by a live source (:mod:`heaptui.transport.sources`),
+plus a live header refreshed every second from cheap counters and three keys: take a new
+snapshot (growth against the baseline), make the current snapshot the baseline, save the
+current snapshot to a file. The first snapshot is the baseline. When the target exits, the
+header says so and the last snapshot stays browsable and savable.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.timer import Timer
+
+from heaptui.errors import UserError
+from heaptui.transport.client import AgentError
+from heaptui.transport.sources import LiveSnapshotSource, default_save_name
+from heaptui.ui.app import HeapApp
+from heaptui.ui.live_messages import CaptureFailed, ConnectionLost, CountersRead, SnapshotSaved
+from heaptui.ui.messages import LoadProgressed, SnapshotLoaded
+from heaptui.ui.widgets.header import HeapHeader
+from heaptui.ui.widgets.live_header import LiveHeader
+
+if TYPE_CHECKING:
+    from heaptui.model.snapshot import Snapshot
+
+_LIVE_GROUP = Binding.Group("Live", compact=True)
+
+
+class LiveHeapApp(HeapApp):
+    """Browse the heap of a running program, taking new snapshots on demand."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("R", "new_snapshot", "New snapshot", group=_LIVE_GROUP),
+        Binding("B", "set_baseline", "Set baseline", group=_LIVE_GROUP),
+        Binding("ctrl+s", "save_snapshot", "Save", group=_LIVE_GROUP),
+    ]
+
+    def __init__(
+        self,
+        source: LiveSnapshotSource,
+        *,
+        counters_interval: float | None = 1.0,
+        save_dir: str = ".",
+        exit_on_error: bool = False,
+    ) -> None:
+        super().__init__(source, exit_on_error=exit_on_error)
+        self.live_source = source
+        self.counters_interval = counters_interval
+        self.save_dir = save_dir
+        self.live_baseline: Snapshot | None = None
+        self.connection_lost: str | None = None
+        self.capturing = False
+        self.saved_paths: list[str] = []
+        self._reading_counters = False
+        self._counters_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            yield widget
+            if isinstance(widget, HeapHeader):
+                yield LiveHeader(id="live-header")
+
+    # Textual calls the handlers of every class in the MRO (this one first): no super() calls.
+    def on_mount(self) -> None:
+        self.poll_counters()
+        if self.counters_interval:
+            self._counters_timer = self.set_interval(self.counters_interval, self.poll_counters)
+
+    # --- counters --------------------------------------------------------------------------
+    def poll_counters(self) -> None:
+        """Read the counters in a worker unless a read is still under way or the target is gone."""
+        if self.connection_lost is None and not self._reading_counters:
+            self._reading_counters = True
+            self._read_counters()
+
+    @work(thread=True, group="live-counters")
+    def _read_counters(self) -> None:
+        try:
+            counters = self.live_source.counters()
+        except AgentError as exc:
+            self.post_message(ConnectionLost(str(exc)))
+        else:
+            self.post_message(CountersRead(counters))
+        finally:
+            self._reading_counters = False
+
+    def on_counters_read(self, message: CountersRead) -> None:
+        self.query_one(LiveHeader).show_counters(message.counters)
+
+    def on_connection_lost(self, message: ConnectionLost) -> None:
+        if self.connection_lost is not None:
+            return
+        self.connection_lost = message.reason
+        if self._counters_timer is not None:
+            self._counters_timer.stop()
+        self.query_one(LiveHeader).show_lost(message.reason)
+        self.notify(
+            f"{message.reason}\nThe last snapshot stays browsable; ctrl+s saves it.",
+            title="Target gone",
+            severity="error",
+            timeout=10,
+        )
+
+    # --- snapshots -------------------------------------------------------------------------
+    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        if self.live_baseline is None:
+            self.live_baseline = message.snapshot  # attach: the first snapshot is the baseline
+        self.capturing = False
+
+    def action_new_snapshot(self) -> None:
+        """Capture now and show growth against the baseline."""
+        if self.connection_lost is not None:
+            self.notify("The target is gone: no new snapshot.", severity="error")
+            return
+        if self.capturing or self.snapshot is None:
+            self.notify("A snapshot is already being taken.", timeout=3)
+            return
+        self.capturing = True
+        self._capture_new()
+
+    @work(thread=True, group="live-capture")
+    def _capture_new(self) -> None:
+        try:
+            snapshot = self.live_source.capture(lambda t: self.post_message(LoadProgressed(t)))
+        except AgentError as exc:
+            self.post_message(ConnectionLost(str(exc)))
+            self.post_message(CaptureFailed(str(exc)))
+        except UserError as exc:
+            self.post_message(CaptureFailed(str(exc)))
+        else:
+            self.post_message(SnapshotLoaded(snapshot, self.live_baseline))
+
+    def on_capture_failed(self, message: CaptureFailed) -> None:
+        self.capturing = False
+        self.query_one(HeapHeader).show_status("")
+        if self.connection_lost is None:
+            self.notify(f"Capture failed: {message.error}", severity="error")
+
+    def action_set_baseline(self) -> None:
+        """Compare the next snapshots with the current one."""
+        if self.snapshot is None:
+            self.notify("No snapshot yet.", severity="warning")
+            return
+        self.live_baseline = self.snapshot
+        self.post_message(SnapshotLoaded(self.snapshot, self.snapshot))
+        self.notify(
+            f"Baseline is now {self.snapshot.source}; press R for growth since then.", timeout=4
+        )
+
+    def action_save_snapshot(self) -> None:
+        """Write the current snapshot to a file in the save directory."""
+        if self.snapshot is None:
+            self.notify("No snapshot to save yet.", severity="warning")
+            return
+        self._save(self.snapshot, default_save_name(self.snapshot, self.save_dir))
+
+    @work(thread=True, group="live-save")
+    def _save(self, snapshot: Snapshot, path: str) -> None:
+        try:
+            self.post_message(SnapshotSaved(self.live_source.save(snapshot, path)))
+        except (OSError, UserError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.post_message(CaptureFailed(f"saving {os.path.basename(path)}: {reason}"))
+
+    def on_snapshot_saved(self, message: SnapshotSaved) -> None:
+        self.saved_paths.append(message.path)
+        self.notify(f"Saved {message.path}", timeout=5)
+
+    def on_unmount(self) -> None:
+        self.live_source.close()

@@ -1,0 +1,83 @@
+"""The live header: RSS (with a sparkline of its history), object counts and gc counts.
+
+Fed once a second from the agent's cheap counters (never a heap walk). When the connection is
+lost it says so and stays on screen, so the user knows the panes show the last snapshot.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Sparkline, Static
+
+from heaptui.ui.format import human_bytes
+
+RSS_HISTORY = 120  # samples kept for the sparkline (two minutes at one per second)
+
+
+def counters_line(counters: dict[str, Any]) -> Text:
+    """One line of live figures; a figure the agent did not send shows as ``?``."""
+    text = Text()
+    text.append("● live", "bold green")
+    rss = counters.get("rss")
+    text.append("  RSS ")
+    text.append(human_bytes(rss) if isinstance(rss, int) else "?", "bold")
+    objects = counters.get("last_capture_objects")
+    if isinstance(objects, int):
+        text.append(f"  objects {objects:,}")
+        text.append(" (last snapshot)", "dim")
+    blocks = counters.get("allocated_blocks")
+    if isinstance(blocks, int):
+        text.append(f"  blocks {blocks:,}")
+    gc_count = counters.get("gc_count")
+    if isinstance(gc_count, list) and gc_count:
+        text.append("  gc " + "/".join(str(n) for n in gc_count))
+    threads = counters.get("threads")
+    if isinstance(threads, int):
+        text.append(f"  threads {threads}")
+    return text
+
+
+class LiveHeader(Horizontal):
+    """Live figures on the left, the RSS sparkline on the right."""
+
+    DEFAULT_CSS = """
+    LiveHeader { height: 1; background: $panel; padding: 0 1; }
+    LiveHeader #live-figures { width: 1fr; }
+    LiveHeader #live-rss { width: 24; }
+    LiveHeader.-lost { background: $error 30%; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rss_history: deque[float] = deque(maxlen=RSS_HISTORY)
+        self.counters: dict[str, Any] = {}
+        self.lost: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("● live: connecting…", "dim"), id="live-figures")
+        yield Sparkline([], id="live-rss")
+
+    def show_counters(self, counters: dict[str, Any]) -> None:
+        """Show fresh counters and add the RSS to the sparkline."""
+        if self.lost is not None:
+            return
+        self.counters = counters
+        rss = counters.get("rss")
+        if isinstance(rss, int):
+            self.rss_history.append(float(rss))
+            self.query_one(Sparkline).data = list(self.rss_history)
+        self.query_one("#live-figures", Static).update(counters_line(counters))
+
+    def show_lost(self, reason: str) -> None:
+        """Say the target is gone; the panes keep the last snapshot."""
+        self.lost = reason
+        self.add_class("-lost")
+        text = Text("✕ target exited or connection lost", "bold")
+        text.append(f": {reason}  ")
+        text.append("(the last snapshot stays browsable; ctrl+s saves it)", "italic")
+        self.query_one("#live-figures", Static).update(text)

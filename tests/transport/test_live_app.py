@@ -1,0 +1,140 @@
+"""Live mode of the TUI driven by a fake live source (no sockets, no processes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from heaptui.capture.raw import RawSnapshot
+from heaptui.labels import EDGE_ATTR, EDGE_INDEX, ROOT_MODULE
+from heaptui.model.load import load_snapshot
+from heaptui.testing import SnapshotBuilder
+from heaptui.transport.sources import FakeLiveSource
+from heaptui.ui.live import LiveHeapApp
+from heaptui.ui.widgets.live_header import LiveHeader
+
+SIZE = (120, 36)
+
+
+def leaky_heap(sessions: int) -> RawSnapshot:
+    """A module holding a list of ``sessions`` ``shop.Session`` objects."""
+    b = SnapshotBuilder()
+    module = b.node(0x1000, "module", repr="shop")
+    cache = b.node(0x2000, "list", size=56 + 8 * sessions, length=sessions)
+    b.edge(module, cache, EDGE_ATTR, "SESSIONS")
+    for i in range(sessions):
+        session = b.node(0x10_0000 + i * 0x100, "shop.Session", size=48)
+        b.edge(cache, session, EDGE_INDEX, i)
+    b.root(module, ROOT_MODULE, "sys.modules['shop']")
+    return b.build()
+
+
+def counters(rss: int, objects: int | None = None) -> dict[str, object]:
+    return {
+        "rss": rss,
+        "gc_count": [700, 3, 1],
+        "allocated_blocks": 12345,
+        "threads": 2,
+        "last_capture_objects": objects,
+    }
+
+
+async def _settle(app: LiveHeapApp, pilot: object) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def test_attach_shows_first_snapshot_and_counters_refresh() -> None:
+    source = FakeLiveSource(
+        [leaky_heap(2)], [counters(50_000_000, 4), counters(52_000_000, 4), counters(60_000_000)]
+    )
+    app = LiveHeapApp(source, counters_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        assert app.snapshot is not None and app.snapshot.node_count == 4
+        assert app.live_baseline is app.snapshot
+        header = app.query_one(LiveHeader)
+        assert "RSS 47.7 MiB" in str(header.query_one("#live-figures").render())
+        app.poll_counters()
+        await _settle(app, pilot)
+        app.poll_counters()
+        await _settle(app, pilot)
+        figures = str(header.query_one("#live-figures").render())
+        assert "RSS 57.2 MiB" in figures and "gc 700/3/1" in figures
+        assert list(header.rss_history) == [50e6, 52e6, 60e6]
+
+
+async def test_new_snapshot_shows_growth_against_the_first() -> None:
+    source = FakeLiveSource([leaky_heap(2), leaky_heap(7), leaky_heap(9)])
+    app = LiveHeapApp(source, counters_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        first = app.snapshot
+        await pilot.press("R")
+        await _settle(app, pilot)
+        assert app.snapshot is not first and app.baseline is first
+        top = app.growth_rows[0]
+        assert (top.name, top.count_delta) == ("shop.Session", 5)
+
+        await pilot.press("B")  # the current snapshot becomes the baseline
+        await _settle(app, pilot)
+        second = app.snapshot
+        assert app.live_baseline is second
+        await pilot.press("R")
+        await _settle(app, pilot)
+        assert app.baseline is second
+        top = app.growth_rows[0]
+        assert (top.name, top.count_delta) == ("shop.Session", 2)
+
+
+async def test_save_writes_the_current_snapshot(tmp_path: Path) -> None:
+    source = FakeLiveSource([leaky_heap(3)])
+    app = LiveHeapApp(source, counters_interval=None, save_dir=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("ctrl+s")
+        await _settle(app, pilot)
+        [path] = app.saved_paths
+    saved = load_snapshot(path)
+    assert Path(path).parent == tmp_path and path.endswith(".heap")
+    assert saved.node_count == 5 and saved.meta["pid"] == 4242
+
+
+async def test_target_exit_is_announced_and_the_last_snapshot_stays(tmp_path: Path) -> None:
+    source = FakeLiveSource([leaky_heap(2), leaky_heap(4)])
+    app = LiveHeapApp(source, counters_interval=None, save_dir=str(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        await pilot.press("R")
+        await _settle(app, pilot)
+        last = app.snapshot
+        source.disconnect()
+        app.poll_counters()
+        await _settle(app, pilot)
+        assert app.connection_lost is not None
+        figures = str(app.query_one(LiveHeader).query_one("#live-figures").render())
+        assert "target exited or connection lost" in figures
+        await pilot.press("R")  # refused politely, nothing changes
+        await _settle(app, pilot)
+        assert app.snapshot is last and source.captures_taken == 2
+        await pilot.press("1")  # still browsable
+        assert app.summary and app.summary[0].name in ("list", "shop.Session", "module")
+        await pilot.press("ctrl+s")  # and savable
+        await _settle(app, pilot)
+        assert len(app.saved_paths) == 1
+    assert load_snapshot(app.saved_paths[0]).node_count == 6
+    assert source.closed
+
+
+async def test_capture_failing_because_the_target_died_is_reported() -> None:
+    source = FakeLiveSource([leaky_heap(2), leaky_heap(3)])
+    app = LiveHeapApp(source, counters_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        first = app.snapshot
+        source.disconnect("pid 4242 closed the connection during the capture")
+        await pilot.press("R")
+        await _settle(app, pilot)
+        assert app.connection_lost == "pid 4242 closed the connection during the capture"
+        assert app.snapshot is first and not app.capturing
