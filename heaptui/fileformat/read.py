@@ -6,7 +6,8 @@ the consistency of the columns with each other, all with vectorised numpy checks
 ends in one :class:`~heaptui.errors.SnapshotError` whose message is one line a user can read,
 such as ``base.heap is not a valid heaptui snapshot (truncated at byte 1234)``.
 
-The returned arrays are read-only views of the bytes read from the file (no per-column copy).
+The returned arrays are read-only views of the file's bytes (no per-column copy), whatever
+buffer they came from.
 """
 
 from __future__ import annotations
@@ -275,7 +276,9 @@ def _columns(
         if zlib.crc32(chunk) != crc:
             raise _Invalid(f"column {column!r} fails its checksum")
         if column in COLUMN_DTYPES:
-            arrays[column] = np.frombuffer(data, dtype=np.dtype(dtype), count=count, offset=start)
+            array = np.frombuffer(data, dtype=np.dtype(dtype), count=count, offset=start)
+            array.flags.writeable = False  # also when ``data`` is a bytearray
+            arrays[column] = array
     return arrays
 
 

@@ -65,8 +65,21 @@ def test_columns_are_aligned_so_numpy_views_need_no_copy() -> None:
         start, _ = column_extent(data, entry["name"])
         assert start % ALIGN == 0, entry["name"]
     arrays = read_snapshot_bytes(data, "x")
-    assert not arrays.addr.flags.writeable  # views of the buffer, not copies
-    assert arrays.addr.base is not None
+    assert arrays.addr.base is not None  # a view of the buffer, not a copy
+
+
+def test_arrays_are_read_only_whatever_buffer_they_came_from(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "now.heap")
+    write_snapshot_file(sample_raw(), path)
+    for arrays in (
+        read_snapshot_arrays(path),
+        read_snapshot_bytes(encode(sample_raw()), "bytes"),
+        read_snapshot_bytes(bytearray(encode(sample_raw())), "bytearray"),
+    ):
+        for column in fields(SnapshotArrays):
+            value = getattr(arrays, column.name)
+            if isinstance(value, np.ndarray):
+                assert not value.flags.writeable, column.name
 
 
 def test_empty_snapshot_round_trips() -> None:
