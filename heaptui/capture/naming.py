@@ -1,0 +1,569 @@
+"""Label the references of one object, matching ``gc.get_referents`` results by identity.
+
+Standard library only. The walker handles the hot, simple shapes itself (exact lists, tuples,
+dicts, sets, scalars and the fast path for instances); this module does the rest. Each
+``label_*`` function returns three parallel lists ``(targets, kinds, payloads)``: every object
+``gc.get_referents`` reported appears exactly once (unnamed ones as ``EDGE_OTHER``), plus
+explicit edges the walker adds on purpose (dict keys that ``get_referents`` hides, the locals of
+running frames, ``f_back``).
+
+How instance attributes are named (the heuristic and its limits)
+----------------------------------------------------------------
+On 3.11+ an instance whose ``__dict__`` was never touched keeps its attributes inline and
+``gc.get_referents`` returns the values themselves; reading ``obj.__dict__`` would create a
+dict for good (the heap would change because we looked), so it is never read. Instead, per
+class, candidate attribute names are tried with ``object.__getattribute__(obj, name)``, which
+on such a name reads the inline values without materialising anything. A candidate is only
+tried when the name is found in no class ``__dict__`` along the MRO (so no descriptor,
+property or other user code can run) and when the class's ``__getattribute__`` is object's.
+Candidates, in order: the names that matched on earlier instances of the class, then
+``co_names`` of every function (and nested code) in the MRO namespaces (``self.x = ...`` puts
+``x`` there), then ``__slots__`` and ``__annotations__`` keys. Each value read is matched to a
+referent by ``id``; the search stops when every referent is named.
+
+Limits: an attribute set from outside the class (``obj.extra = 1`` in another module, or
+``setattr`` with a computed name) is not among the candidates and stays ``EDGE_OTHER``; two
+attributes holding the same object are both found; a materialised instance dict is recognised
+as the one unnamed exact ``dict`` referent and labelled ``.__dict__`` (its entries are then
+labelled by key).
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from itertools import repeat
+from typing import Any
+
+from heaptui.capture.saferepr import key_text
+from heaptui.capture.strings import StringTable
+from heaptui.capture.typeinfo import (
+    class_dict,
+    has_base,
+    is_heap_type,
+    is_one_of,
+    mro_lookup,
+    mro_of,
+)
+from heaptui.labels import (
+    EDGE_ATTR,
+    EDGE_CELL,
+    EDGE_DICT_KEY,
+    EDGE_INDEX,
+    EDGE_KEY,
+    EDGE_LOCAL,
+    EDGE_MEMBER,
+    EDGE_OTHER,
+)
+
+INLINE_VALUES = sys.version_info >= (3, 11)
+CO_OPTIMIZED = 0x1
+
+_getref = __import__("gc").get_referents
+_object_getattribute = object.__getattribute__
+_member_get = types.MemberDescriptorType.__get__
+_getset_get = types.GetSetDescriptorType.__get__
+_type_getset = type.__dict__
+_TYPE_MRO = _type_getset["__mro__"].__get__
+_TYPE_BASES = _type_getset["__bases__"].__get__
+_TYPE_BASE = _type_getset["__base__"].__get__
+_TYPE_NS = _type_getset["__dict__"].__get__
+_MODULE_DICT = types.ModuleType.__dict__["__dict__"].__get__
+_OBJECT_GETATTRIBUTE = object.__dict__["__getattribute__"]
+
+# Attributes of exact C types that only return an existing pointer (no object is created).
+FUNCTION_ATTRS = (
+    "__code__",
+    "__globals__",
+    "__builtins__",
+    "__defaults__",
+    "__kwdefaults__",
+    "__closure__",
+    "__name__",
+    "__qualname__",
+    "__module__",
+    "__doc__",
+    "__type_params__",
+)
+METHOD_ATTRS = ("__func__", "__self__")
+# Getsets that are safe to read on C types (they return a stored pointer).
+GENERIC_GETSETS = ("__self__", "__func__", "__objclass__", "gi_code", "cr_code", "ag_code")
+CONTAINER_BASES = (dict, list, tuple, set, frozenset)
+
+
+def _locals_base_refcount() -> int:
+    """sys.getrefcount of an f_locals dict that only its frame and one local hold."""
+
+    def gen() -> Any:
+        yield None
+
+    g = gen()
+    next(g)
+    loc = g.gi_frame.f_locals
+    count = sys.getrefcount(loc)
+    del loc
+    g.close()
+    return count
+
+
+LOCALS_BASE_REFCOUNT = _locals_base_refcount() if sys.version_info < (3, 13) else -1
+
+
+class InstanceInfo:
+    """What the walker learned about one class: how to name its instances' references."""
+
+    __slots__ = (
+        "candidates",
+        "class_payload",
+        "container",
+        "dict_payload",
+        "fast",
+        "getattr_ok",
+        "has_dict",
+        "kinds",
+        "member_descrs",
+        "member_payloads",
+        "names",
+        "payloads",
+        "tp",
+    )
+
+    def __init__(self, tp: type, strings: StringTable) -> None:
+        self.tp = tp
+        self.class_payload = strings.intern("__class__")
+        self.dict_payload = strings.intern("__dict__")
+        self.container: type | None = None
+        for base in CONTAINER_BASES:
+            if has_base(tp, base):
+                self.container = base
+                break
+        getattribute_found, getattribute, _ = mro_lookup(tp, "__getattribute__")
+        self.getattr_ok = INLINE_VALUES and getattribute is _OBJECT_GETATTRIBUTE
+        dict_found, _, _ = mro_lookup(tp, "__dict__")
+        self.has_dict = dict_found
+        self.member_descrs: list[Any] = []
+        self.member_payloads: list[int] = []
+        seen_members: set[int] = set()
+        for base in mro_of(tp):
+            if base is object:
+                continue
+            ns = _TYPE_NS(base)
+            for name, value in dict.items(ns) if type(ns) is dict else _proxy_items(ns):
+                if type(value) is types.MemberDescriptorType and type(name) is str:
+                    if id(value) not in seen_members:
+                        seen_members.add(id(value))
+                        self.member_descrs.append(value)
+                        self.member_payloads.append(strings.intern(name))
+        self.candidates: list[str] | None = None  # computed on first need
+        self.names: list[str] = []  # attribute names that matched last time, in order
+        self.payloads: list[int] = []  # string indexes of names + members + class
+        self.kinds = b""
+        # The walker's fast path needs plain instances: inline attributes and/or slots.
+        self.fast = self.container is None and is_heap_type(tp)
+        self.relearn([], strings)
+
+    def relearn(self, names: list[str], strings: StringTable) -> None:
+        """Remember ``names`` as the attributes instances of this class usually have."""
+        self.names = names
+        payloads = [strings.intern(n) for n in names]
+        payloads.extend(self.member_payloads)
+        payloads.append(self.class_payload)
+        self.payloads = payloads
+        self.kinds = bytes([EDGE_ATTR]) * len(payloads)
+
+    def candidate_names(self) -> list[str]:
+        if self.candidates is None:
+            self.candidates = _candidate_names(self.tp)
+        return self.candidates
+
+
+def _proxy_items(ns: Any) -> list[tuple[Any, Any]]:
+    # A class namespace proxy wraps an exact dict; get_referents(proxy) returns that dict.
+    for inner in _getref(ns):
+        if type(inner) is dict:
+            return list(dict.items(inner))
+    return []
+
+
+def _code_names(code: Any, out: list[str], seen: set[str]) -> None:
+    stack = [code]
+    while stack:
+        co = stack.pop()
+        for name in co.co_names:
+            if type(name) is str and name not in seen:
+                seen.add(name)
+                out.append(name)
+        for const in co.co_consts:
+            if type(const) is types.CodeType:
+                stack.append(const)
+
+
+def _functions_in(value: Any) -> list[Any]:
+    """Plain functions behind a class attribute: itself, or a staticmethod/property's parts."""
+    tp = type(value)
+    if tp is types.FunctionType:
+        return [value]
+    found = []
+    if tp is staticmethod or tp is classmethod:
+        inner = tp.__dict__["__func__"].__get__(value)
+        if type(inner) is types.FunctionType:
+            found.append(inner)
+    elif tp is property:
+        for attr in ("fget", "fset", "fdel"):
+            inner = property.__dict__[attr].__get__(value)
+            if type(inner) is types.FunctionType:
+                found.append(inner)
+    return found
+
+
+def _candidate_names(tp: type) -> list[str]:
+    """Names that may be instance attributes of ``tp``, none found in an MRO namespace."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for base in mro_of(tp):
+        if base is object or not is_heap_type(base):
+            continue
+        ns = _TYPE_NS(base)
+        items = _proxy_items(ns)
+        for key, value in items:
+            if type(key) is not str:
+                continue
+            if key == "__slots__":
+                slot_names = [value] if type(value) is str else value
+                if type(slot_names) is list or type(slot_names) is tuple:
+                    for n in slot_names:
+                        if type(n) is str and n not in seen:
+                            seen.add(n)
+                            names.append(n)
+            elif key == "__annotations__" and type(value) is dict:
+                for n in dict.keys(value):
+                    if type(n) is str and n not in seen:
+                        seen.add(n)
+                        names.append(n)
+            else:
+                for func in _functions_in(value):
+                    _code_names(func.__code__, names, seen)
+    result = []
+    for n in names:
+        found, _, _ = mro_lookup(tp, n)
+        if not found:
+            result.append(n)
+    return result
+
+
+class Namer:
+    """Labels references of objects the walker does not handle inline."""
+
+    def __init__(self, strings: StringTable, type_name_of: Any) -> None:
+        self.strings = strings
+        self.intern = strings.intern
+        self.type_name_of = type_name_of
+        self.key_cache: dict[int, int] = {}  # id(key object) -> string index of its text
+        self.closure_names: dict[int, tuple[int, ...]] = {}  # id(closure tuple) -> payloads
+        self.attr_payload: dict[str, int] = {}
+
+    # --- helpers ---------------------------------------------------------------------------
+    def attr(self, name: str) -> int:
+        return self.intern(name)
+
+    def key_payload(self, key: Any) -> int:
+        kid = id(key)
+        payload = self.key_cache.get(kid)
+        if payload is None:
+            payload = self.key_cache[kid] = self.intern(key_text(key))
+        return payload
+
+    @staticmethod
+    def match(
+        refs: list[Any], named: list[tuple[Any, int, int]], explicit: list[tuple[Any, int, int]]
+    ) -> tuple[list[Any], list[int], list[int]]:
+        """Give each referent the first unused label naming it; the rest are ``EDGE_OTHER``.
+
+        ``named`` labels are used only if their object is a referent; ``explicit`` ones become
+        edges in any case (consuming a matching referent if there is one).
+        """
+        want: dict[int, int] = {}
+        for r in refs:
+            rid = id(r)
+            want[rid] = want.get(rid, 0) + 1
+        targets: list[Any] = []
+        kinds: list[int] = []
+        payloads: list[int] = []
+        for value, kind, payload in explicit:
+            vid = id(value)
+            count = want.get(vid)
+            if count:
+                want[vid] = count - 1
+            targets.append(value)
+            kinds.append(kind)
+            payloads.append(payload)
+        for value, kind, payload in named:
+            vid = id(value)
+            count = want.get(vid)
+            if count:
+                want[vid] = count - 1
+                targets.append(value)
+                kinds.append(kind)
+                payloads.append(payload)
+        for r in refs:
+            rid = id(r)
+            count = want.get(rid)
+            if count:
+                want[rid] = count - 1
+                targets.append(r)
+                kinds.append(EDGE_OTHER)
+                payloads.append(-1)
+        return targets, kinds, payloads
+
+    def container_items(self, obj: Any, base: type, out: list[tuple[Any, int, int]]) -> None:
+        """Items of a dict/list/tuple/set (or subclass), read through the base's C methods."""
+        if base is dict:
+            for k, v in dict.items(obj):
+                payload = self.key_payload(k)
+                out.append((v, EDGE_KEY, payload))
+                out.append((k, EDGE_DICT_KEY, payload))
+        elif base is list or base is tuple:
+            for i, v in enumerate(base.__iter__(obj)):
+                out.append((v, EDGE_INDEX, i))
+        else:
+            for v in base.__iter__(obj):
+                out.append((v, EDGE_MEMBER, -1))
+
+    def members(self, obj: Any, descrs: list[Any], payloads: list[int], out: list[Any]) -> None:
+        for descr, payload in zip(descrs, payloads):
+            try:
+                value = _member_get(descr, obj)
+            except AttributeError:
+                continue
+            out.append((value, EDGE_ATTR, payload))
+
+    # --- categories ------------------------------------------------------------------------
+    def label_instance(
+        self, obj: Any, refs: list[Any], info: InstanceInfo
+    ) -> tuple[list[Any], list[int], list[int]]:
+        """Instances of heap types (Python classes, subclasses of builtins, C heap types)."""
+        tp = info.tp
+        named: list[tuple[Any, int, int]] = [(tp, EDGE_ATTR, info.class_payload)]
+        explicit: list[tuple[Any, int, int]] = []
+        self.members(obj, info.member_descrs, info.member_payloads, named)
+        if info.container is not None:
+            # Dict keys are explicit: get_referents hides str keys.
+            self.container_items(obj, info.container, explicit)
+        want = {}
+        for r in refs:
+            want[id(r)] = want.get(id(r), 0) + 1
+        for value, _, _ in named:
+            c = want.get(id(value))
+            if c:
+                want[id(value)] = c - 1
+        for value, _, _ in explicit:
+            c = want.get(id(value))
+            if c:
+                want[id(value)] = c - 1
+        unnamed = sum(want.values())
+        if unnamed and info.getattr_ok:
+            learned: list[str] = []
+            tried: set[str] = set()
+            for source in (info.names, info.candidate_names()):
+                for name in source:
+                    if name in tried:
+                        continue
+                    tried.add(name)
+                    try:
+                        value = _object_getattribute(obj, name)
+                    except AttributeError:
+                        continue
+                    vid = id(value)
+                    c = want.get(vid)
+                    if c:
+                        want[vid] = c - 1
+                        unnamed -= 1
+                        named.append((value, EDGE_ATTR, self.intern(name)))
+                        learned.append(name)
+                        if not unnamed:
+                            break
+                if not unnamed:
+                    break
+            if learned and learned != info.names:
+                info.relearn(learned, self.strings)
+        if unnamed and info.has_dict:
+            for r in refs:
+                if type(r) is dict and want.get(id(r)):
+                    named.append((r, EDGE_ATTR, info.dict_payload))
+                    break
+        return self.match(refs, named, explicit)
+
+    def label_function(self, f: Any, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
+        named = []
+        for name in FUNCTION_ATTRS:
+            try:
+                value = getattr(f, name)
+            except AttributeError:
+                continue
+            named.append((value, EDGE_ATTR, self.attr(name)))
+        return self.match(refs, named, [])
+
+    def register_closure(self, f: Any) -> None:
+        """Remember the free variable names of ``f``'s closure tuple (walked later)."""
+        closure = f.__closure__
+        if closure is None:
+            return
+        names = f.__code__.co_freevars
+        self.closure_names[id(closure)] = tuple(
+            self.intern(n) if type(n) is str else -1 for n in names
+        )
+
+    def label_closure(
+        self, tup: tuple[Any, ...], payloads: tuple[int, ...]
+    ) -> tuple[list[Any], list[int], list[int]]:
+        from heaptui.labels import EDGE_CLOSURE
+
+        targets = list(tup)
+        if len(payloads) != len(targets):
+            return targets, [EDGE_INDEX] * len(targets), list(range(len(targets)))
+        return targets, [EDGE_CLOSURE] * len(targets), list(payloads)
+
+    def label_cell(self, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
+        return refs, [EDGE_CELL] * len(refs), [-1] * len(refs)
+
+    def label_method(self, m: Any, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
+        named = [(getattr(m, n), EDGE_ATTR, self.attr(n)) for n in METHOD_ATTRS]
+        return self.match(refs, named, [])
+
+    def label_class(self, cls: type, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
+        named: list[tuple[Any, int, int]] = []
+        try:
+            for inner in _getref(_TYPE_NS(cls)):
+                named.append((inner, EDGE_ATTR, self.attr("__dict__")))
+            named.append((_TYPE_MRO(cls), EDGE_ATTR, self.attr("__mro__")))
+            named.append((_TYPE_BASES(cls), EDGE_ATTR, self.attr("__bases__")))
+            named.append((_TYPE_BASE(cls), EDGE_ATTR, self.attr("__base__")))
+        except Exception:
+            pass
+        named.append((type(cls), EDGE_ATTR, self.attr("__class__")))
+        return self.match(refs, named, [])
+
+    def label_module(self, m: Any, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
+        named = []
+        try:
+            named.append((_MODULE_DICT(m), EDGE_ATTR, self.attr("__dict__")))
+        except Exception:
+            pass
+        named.append((type(m), EDGE_ATTR, self.attr("__class__")))
+        return self.match(refs, named, [])
+
+    def label_generic(
+        self, obj: Any, refs: list[Any], tp: type, info: GenericInfo
+    ) -> tuple[list[Any], list[int], list[int]]:
+        named: list[tuple[Any, int, int]] = []
+        explicit: list[tuple[Any, int, int]] = []
+        self.members(obj, info.member_descrs, info.member_payloads, named)
+        for descr, payload in zip(info.getset_descrs, info.getset_payloads):
+            try:
+                named.append((_getset_get(descr, obj), EDGE_ATTR, payload))
+            except Exception:
+                continue
+        if info.container is not None:
+            self.container_items(obj, info.container, explicit)
+        if info.sequence:
+            for i, v in enumerate(refs):
+                named.append((v, EDGE_INDEX, i))
+        named.append((tp, EDGE_ATTR, self.attr("__class__")))
+        return self.match(refs, named, explicit)
+
+    def label_frame(self, f: Any, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
+        """Locals by name, ``f_code``, ``f_globals``, ``f_back`` ...
+
+        On 3.11+ a running frame reports no referents at all (the interpreter's stack is a GC
+        root), so these become explicit edges. Reading ``f_locals`` on 3.10-3.12 fills a dict
+        cached on the frame; when only the frame holds it, it is emptied again afterwards, so
+        no reference to a local survives the capture (3.13 returns a fresh proxy instead).
+        """
+        running = not refs
+        pairs: list[tuple[Any, int, int]] = []
+        for name in ("f_code", "f_globals", "f_builtins", "f_trace"):
+            try:
+                value = getattr(f, name)
+            except Exception:
+                continue
+            if value is not None:
+                pairs.append((value, EDGE_ATTR, self.attr(name)))
+        for name, value in _frame_local_items(f):
+            if type(name) is str:
+                pairs.append((value, EDGE_LOCAL, self.intern(name)))
+        back = f.f_back
+        explicit = []
+        if back is not None:
+            explicit.append((back, EDGE_ATTR, self.attr("f_back")))
+        if running:
+            explicit.extend(pairs)
+            return self.match(refs, [], explicit)
+        return self.match(refs, pairs, explicit)
+
+
+class GenericInfo:
+    """How to name the references of instances of a C type (members, safe getsets, items)."""
+
+    __slots__ = (
+        "container",
+        "getset_descrs",
+        "getset_payloads",
+        "member_descrs",
+        "member_payloads",
+        "sequence",
+    )
+
+    def __init__(self, tp: type, strings: StringTable, sequence: bool) -> None:
+        self.member_descrs: list[Any] = []
+        self.member_payloads: list[int] = []
+        self.getset_descrs: list[Any] = []
+        self.getset_payloads: list[int] = []
+        self.sequence = sequence
+        self.container: type | None = None
+        for base in CONTAINER_BASES:
+            if has_base(tp, base):
+                self.container = base
+                break
+        seen: set[str] = set()
+        for base in mro_of(tp):
+            if base is object:
+                continue
+            for name, value in _proxy_items(_TYPE_NS(base)):
+                if type(name) is not str or name in seen:
+                    continue
+                seen.add(name)
+                if type(value) is types.MemberDescriptorType:
+                    self.member_descrs.append(value)
+                    self.member_payloads.append(strings.intern(name))
+                elif type(value) is types.GetSetDescriptorType and is_one_of(
+                    name, GENERIC_GETSETS
+                ):
+                    self.getset_descrs.append(value)
+                    self.getset_payloads.append(strings.intern(name))
+
+
+def _frame_local_items(f: Any) -> list[tuple[Any, Any]]:
+    try:
+        loc = f.f_locals
+    except Exception:
+        return []
+    if type(loc) is dict:
+        items = list(dict.items(loc))
+        optimized = f.f_code.co_flags & CO_OPTIMIZED
+        if optimized and sys.getrefcount(loc) <= LOCALS_BASE_REFCOUNT:
+            # Only the frame holds this snapshot of its locals (we made it): empty it so it
+            # keeps nothing alive. The next locals() call refills it.
+            dict.clear(loc)
+        return items
+    if type(loc).__name__ == "FrameLocalsProxy":
+        return list(loc.items())
+    return []
+
+
+__all__ = [
+    "INLINE_VALUES",
+    "GenericInfo",
+    "InstanceInfo",
+    "Namer",
+    "class_dict",
+]

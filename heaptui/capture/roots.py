@@ -1,0 +1,96 @@
+"""The roots of a capture: modules in ``sys.modules`` and the innermost frame of every thread.
+
+Standard library only; nothing here runs user code. Thread names come from
+``threading._active`` (only if ``threading`` was already imported: the capture imports nothing
+into the target), read as the ``_name`` instance attribute through ``object.__getattribute__``
+when no class in the thread's MRO defines ``_name`` (so no property can run).
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import types
+from typing import Any
+
+from heaptui.capture.saferepr import key_text
+from heaptui.capture.typeinfo import has_base, mro_lookup
+from heaptui.labels import ROOT_MODULE, ROOT_THREAD
+
+_FRAME_GLOBALS = types.FrameType.__dict__["f_globals"].__get__
+_OWN_MODULES = ("heaptui", "heaptui.capture")
+
+
+def is_capture_frame(frame: Any) -> bool:
+    """True for frames of :mod:`heaptui.capture` and the ``heaptui.capture/dump`` wrappers."""
+    try:
+        name = dict.get(_FRAME_GLOBALS(frame), "__name__")
+    except Exception:
+        return False
+    if type(name) is not str:
+        return False
+    return name == "heaptui" or name == "heaptui.capture" or name.startswith("heaptui.capture.")
+
+
+def caller_frame(frame: Any) -> Any:
+    """The first frame at or above ``frame`` that is not part of the capture itself."""
+    while frame is not None and is_capture_frame(frame):
+        frame = frame.f_back
+    return frame
+
+
+def module_roots() -> list[tuple[Any, int, str]]:
+    """``(module, ROOT_MODULE, "sys.modules['name']")`` for every entry of ``sys.modules``."""
+    modules = sys.modules
+    items = list(dict.items(modules)) if has_base(type(modules), dict) else []
+    return [(mod, ROOT_MODULE, f"sys.modules[{key_text(name)}]") for name, mod in items]
+
+
+def _thread_names() -> dict[int, str]:
+    threading = dict.get(sys.modules, "threading")
+    if threading is None:
+        return {}
+    ns = types.ModuleType.__dict__["__dict__"].__get__(threading)
+    active = dict.get(ns, "_active") if type(ns) is dict else None
+    if not has_base(type(active), dict):
+        return {}
+    names: dict[int, str] = {}
+    for ident, thread in list(dict.items(active)):
+        if type(ident) is not int:
+            continue
+        found, _, _ = mro_lookup(type(thread), "_name")
+        if found:
+            continue
+        try:
+            name = object.__getattribute__(thread, "_name")
+        except Exception:
+            continue
+        if type(name) is str:
+            names[ident] = name
+    return names
+
+
+def frame_text(frame: Any) -> str:
+    """``func() file.py:42`` for a frame, from its code object and current line."""
+    code = frame.f_code
+    filename = code.co_filename if type(code.co_filename) is str else "?"
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    line = frame.f_lineno
+    return f"{code.co_name}() {base}:{line if line is not None else '?'}"
+
+
+def thread_roots(own_frame: Any) -> list[tuple[Any, int, str]]:
+    """``(frame, ROOT_THREAD, label)`` per thread; this thread's root is ``own_frame``."""
+    names = _thread_names()
+    me = _thread.get_ident()
+    frames = sys._current_frames()
+    roots: list[tuple[Any, int, str]] = []
+    for ident, frame in list(dict.items(frames)):
+        if ident == me:
+            frame = own_frame
+        if frame is None:
+            continue
+        name = names.get(ident, f"{ident:#x}")
+        roots.append((frame, ROOT_THREAD, f"thread {name}: {frame_text(frame)}"))
+    frames.clear()
+    return roots

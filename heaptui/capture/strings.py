@@ -1,0 +1,25 @@
+"""The snapshot's string table: attribute names, rendered keys and root labels, deduplicated.
+
+Standard library only. Only exact ``str`` objects are used as dict keys here (hashing an exact
+str runs no user code); callers pass names they have checked with ``type(name) is str``.
+"""
+
+from __future__ import annotations
+
+
+class StringTable:
+    """Append-only list of distinct strings with a reverse index."""
+
+    __slots__ = ("index", "strings")
+
+    def __init__(self) -> None:
+        self.strings: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def intern(self, text: str) -> int:
+        """Return the position of ``text``, adding it on first use."""
+        pos = self.index.get(text)
+        if pos is None:
+            pos = self.index[text] = len(self.strings)
+            self.strings.append(text)
+        return pos

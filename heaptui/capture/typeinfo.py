@@ -1,0 +1,184 @@
+"""What the walker needs to know about a type, read without running any user code.
+
+Standard library only. A user class can define a metaclass with ``__getattribute__``,
+``__hash__`` or ``__eq__``, properties named ``__module__``, or its own ``__sizeof__``; so this
+module reads type attributes only through the getset descriptors of ``type`` itself
+(``type.__dict__['__qualname__'].__get__(cls)``), looks names up in the MRO's real ``__dict__``
+mappings, and keys nothing by a type object (only by ``id``).
+
+Provides :func:`type_name` (the module-qualified naming convention: builtins bare, everything
+else ``module.QualName``), :func:`type_flags` (``labels.TYPE_*``), :func:`mro_lookup`, and
+:func:`safe_sizer` (``None`` when ``sys.getsizeof`` runs only C code for this type, else a
+function that computes the same figure from the first C ``__sizeof__`` in the MRO).
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any, Callable
+
+from heaptui.labels import TYPE_BUILTIN, TYPE_STDLIB, TYPE_USER
+
+_type_dict: Any = type.__dict__
+_QUALNAME = _type_dict["__qualname__"].__get__
+_MODULE = _type_dict["__module__"].__get__
+_MRO = _type_dict["__mro__"].__get__
+_FLAGS = _type_dict["__flags__"].__get__
+_TYPE_DICT = _type_dict["__dict__"].__get__
+
+FLAG_HEAPTYPE = 1 << 9
+FLAG_HAVE_GC = 1 << 14
+FLAG_MANAGED_DICT = 1 << 4  # 3.11+
+FLAG_MANAGED_WEAKREF = 1 << 3  # 3.12+
+
+# C implementations of ``__sizeof__`` (and other slots) are these descriptor types.
+C_DESCRIPTOR_TYPES = (
+    types.MethodDescriptorType,
+    types.WrapperDescriptorType,
+    types.BuiltinMethodType,
+    types.ClassMethodDescriptorType,
+)
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins", "__future__"}
+_POINTER = 8 if sys.maxsize > 2**32 else 4
+# What sys.getsizeof adds for a GC object: the size of PyGC_Head, measured on a safe object.
+GC_HEADER = sys.getsizeof([]) - [].__sizeof__()
+
+
+def mro_of(cls: type) -> tuple[type, ...]:
+    """Return the MRO tuple itself, never calling a metaclass ``mro`` or ``__getattribute__``."""
+    mro = _MRO(cls)
+    return mro if type(mro) is tuple else (cls,)
+
+
+def class_dict(cls: type) -> Any:
+    """Return the read-only mapping proxy over ``cls``'s real namespace dict."""
+    return _TYPE_DICT(cls)
+
+
+def mro_lookup(cls: type, name: str) -> tuple[bool, Any, type | None]:
+    """Find ``name`` in the MRO's namespaces as attribute lookup would, without descriptors.
+
+    Returns ``(found, value, definer)``. Membership tests on a class namespace hash only our own
+    ``str``; a class namespace holds str keys (anything else is a user's deliberate hack).
+    """
+    for base in mro_of(cls):
+        ns = _TYPE_DICT(base)
+        if name in ns:
+            return True, ns[name], base
+    return False, None, None
+
+
+def is_one_of(obj: Any, candidates: tuple[Any, ...]) -> bool:
+    """``obj in candidates`` by identity only (``in`` may call a user ``__eq__``)."""
+    for item in candidates:
+        if item is obj:
+            return True
+    return False
+
+
+def has_base(cls: type, base: type) -> bool:
+    """``base in cls.__mro__`` by identity (``in`` would call a metaclass ``__eq__``)."""
+    for item in mro_of(cls):
+        if item is base:
+            return True
+    return False
+
+
+def is_heap_type(cls: type) -> bool:
+    return bool(_FLAGS(cls) & FLAG_HEAPTYPE)
+
+
+def type_name(cls: type) -> str:
+    """Return ``cls``'s name: bare for the ``builtins`` module, else ``module.QualName``."""
+    try:
+        qualname = _QUALNAME(cls)
+    except Exception:
+        qualname = None
+    if type(qualname) is not str:
+        qualname = "?"
+    try:
+        module = _MODULE(cls)
+    except Exception:
+        module = None
+    if type(module) is not str:
+        module = "?"
+    if module == "builtins":
+        return qualname
+    return module + "." + qualname
+
+
+def module_of(cls: type) -> str:
+    try:
+        module = _MODULE(cls)
+    except Exception:
+        return "?"
+    return module if type(module) is str else "?"
+
+
+def type_flags(cls: type) -> int:
+    """Return the ``labels.TYPE_*`` bits of ``cls``."""
+    flags = 0
+    heap = is_heap_type(cls)
+    if not heap:
+        flags |= TYPE_BUILTIN
+    top = module_of(cls).partition(".")[0]
+    if top in _STDLIB:
+        flags |= TYPE_STDLIB
+    elif heap and top != "heaptui":
+        flags |= TYPE_USER
+    return flags
+
+
+def _preheader(cls: type, obj_is_type: bool) -> int:
+    """Bytes sys.getsizeof adds to ``__sizeof__`` for instances of ``cls`` on this Python."""
+    flags = _FLAGS(cls)
+    is_gc = bool(flags & FLAG_HAVE_GC)
+    if sys.version_info < (3, 11):
+        # 3.10 asks the object itself (tp_is_gc): static type objects are not GC objects.
+        return GC_HEADER if is_gc and not obj_is_type else 0
+    extra = 0
+    if sys.version_info >= (3, 12):
+        if flags & (FLAG_MANAGED_DICT | FLAG_MANAGED_WEAKREF):
+            extra = 2 * _POINTER
+    elif flags & FLAG_MANAGED_DICT:
+        extra = 2 * _POINTER
+    return (GC_HEADER if is_gc else 0) + extra
+
+
+def safe_sizer(cls: type) -> Callable[[Any], int] | None:
+    """Return ``None`` if ``sys.getsizeof`` is safe for instances of ``cls``, else a sizer.
+
+    ``sys.getsizeof`` calls the first ``__sizeof__`` found in the MRO; when that is a Python
+    function (user code), the sizer calls the first C implementation further up instead and
+    adds the header sys.getsizeof would add.
+    """
+    first_c: Any = None
+    user_defined = False
+    for base in mro_of(cls):
+        ns = _TYPE_DICT(base)
+        if "__sizeof__" in ns:
+            impl = ns["__sizeof__"]
+            if is_one_of(type(impl), C_DESCRIPTOR_TYPES):
+                first_c = impl
+                break
+            user_defined = True
+    if not user_defined:
+        return None
+    if first_c is None:
+        first_c = object.__sizeof__
+    obj_is_type = has_base(cls, type)
+    pre_static = _preheader(cls, False)
+    if obj_is_type and sys.version_info < (3, 11):
+
+        def size_of_class(obj: Any, _c: Any = first_c) -> int:
+            # 3.10: a class counts the GC header only if it is a heap type (type_is_gc).
+            extra = GC_HEADER if _FLAGS(obj) & FLAG_HEAPTYPE else 0
+            return int(_c(obj)) + extra
+
+        return size_of_class
+
+    def size_of(obj: Any, _c: Any = first_c, _pre: int = pre_static) -> int:
+        return int(_c(obj)) + _pre
+
+    return size_of
