@@ -1,0 +1,283 @@
+"""Attach by PID: start the heaptui agent inside a running Python process that never imported it.
+
+How ``heaptui attach PID`` / ``heaptui snapshot PID`` use it (issue 5)::
+
+    from heaptui.transport import inject, sockdir
+    path = sockdir.socket_path(pid)
+    if not os.path.exists(path):          # no agent in that process yet
+        path = inject.inject_agent(pid)   # raises an AttachError (a UserError) with advice
+    client = AgentClient(path, pid=pid)   # then exactly as with an agent started by install()
+    ...
+    client.stop()                          # on detach: the injected agent stops, removes its
+                                           # socket, and forgets its modules
+
+``inject_agent`` returns the socket path; it is ``sockdir.socket_path(pid)`` except when root
+attaches to another user's process (that agent must listen in its owner's directory).
+
+The agent's source travels with the payload (:mod:`heaptui.transport.inject_payload`), so the
+target needs no heaptui. Delivery: ``sys.remote_exec`` (PEP 768) when both sides run the same
+Python 3.14+, else gdb (:mod:`heaptui.transport.inject_gdb`), which runs the payload on a fresh
+thread of the target holding the GIL normally: never re-entrantly, never inside malloc. The
+result comes back as one line in a private directory (0700) that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+
+from heaptui.transport import inject_target, sockdir
+from heaptui.transport.inject_errors import (
+    AgentStartFailed,
+    AttachError,
+    GdbMissing,
+    NoSuchProcess,
+    NotPython,
+    PtraceDenied,
+    RemoteDebugDisabled,
+    TargetBusy,
+    UnsupportedPython,
+)
+from heaptui.transport.inject_gdb_run import GdbSession, gdb_path
+from heaptui.transport.inject_payload import build_payload, write_payload
+
+__all__ = ["MIN_PYTHON", "agent_socket_dir", "inject_agent"]
+
+MIN_PYTHON = (3, 10)
+RESULT_NAME = "result"
+_POLL_SECONDS = 0.02
+
+# Called with the seconds waited so far when the timeout passes; True means wait as long again.
+KeepWaiting = Callable[[float], bool]
+
+
+def agent_socket_dir(target_uid: int) -> str:
+    """Return where the injected agent listens: our own directory, or its owner's (as root)."""
+    if target_uid == os.geteuid():
+        return sockdir.default_socket_dir()
+    return os.path.join(tempfile.gettempdir(), f"heaptui-{target_uid}")
+
+
+def inject_agent(
+    pid: int, *, timeout: float = 10.0, keep_waiting: KeepWaiting | None = None
+) -> str:
+    """Start the agent in process ``pid`` and return its socket path once it listens.
+
+    Raises an :class:`~heaptui.transport.inject_errors.AttachError` subclass that says what
+    went wrong and what to do. When the target has not run the code after ``timeout`` seconds
+    (its main thread holds the GIL in C code), ``keep_waiting(seconds_so_far)`` decides whether
+    to wait as long again; otherwise the attempt is cancelled (the payload, should it still run
+    later, does nothing) and :class:`TargetBusy` is raised.
+    """
+    target_uid = _check_process(pid)
+    version = inject_target.python_version(pid)
+    if version is not None and version < MIN_PYTHON:
+        raise UnsupportedPython(
+            f"process {pid} runs Python {version[0]}.{version[1]}; heaptui attaches to "
+            f"Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer"
+        )
+    socket_dir = agent_socket_dir(target_uid)
+    existing = sockdir.socket_path(pid, socket_dir)
+    if _answers(existing):
+        return existing
+    use_remote_exec = _remote_exec_usable(version)
+    gdb = None if use_remote_exec else gdb_path()
+    if not use_remote_exec and gdb is None:
+        raise GdbMissing(
+            "attaching to a process without the heaptui agent needs gdb: install it "
+            "(apt-get install gdb, dnf install gdb), or start the program with "
+            "'heaptui run' or call heaptui.install() in it"
+        )
+    if inject_target.looks_like_python(pid) is False:
+        raise NotPython(_not_python_message(pid))
+    directory = _private_dir(target_uid)
+    try:
+        payload_path = os.path.join(directory, "payload.py")
+        write_payload(payload_path, build_payload(directory=directory, socket_dir=socket_dir))
+        if target_uid != os.geteuid():
+            os.chown(payload_path, target_uid, -1)
+        if use_remote_exec:
+            _remote_exec(pid, payload_path)
+            return _wait_for_result(pid, directory, None, timeout, keep_waiting)
+        assert gdb is not None
+        session = GdbSession(gdb, pid, payload_path, min_version=".".join(map(str, MIN_PYTHON)))
+        return _wait_for_result(pid, directory, session, timeout, keep_waiting)
+    finally:
+        # Removing the directory is also the "cancel" signal to a payload that has not run.
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# --- before injecting --------------------------------------------------------------------------
+
+
+def _check_process(pid: int) -> int:
+    """Return the target's uid after checking it exists and that we may trace it."""
+    if pid <= 0:
+        raise NoSuchProcess(f"{pid} is not a process id")
+    if pid == os.getpid():
+        raise AttachError("heaptui cannot attach to itself; use heaptui.install() instead")
+    uid = inject_target.process_uid(pid)
+    if uid is None:
+        raise NoSuchProcess(f"no process with pid {pid} (it may have exited); see 'ps -ef'")
+    if uid != os.geteuid() and os.geteuid() != 0:
+        raise PtraceDenied(
+            f"process {pid} belongs to uid {uid}, not to you (uid {os.geteuid()}): run heaptui "
+            "as that user, or as root"
+        )
+    return uid
+
+
+def _not_python_message(pid: int) -> str:
+    exe = inject_target.executable(pid) or "an unknown program"
+    return (
+        f"process {pid} ({exe}) is not a Python process: it maps no libpython and has none of "
+        "CPython's C API symbols; give the pid of the python process itself (not a shell "
+        "or wrapper that started it)"
+    )
+
+
+def _answers(path: str) -> bool:
+    """True if an agent already listens at ``path``."""
+    if not os.path.exists(path):
+        return False
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(path)
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def _private_dir(target_uid: int) -> str:
+    """A fresh 0700 directory for the payload and its result, owned by the target's user."""
+    directory = tempfile.mkdtemp(prefix="heaptui-attach-")
+    if target_uid != os.geteuid():
+        os.chown(directory, target_uid, -1)
+    return directory
+
+
+# --- delivery ------------------------------------------------------------------------------------
+
+
+def _remote_exec_usable(version: tuple[int, int] | None) -> bool:
+    """PEP 768 needs Python 3.14+ on both sides, and the same major.minor."""
+    return hasattr(sys, "remote_exec") and version == sys.version_info[:2]
+
+
+def _remote_exec(pid: int, payload_path: str) -> None:
+    remote_exec = sys.remote_exec  # type: ignore[attr-defined]  # Python 3.14+
+    try:
+        remote_exec(pid, payload_path)
+    except ProcessLookupError as exc:
+        raise NoSuchProcess(f"no process with pid {pid}: {exc}") from None
+    except PermissionError as exc:
+        raise PtraceDenied(
+            f"not allowed to attach to process {pid} ({exc}): run as the process's user or "
+            "as root; check /proc/sys/kernel/yama/ptrace_scope"
+        ) from None
+    except (RuntimeError, OSError) as exc:
+        text = str(exc)
+        if "disable" in text.lower() or "not enabled" in text.lower():
+            raise RemoteDebugDisabled(
+                f"process {pid} has remote debugging disabled ({text}): it was started with "
+                "-X disable-remote-debug or PYTHON_DISABLE_REMOTE_DEBUG; restart it without, "
+                "or under 'heaptui run'"
+            ) from None
+        raise AttachError(f"sys.remote_exec on process {pid} failed: {text}") from None
+
+
+# --- waiting for the result --------------------------------------------------------------------
+
+
+def _read_result(directory: str) -> str | None:
+    try:
+        with open(os.path.join(directory, RESULT_NAME), encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def _wait_for_result(
+    pid: int,
+    directory: str,
+    session: GdbSession | None,
+    timeout: float,
+    keep_waiting: KeepWaiting | None,
+) -> str:
+    started = time.monotonic()
+    deadline = started + timeout
+    while True:
+        result = _read_result(directory)
+        if result is not None:
+            status, _, detail = result.partition("\n")
+            if status == "ok":
+                if session is not None:
+                    session.wait(timeout)  # gdb frees its buffer and detaches right after
+                return detail
+            raise AgentStartFailed(f"the agent could not start in process {pid}: {detail}")
+        if session is not None and session.finished:
+            result = _read_result(directory)  # written just before gdb ended
+            if result is None:
+                raise _gdb_failure(pid, session)
+            continue
+        if inject_target.process_uid(pid) is None:
+            raise NoSuchProcess(f"process {pid} exited while heaptui was attaching")
+        if time.monotonic() >= deadline:
+            waited = time.monotonic() - started
+            if keep_waiting is not None and keep_waiting(waited):
+                deadline = time.monotonic() + timeout
+                continue
+            raise _busy(pid, waited, session)
+        time.sleep(_POLL_SECONDS)
+
+
+def _busy(pid: int, waited: float, session: GdbSession | None) -> TargetBusy:
+    if session is None:  # sys.remote_exec: the code runs in the main thread
+        where = "its main thread has not reached Python code (blocked in C: sleep, join, I/O)"
+    elif session.last_step() == "waiting-gil":
+        where = "a thread keeps the GIL while running C code"
+    else:
+        where = f"gdb is still at step {session.last_step() or 'attach'!r}"
+    return TargetBusy(
+        f"process {pid} did not run heaptui's code within {waited:.0f} s: {where}. "
+        "Nothing was started; try again when it is less busy, or give a longer --timeout"
+    )
+
+
+def _gdb_failure(pid: int, session: GdbSession) -> AttachError:
+    output = session.output()
+    last = session.last_step()
+    if "ptrace: Operation not permitted" in output or "Could not attach" in output:
+        scope = inject_target.ptrace_scope()
+        hint = (
+            f" (kernel.yama.ptrace_scope is {scope}: set it to 0, or run as root)"
+            if scope
+            else ": run heaptui as the process's user, or as root (in a container, the "
+            "CAP_SYS_PTRACE capability is needed)"
+        )
+        return PtraceDenied(f"the system does not allow tracing process {pid}{hint}")
+    if "No such process" in output:
+        return NoSuchProcess(f"no process with pid {pid} (it may have exited)")
+    if last == "not-python":
+        return NotPython(_not_python_message(pid))
+    if last == "unsupported":
+        found = session.step_detail("unsupported")
+        return UnsupportedPython(
+            f"process {pid} runs Python {found}; heaptui attaches to Python "
+            f"{MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer"
+        )
+    detail = session.step_detail("failed")
+    if detail:
+        return AttachError(f"gdb could not inject the agent into process {pid}: {detail}")
+    if last == "detached" and session.step_detail("ran") not in (None, "0"):
+        return AgentStartFailed(f"the injected code failed in process {pid} (see its stderr)")
+    tail = " | ".join(line for line in output.splitlines()[-3:] if line.strip())
+    return AttachError(f"gdb could not inject the agent into process {pid}: {tail}")
