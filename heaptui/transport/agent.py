@@ -52,6 +52,12 @@ def _log_once(key: str, message: str) -> None:
 # --- the capture, in two steps the tests of the channel may replace -----------------------
 
 
+def _prepare_capture() -> None:
+    """Import the capture and the writer now, so imports never happen while the host waits."""
+    import heaptui.capture
+    import heaptui.fileformat.write  # noqa: F401
+
+
 def _capture_raw(collect: bool) -> Any:
     """Walk the heap into a RawSnapshot (plain numbers; no host objects)."""
     from heaptui.capture import capture
@@ -68,6 +74,7 @@ def _write_raw(raw: Any, fileobj: Any) -> None:
 
 def _capture_paused(collect: bool) -> tuple[Any, float]:
     """Capture with other threads held off; return the snapshot and how long the host paused."""
+    _prepare_capture()
     previous = sys.getswitchinterval()
     sys.setswitchinterval(_WALK_SWITCH_INTERVAL)
     started = time.perf_counter()

@@ -36,24 +36,7 @@ def _previous_usr2(signum: int, frame: object) -> None:
     print("previous handler ran", flush=True)
 
 
-def _standin_capture(collect: bool) -> object:  # TEMPORARY until heaptui.capture lands
-    import gc
-
-    from heaptui.testing import SnapshotBuilder
-
-    b = SnapshotBuilder({"pid": os.getpid(), "argv": sys.argv})
-    for obj in gc.get_objects():
-        t = type(obj)
-        name = t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-        b.node(id(obj), name, size=sys.getsizeof(obj))
-    return b.build()
-
-
 def main() -> None:
-    try:
-        from heaptui.capture import capture  # noqa: F401
-    except ImportError:
-        agent._capture_raw = _standin_capture
     if os.environ.get("TARGET_DIE_MID_CAPTURE"):
         agent._write_raw = _write_then_die
     dump_dir = os.environ.get("TARGET_DUMP_DIR")
