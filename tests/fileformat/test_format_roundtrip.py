@@ -211,3 +211,24 @@ def test_big_endian_hosts_write_little_endian_bytes(monkeypatch: pytest.MonkeyPa
     out = io.BytesIO()
     write_snapshot(swapped, out)
     assert out.getvalue() == expected
+
+
+def test_a_real_capture_in_another_process_loads(tmp_path: object) -> None:
+    """The capture's real columns and metadata fit the format (not just the test builder's)."""
+    import subprocess
+    import sys
+
+    path = os.path.join(str(tmp_path), "real.heap")
+    program = (
+        "import os, heaptui\n"
+        "leak = {f'key {i}': [i] * 3 for i in range(200)}\n"
+        f"heaptui.dump({path!r})\n"
+        "print(os.getpid())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
+    )
+    arrays = read_snapshot_arrays(path)
+    assert arrays.meta["pid"] == int(done.stdout)
+    assert len(arrays.addr) > 1000
+    assert "'key 199'" in decoded_strings(arrays)  # the dict keys, rendered by the capture
