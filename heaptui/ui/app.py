@@ -94,8 +94,8 @@ class HeapApp(App[int]):
         Binding("2", "show_pane('instances')", "Instances", group=_PANES_GROUP),
         Binding("3", "show_pane('object')", "Object", group=_PANES_GROUP),
         Binding("4", "show_pane('growth')", "Growth", group=_PANES_GROUP),
-        Binding("tab", "cycle_pane(1)", "Next pane", show=False),
-        Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False),
+        Binding("tab", "cycle_pane(1)", "Next pane", show=False, priority=True),
+        Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False, priority=True),
         Binding("w", "why_alive", "Why alive"),
         Binding("left_square_bracket,backspace", "back", "Back"),
         Binding("right_square_bracket", "forward", "Fwd"),
@@ -245,7 +245,7 @@ class HeapApp(App[int]):
     def on_load_failed(self, message: LoadFailed) -> None:
         self.load_error = message.error
         if self.exit_on_error:
-            self.exit(2)
+            self.exit(return_code=2)
             return
         self.query_one("#panes").loading = False
         self.query_one("#panes").display = False

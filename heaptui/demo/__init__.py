@@ -1,0 +1,1 @@
+"""The bundled leaky program that ``heaptui demo`` runs, and the code that runs it."""
