@@ -222,14 +222,17 @@ def _crc32_le(view: memoryview, itemsize: int) -> int:
 
 
 def _write_all(fileobj: BinaryIO, data: bytes | memoryview) -> int:
-    """Write all of ``data`` (raw streams may write less than asked) and return its length."""
+    """Write all of ``data`` and return its length.
+
+    Raw streams may take less than asked (the rest is written again); a ``write`` that returns
+    None is taken to have written everything (custom sinks often return nothing). Non-blocking
+    streams are not supported.
+    """
     view = memoryview(data)
     total = len(view)
     while view:
         count = fileobj.write(view)
-        if count is None:  # a non-blocking raw stream that could not take anything
-            raise BlockingIOError("the snapshot stream would block")
-        if count >= len(view):
+        if count is None or count >= len(view):  # None: a writer that does not count
             break
         view = view[count:]
     return total

@@ -232,3 +232,19 @@ def test_a_real_capture_in_another_process_loads(tmp_path: object) -> None:
     assert arrays.meta["pid"] == int(done.stdout)
     assert len(arrays.addr) > 1000
     assert "'key 199'" in decoded_strings(arrays)  # the dict keys, rendered by the capture
+
+
+class _Uncounted:
+    """A sink whose write() returns None, as hand-written sinks often do."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+
+def test_streams_to_a_sink_that_does_not_return_counts() -> None:
+    sink = _Uncounted()
+    write_snapshot(sample_raw(), sink)  # type: ignore[arg-type]
+    assert bytes(sink.data) == encode(sample_raw())
