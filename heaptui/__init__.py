@@ -33,8 +33,23 @@ def dump(path: str, *, collect: bool = False) -> str:
     return _dump(path, collect=collect)
 
 
-def install(**options: Any) -> Any:
-    """Start the in-process agent (a daemon thread on a private Unix socket)."""
+def install(
+    *,
+    socket_dir: str | None = None,
+    dump_signal: int | None = None,
+    dump_dir: str | None = None,
+    restart_after_fork: bool = True,
+) -> Any:
+    """Start the in-process agent (a daemon thread on a private Unix socket); idempotent.
+
+    ``dump_signal`` (e.g. ``signal.SIGUSR2``) makes the process write a snapshot file into
+    ``dump_dir`` whenever it receives that signal; see :func:`heaptui.transport.agent.install`.
+    """
     from heaptui.transport.agent import install as _install
 
-    return _install(**options)
+    return _install(
+        socket_dir=socket_dir,
+        dump_signal=dump_signal,
+        dump_dir=dump_dir,
+        restart_after_fork=restart_after_fork,
+    )

@@ -474,7 +474,8 @@ def _install_signal(signum: int) -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _agent
+    global _agent, _lock
+    _lock = threading.Lock()  # another thread may have held it at the fork
     try:
         agent, _agent = _agent, None
         if agent is None:

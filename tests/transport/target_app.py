@@ -14,6 +14,7 @@ import signal
 import sys
 import time
 
+import heaptui
 import heaptui.transport.agent as agent
 
 
@@ -42,7 +43,7 @@ def main() -> None:
     dump_dir = os.environ.get("TARGET_DUMP_DIR")
     if dump_dir:
         signal.signal(signal.SIGUSR2, _previous_usr2)
-        agent.install(dump_signal=signal.SIGUSR2, dump_dir=dump_dir)
+        heaptui.install(dump_signal=signal.SIGUSR2, dump_dir=dump_dir)  # the public API
     else:
         agent.install()
     print(f"ready {os.getpid()}", flush=True)

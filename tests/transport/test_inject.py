@@ -1,0 +1,247 @@
+"""Attach by PID with gdb: real targets that never imported heaptui get the agent, keep running,
+print nothing new, and are left as they were after the viewer detaches."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from inject_targets import InjectTarget
+
+from heaptui.model.load import load_snapshot
+from heaptui.model.summary import type_summary
+from heaptui.transport import inject, sockdir
+from heaptui.transport.client import AgentClient
+from heaptui.transport.inject_errors import (
+    GdbMissing,
+    NoSuchProcess,
+    NotPython,
+    PtraceDenied,
+    TargetBusy,
+    UnsupportedPython,
+)
+
+needs_gdb = pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is not installed")
+PYENV = Path("/root/.pyenv/versions")
+
+
+@pytest.fixture
+def socket_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Agents injected by this test process listen in a directory of the test's own."""
+    path = str(tmp_path / "sockets")
+    monkeypatch.setenv(sockdir.ENV_DIR, path)
+    return path
+
+
+@pytest.fixture
+def targets(tmp_path: Path) -> Iterator[list[InjectTarget]]:
+    started: list[InjectTarget] = []
+    yield started
+    for target in started:
+        target.stop()
+
+
+def start(targets: list[InjectTarget], tmp_path: Path, mode: str, *extra: str) -> InjectTarget:
+    target = InjectTarget(tmp_path / mode, mode, *extra)
+    targets.append(target)
+    return target
+
+
+def wait_until(condition: object, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def attach_capture_detach(target: InjectTarget, tmp_path: Path, socket_dir: str) -> None:
+    path = inject.inject_agent(target.pid, timeout=20)
+    assert path == sockdir.socket_path(target.pid, socket_dir)
+    with AgentClient(path, pid=target.pid, timeout=20) as client:
+        assert client.info["pid"] == target.pid
+        data, totals = client.capture_bytes()
+        assert totals["objects"] > 3000
+        client.stop_agent()
+    snapshot_file = tmp_path / f"{target.pid}.heap"
+    snapshot_file.write_bytes(bytes(data))
+    rows = {row.name: row for row in type_summary(load_snapshot(snapshot_file))}
+    assert rows["__main__.LeakyRecord"].count == 3000
+    wait_until(lambda: not os.path.exists(path), "the socket to be removed on detach")
+
+
+@needs_gdb
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["sleeping", "busy", "blocked", "threads"])
+def test_attach_captures_and_leaves_the_target_as_it_was(
+    mode: str, tmp_path: Path, socket_dir: str, targets: list[InjectTarget]
+) -> None:
+    target = start(targets, tmp_path, mode)
+    modules_before, threads_before = target.report()
+    assert modules_before == []
+    attach_capture_detach(target, tmp_path, socket_dir)
+    # The agent thread is gone and the private modules are forgotten.
+    wait_until(lambda: target.report()[1] == threads_before, "the agent thread to end")
+    assert target.report()[0] == []
+    assert target.status()["Threads"] == len(threads_before)
+    if mode != "blocked":
+        target.wait_for_more_ticks()
+        assert target.ticks() == list(range(1, len(target.ticks()) + 1))
+    assert target.output().splitlines()[0] == "ready"
+    assert target.err.read_text() == ""
+    assert target.proc.poll() is None
+
+
+@needs_gdb
+@pytest.mark.slow
+def test_twenty_attach_detach_cycles_leave_no_threads_fds_or_memory(
+    tmp_path: Path, socket_dir: str, targets: list[InjectTarget]
+) -> None:
+    target = start(targets, tmp_path, "sleeping")
+    # The first cycle imports the standard-library modules the agent needs (socket, ...): once.
+    path = inject.inject_agent(target.pid)
+    with AgentClient(path, pid=target.pid) as client:
+        client.stop_agent()
+    wait_until(lambda: target.status()["Threads"] == 1, "the agent thread to end")
+    first = target.status()
+    for _ in range(20):
+        path = inject.inject_agent(target.pid)
+        with AgentClient(path, pid=target.pid) as client:
+            assert client.counters()["threads"] >= 2
+            client.stop_agent()
+        wait_until(lambda: not os.path.exists(path), "the socket to be removed")
+    wait_until(lambda: target.status()["Threads"] == 1, "the agent thread to end")
+    last = target.status()
+    assert last["fds"] == first["fds"]
+    assert last["VmRSS"] - first["VmRSS"] < 1024, (first, last)  # KiB
+    assert target.report()[0] == []
+    assert target.err.read_text() == ""
+
+
+@needs_gdb
+@pytest.mark.slow
+def test_gil_held_in_c_times_out_cleanly_then_succeeds_when_waiting(
+    tmp_path: Path, socket_dir: str, targets: list[InjectTarget]
+) -> None:
+    # Calibrate a C call holding the GIL for about 3 s on this machine.
+    started = time.perf_counter()
+    sum(range(5_000_000))
+    count = str(int(5_000_000 * 3.0 / max(time.perf_counter() - started, 1e-6)))
+
+    gave_up = start(targets, tmp_path / "a", "gil-held", count)
+    with pytest.raises(TargetBusy, match="keeps the GIL while running C code"):
+        inject.inject_agent(gave_up.pid, timeout=0.5)
+    gave_up.wait_for_more_ticks()  # the C call ended; the cancelled payload did nothing
+    time.sleep(0.3)
+    assert not os.path.exists(sockdir.socket_path(gave_up.pid, socket_dir))
+    assert gave_up.status()["Threads"] == 1
+    assert gave_up.report()[0] == []
+
+    waited = start(targets, tmp_path / "b", "gil-held", count)
+    asked: list[float] = []
+
+    def keep_waiting(seconds: float) -> bool:
+        asked.append(seconds)
+        return True
+
+    path = inject.inject_agent(waited.pid, timeout=0.5, keep_waiting=keep_waiting)
+    assert asked, "the caller was asked whether to keep waiting"
+    with AgentClient(path, pid=waited.pid) as client:
+        client.stop_agent()
+
+
+@needs_gdb
+@pytest.mark.slow
+@pytest.mark.parametrize("version", ["3.10", "3.12", "3.13"])
+def test_attach_other_python_versions(
+    version: str, tmp_path: Path, socket_dir: str, targets: list[InjectTarget]
+) -> None:
+    found = sorted(PYENV.glob(f"{version}.*/bin/python{version}"))
+    if not found:
+        pytest.skip(f"no Python {version} here")
+    target = InjectTarget(tmp_path / version, "sleeping", python=str(found[-1]))
+    targets.append(target)
+    attach_capture_detach(target, tmp_path, socket_dir)
+    assert target.report()[0] == []
+
+
+@needs_gdb
+def test_python_older_than_3_10_is_refused(tmp_path: Path, targets: list[InjectTarget]) -> None:
+    found = sorted(PYENV.glob("3.9.*/bin/python3.9"))
+    if not found:
+        pytest.skip("no Python 3.9 here")
+    target = InjectTarget(tmp_path, "sleeping", python=str(found[-1]))
+    targets.append(target)
+    with pytest.raises(UnsupportedPython, match=r"Python 3\.9; heaptui attaches to Python 3\.10"):
+        inject.inject_agent(target.pid)
+
+
+def test_a_process_that_is_not_python_is_refused() -> None:
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        with pytest.raises(NotPython, match=r"is not a Python process.*sleep"):
+            inject.inject_agent(sleeper.pid)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_pid_that_does_not_exist_is_refused() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with pytest.raises(NoSuchProcess, match=f"no process with pid {gone.pid}"):
+        inject.inject_agent(gone.pid)
+
+
+def test_missing_gdb_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, targets: list[InjectTarget], tmp_path: Path
+) -> None:
+    target = start(targets, tmp_path, "sleeping")
+    monkeypatch.setattr(inject, "gdb_path", lambda: None)
+    with pytest.raises(GdbMissing, match=r"apt-get install gdb"):
+        inject.inject_agent(target.pid)
+
+
+NOBODY = 65534
+
+
+def _drop_to(uid: int) -> None:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to start processes as other users")
+def test_another_users_process_gets_the_ptrace_message(targets: list[InjectTarget]) -> None:
+    shared = Path(tempfile.mkdtemp(prefix="heaptui-test-"))
+    shared.chmod(0o777)  # the target, running as nobody, writes its report there
+    target = InjectTarget(shared, "sleeping", preexec_fn=lambda: _drop_to(NOBODY))
+    targets.append(target)
+    code = (
+        "from heaptui.transport import inject\n"
+        "from heaptui.errors import UserError\n"
+        f"try:\n    inject.inject_agent({target.pid})\n"
+        "except UserError as exc:\n    print(type(exc).__name__, exc)\n"
+    )
+    other = NOBODY - 1
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: _drop_to(other),
+        cwd="/",
+        env={**os.environ, "HOME": "/"},
+    )
+    assert result.stdout.startswith("PtraceDenied"), result.stdout + result.stderr
+    assert f"belongs to uid {NOBODY}" in result.stdout
+    assert "run heaptui as that user, or as root" in result.stdout
+    assert target.proc.poll() is None
+    target.stop()
+    shutil.rmtree(shared)
