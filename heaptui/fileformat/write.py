@@ -49,6 +49,17 @@ def write_snapshot(raw: RawSnapshot, fileobj: BinaryIO) -> int:
     agree, metadata that is not plain JSON) before anything is written.
     """
     columns = _columns_of(raw)
+    try:
+        return _write_columns(raw, columns, fileobj)
+    finally:
+        for _, view in columns:  # let the capture's arrays be resized again at once
+            view.release()
+
+
+def _write_columns(
+    raw: RawSnapshot, columns: list[tuple[str, memoryview]], fileobj: BinaryIO
+) -> int:
+    """Compute the directory (offsets and checksums), then stream preamble, header, columns."""
     directory: list[dict[str, Any]] = []
     offset = 0
     for name, view in columns:

@@ -45,9 +45,11 @@ def test_failure_mid_write_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException
 ) -> None:
     monkeypatch.setattr(write, "_write_all", _fail_after(5, exc))
+    raw = sample_raw()
     with pytest.raises(type(exc)):
-        write_snapshot_file(sample_raw(), tmp_path / "now.heap")
+        write_snapshot_file(raw, tmp_path / "now.heap")
     assert os.listdir(tmp_path) == []
+    raw.addr.append(0xDEAD)  # the writer let go of the capture's buffers
 
 
 def test_failure_mid_write_keeps_the_previous_file(
