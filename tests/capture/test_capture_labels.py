@@ -1,0 +1,160 @@
+"""Every edge kind, on a heap built in the test and captured for real."""
+
+from __future__ import annotations
+
+import collections
+import gc
+import sys
+
+from capture_view import View
+
+from heaptui.capture import capture
+
+
+class Account:
+    def __init__(self) -> None:
+        self.owner = ["alice"]
+        self.history = {"user:42": [1, 2], 42: ("x",)}
+
+    def deposit(self) -> None:
+        pass
+
+
+class Point:
+    __slots__ = ("x", "y")
+
+    def __init__(self) -> None:
+        self.x = [1.5]
+        self.y = [2.5]
+
+
+def make_counter():  # noqa: ANN201 - a closure on purpose
+    pending = [0]
+
+    def bump() -> None:
+        pending[0] += 1
+
+    return bump
+
+
+def test_dict_values_by_key_and_keys_as_nodes() -> None:
+    key = "".join(["user:", "42"])  # a fresh str key, not interned
+    d = {key: [1], 7: [2]}
+    view = View(capture())
+    assert view.labels_to(d, d[key]) == ["['user:42']"]
+    assert view.labels_to(d, d[7]) == ["[7]"]
+    # gc.get_referents hides str keys; the walker adds them (and counts their bytes).
+    assert view.labels_to(d, key) == ["<key 'user:42'>"]
+    assert view.has(key)
+    assert view.raw.size[view.node(key)] == sys.getsizeof(key)
+
+
+def test_list_and_tuple_positions_and_set_members() -> None:
+    a, b = [1], [2]
+    lst = [a, b, a]
+    tup = (b, a)
+    st = {frozenset([1]), frozenset([2])}
+    view = View(capture())
+    assert [label for label, _ in view.edges(lst)] == ["[0]", "[1]", "[2]"]
+    assert view.labels_to(lst, a) == ["[0]", "[2]"]
+    assert view.labels_to(tup, a) == ["[1]"]
+    assert sorted(label for label, _ in view.edges(st)) == ["<member>", "<member>"]
+    assert view.raw.length[view.node(lst)] == 3
+
+
+def test_instance_attributes_by_name_without_touching_dict() -> None:
+    acc = Account()
+    view = View(capture())
+    assert view.labels_to(acc, acc.owner) == [".owner"]
+    assert view.labels_to(acc, acc.history) == [".history"]
+    assert view.labels_to(acc, Account) == [".__class__"]
+    assert view.type_name(acc) == f"{__name__}.Account"
+
+
+def test_slots_by_name() -> None:
+    p = Point()
+    view = View(capture())
+    assert view.labels_to(p, p.x) == [".x"]
+    assert view.labels_to(p, p.y) == [".y"]
+
+
+def test_materialised_instance_dict_is_labelled() -> None:
+    acc = Account()
+    ns = acc.__dict__  # materialise on purpose
+    view = View(capture())
+    assert view.labels_to(acc, ns) == [".__dict__"]
+    assert view.labels_to(ns, acc.owner) == ["['owner']"]
+
+
+def test_closure_cell_and_function_attributes() -> None:
+    bump = make_counter()
+    closure = bump.__closure__
+    assert closure is not None
+    cell = closure[0]
+    view = View(capture())
+    assert view.labels_to(bump, closure) == [".__closure__"]
+    assert view.labels_to(bump, bump.__code__) == [".__code__"]
+    assert view.labels_to(bump, bump.__globals__) == [".__globals__"]
+    assert view.labels_to(closure, cell) == ["<closure pending>"]
+    assert view.labels_to(cell, cell.cell_contents) == [".cell_contents"]
+    assert view.repr(bump) == f"{__name__}.make_counter.<locals>.bump"
+
+
+def test_bound_method_class_and_module() -> None:
+    acc = Account()
+    method = acc.deposit
+    view = View(capture())
+    assert view.labels_to(method, acc) == [".__self__"]
+    assert view.labels_to(method, Account.__dict__["deposit"]) == [".__func__"]
+    class_ns = gc.get_referents(Account.__dict__)[0]
+    assert view.labels_to(Account, class_ns) == [".__dict__"]
+    assert view.labels_to(Account, Account.__mro__) == [".__mro__"]
+    assert view.labels_to(class_ns, Account.__dict__["deposit"]) == ["['deposit']"]
+    module = sys.modules[__name__]
+    assert view.labels_to(module, module.__dict__) == [".__dict__"]
+    assert view.repr(module) == __name__
+    assert view.repr(Account) == f"{__name__}.Account"
+
+
+def test_frame_locals_of_the_caller() -> None:
+    pending = ["job-1", "job-2"]
+    view = View(capture())
+    frame = sys._getframe()
+    assert view.labels_to(frame, pending) == ["f_locals['pending']"]
+    assert view.labels_to(frame, frame.f_code) == [".f_code"]
+
+
+def test_subclasses_of_builtins_keep_items_and_attributes() -> None:
+    od = collections.OrderedDict(a=[1])
+    dd = collections.defaultdict(list, b=[2])
+    view = View(capture())
+    assert view.labels_to(od, od["a"]) == ["['a']"]
+    assert view.labels_to(dd, dd["b"]) == ["['b']"]
+    assert view.labels_to(dd, list) == [".default_factory"]
+
+
+def test_every_referent_has_exactly_one_edge() -> None:
+    acc = Account()
+    p = Point()
+    bump = make_counter()
+    objects = [acc, p, bump, acc.history, [acc, p], (acc, 1), {1, 2}]
+    view = View(capture())
+    for obj in objects:
+        targets = sorted(t for _, t in view.edges(obj))
+        referents = sorted(id(r) for r in gc.get_referents(obj))
+        extra = targets.copy()
+        for r in referents:
+            extra.remove(r)  # raises if a referent has no edge
+        if type(obj) is dict:
+            assert sorted(extra) == sorted(id(k) for k in obj if id(k) not in referents)
+        else:
+            assert extra == []
+
+
+def test_every_edge_target_is_a_node() -> None:
+    raw = capture()
+    nodes = set(raw.addr)
+    assert set(raw.edge_target) <= nodes
+    assert set(raw.root_addr) <= nodes
+    assert len(nodes) == raw.node_count
+    assert len(raw.repr_offsets) == raw.node_count + 1
