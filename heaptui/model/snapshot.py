@@ -16,6 +16,7 @@ import numpy as np
 from heaptui.capture.raw import RawSnapshot
 from heaptui.fileformat.arrays import SnapshotArrays, arrays_from_raw
 from heaptui.labels import render_edge
+from heaptui.model.addrsort import address_order, resolve_order
 
 _STRING_CACHE_LIMIT = 4096
 
@@ -85,11 +86,18 @@ class Snapshot:
     # --- addresses -------------------------------------------------------------------
     @property
     def addr_order(self) -> np.ndarray:
-        """Node positions sorted by address (computed once)."""
+        """Node positions sorted by address, ties by position (computed once)."""
         if self._addr_order is None:
-            self._addr_order = np.argsort(self.addr, kind="stable")
-            self._sorted_addr = self.addr[self._addr_order]
+            order = address_order(self.addr)
+            if order is None:
+                order = np.argsort(self.addr, kind="stable")
+            self._set_addr_order(order)
+        assert self._addr_order is not None
         return self._addr_order
+
+    def _set_addr_order(self, order: np.ndarray) -> None:
+        self._addr_order = order
+        self._sorted_addr = self.addr[order]
 
     @property
     def sorted_addr(self) -> np.ndarray:
@@ -128,24 +136,20 @@ class Snapshot:
             return ResolvedEdges(
                 offsets, empty, arrays.edge_kind[:0], arrays.edge_payload[:0], empty, empty, n_edges
             )
-        sorted_addr = self.sorted_addr
-        # Sorting the queries first makes searchsorted walk memory in order (several
-        # times faster than random lookups) and gives the reverse index for free.
-        by_target = np.argsort(raw_target, kind="stable")
-        sorted_target = raw_target[by_target]
-        rank = np.searchsorted(sorted_addr, sorted_target)
-        np.minimum(rank, len(sorted_addr) - 1, out=rank)
-        found = sorted_addr[rank] == sorted_target
-        del sorted_target
+        packed = resolve_order(self.addr, raw_target)
+        if packed is not None:
+            if self._addr_order is None:
+                self._set_addr_order(packed.addr_order)
+            by_target, rank, dropped = packed.by_target, packed.target_rank, packed.dropped
+        else:
+            by_target, rank, dropped = self._match_targets_by_search(raw_target)
         kind = arrays.edge_kind
         payload = arrays.edge_payload
-        dropped = int(n_edges - np.count_nonzero(found))
         if dropped:
-            keep = np.empty(n_edges, dtype=bool)
-            keep[by_target] = found
+            keep = np.zeros(n_edges, dtype=bool)
+            keep[by_target] = True
             new_id = np.cumsum(keep, dtype=np.int64) - 1
-            by_target = new_id[by_target[found]]
-            rank = rank[found]
+            by_target = new_id[by_target]
             source = np.repeat(np.arange(self.node_count, dtype=np.int64), counts)
             counts = np.bincount(source[keep], minlength=self.node_count).astype(np.int64)
             kind = kind[keep]
@@ -155,6 +159,28 @@ class Snapshot:
         offsets = np.zeros(self.node_count + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
         return ResolvedEdges(offsets, target, kind, payload, by_target, rank, dropped)
+
+    def _match_targets_by_search(
+        self, raw_target: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Fallback when addresses do not pack: argsort the targets, then a sorted search.
+
+        Returns the edge ids whose target exists (by target address), their targets' ranks
+        in address order, and how many edges point at unknown addresses.
+        """
+        sorted_addr = self.sorted_addr
+        # Sorting the queries first makes searchsorted walk memory in order (several
+        # times faster than random lookups).
+        by_target = np.argsort(raw_target, kind="stable")
+        sorted_target = raw_target[by_target]
+        rank = np.searchsorted(sorted_addr, sorted_target)
+        np.minimum(rank, len(sorted_addr) - 1, out=rank)
+        found = sorted_addr[rank] == sorted_target
+        del sorted_target
+        dropped = int(len(raw_target) - np.count_nonzero(found))
+        if dropped:
+            return by_target[found], rank[found], dropped
+        return by_target, rank, 0
 
     @property
     def edge_offsets(self) -> np.ndarray:

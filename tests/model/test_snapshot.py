@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from array import array
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_heaps import APP, APP_DICT, CACHE, ORPHAN, app_heap, value_addr
 
 from heaptui.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE
+from heaptui.model import snapshot as snapshot_module
 from heaptui.model.snapshot import Snapshot
 from heaptui.testing import SnapshotBuilder
 
@@ -72,3 +78,59 @@ def test_empty_snapshot_is_usable() -> None:
     assert snap.edge_total == 0
     assert snap.total_bytes == 0
     assert snap.node_for_addr(0x10) is None
+
+
+@st.composite
+def address_graphs(draw: st.DrawFn) -> tuple[list[int], list[int], list[int]]:
+    """Distinct node addresses (aligned, in one or two far-apart clusters, or anywhere in 64
+    bits), edge counts, and targets that are mostly nodes and sometimes unknown addresses."""
+    layout = draw(st.sampled_from(["heap", "two_clusters", "anywhere"]))
+    if layout == "anywhere":
+        pool = st.integers(0, 2**64 - 1)
+    else:
+        base = st.sampled_from(
+            [0x7F85_0000_0000, 0x5558_4B40_0000] if layout == "two_clusters" else [0x7F00_0000_0000]
+        )
+        pool = st.builds(lambda b, k: b + 16 * k, base, st.integers(0, 5000))
+    addrs = draw(st.lists(pool, min_size=1, max_size=60, unique=True))
+    counts = draw(st.lists(st.integers(0, 3), min_size=len(addrs), max_size=len(addrs)))
+    targets = [
+        draw(st.one_of(st.sampled_from(addrs), pool, st.just(8))) for _ in range(sum(counts))
+    ]
+    return addrs, counts, targets
+
+
+def _resolved(addrs: list[int], counts: list[int], targets: list[int]) -> Snapshot:
+    b = SnapshotBuilder()
+    for a in addrs:
+        b.node(a, "object")
+    raw = b.build()
+    raw.edge_count = array("I", counts)
+    raw.edge_target = array("Q", targets)
+    raw.edge_kind = array("B", [0] * len(targets))
+    raw.edge_payload = array("i", [-1] * len(targets))
+    return Snapshot.from_raw(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(address_graphs())
+def test_packed_sort_and_search_fallback_resolve_edges_identically(
+    graph: tuple[list[int], list[int], list[int]],
+) -> None:
+    addrs, counts, targets = graph
+    fast = _resolved(addrs, counts, targets)
+    slow = _resolved(addrs, counts, targets)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(snapshot_module, "resolve_order", lambda *a: None)
+        mp.setattr(snapshot_module, "address_order", lambda *a: None)
+        slow.resolved_edges  # noqa: B018
+        slow.addr_order  # noqa: B018
+    a, b = fast.resolved_edges, slow.resolved_edges
+    assert fast.addr_order.tolist() == slow.addr_order.tolist()
+    assert sorted(addrs) == fast.sorted_addr.tolist()
+    for name in ("offsets", "target", "by_target", "target_rank"):
+        assert getattr(a, name).tolist() == getattr(b, name).tolist(), name
+    assert a.dropped == b.dropped == sum(t not in set(addrs) for t in targets)
+    # Every kept edge points at the node with the address it was captured with.
+    kept = [t for t in targets if t in set(addrs)]
+    assert [int(fast.addr[p]) for p in a.target] == kept
