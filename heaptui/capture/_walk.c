@@ -1,18 +1,22 @@
 /* heaptui.capture._walk: the compiled hot loop of a heap capture.
  *
- * walk(objects, exclude, key_repr_max) visits every object of ``objects`` (the list returned by
- * gc.get_objects()) and every untracked object reachable from them, with tp_traverse, and
- * records each object's type, shallow size, length and labelled references into growable C
- * arrays, returned as array.array columns.  No Python-level code runs during the walk: no
- * __repr__, no user __sizeof__ (only C __sizeof__ methods are called), no __getattribute__.
- * The GIL is held throughout.  Untracked objects discovered on the way are kept alive by a
- * strong reference until the walk ends; the work list is an explicit array, so a million-long
- * chain does not grow the C stack.
+ * walk(objects, exclude, extra_roots, on_type, strings, string_index, key_text) visits every
+ * object of ``objects`` (the list gc.get_objects() returned) and everything reachable from
+ * them and from ``extra_roots`` that is not already a node, with tp_traverse, and records each
+ * object's type, shallow size, length, safe text and labelled references into growable C
+ * arrays, returned as array.array columns.  It produces what the pure-Python walker
+ * (heaptui/capture/walker.py) produces for the same heap.
  *
- * Edge labels produced here (see heaptui/labels.py): dict keys/values, list/tuple positions,
- * set members, cell contents, instance attributes (materialised __dict__, 3.11+ inline values,
- * __slots__ member descriptors).  Objects whose references need richer labels are returned in
- * ``deferred`` with the position of their first edge so the Python side can relabel them.
+ * Safety: the GIL is held throughout and no user code runs: sizes come from C __sizeof__
+ * implementations only, texts of scalars are computed here and the rest by the walker's own
+ * functions (``on_type`` says which), attribute names are read from the class's shared keys
+ * and member descriptors, never through __getattribute__.  Objects discovered on the way are
+ * held by a strong reference until the walk ends; the work list is an explicit array (no
+ * recursion), so a million-long chain does not grow the C stack.
+ *
+ * Rare kinds of objects (functions, classes, modules, frames, methods, C types' instances,
+ * subclasses of containers) are labelled by the callables ``on_type`` returns for their type:
+ * labeler(obj, referents) -> (targets, kinds, payloads), the walker's own labelling code.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -86,7 +90,7 @@ typedef struct {
 
 static int aset_init(AddrSet *s, size_t hint) {
     size_t cap = 1024;
-    while (cap < hint * 2) {
+    while (cap * 7 < hint * 10) {
         cap <<= 1;
     }
     s->slots = PyMem_RawCalloc(cap, sizeof(uintptr_t));
@@ -164,33 +168,138 @@ static inline int aset_add(AddrSet *s, uintptr_t a) {
     }
     s->slots[i] = a;
     s->used++;
-    if (s->used * 2 > s->mask + 1 && aset_grow(s) < 0) {
+    if (s->used * 10 > (s->mask + 1) * 7 && aset_grow(s) < 0) {
         return -1;
     }
     return 1;
 }
 
+/* ------------------------------------------------------------------ address -> value map */
+typedef struct {
+    uintptr_t *keys;
+    int64_t *values;
+    size_t mask;
+    size_t used;
+} AddrMap;
+
+static int amap_init(AddrMap *m) {
+    m->keys = PyMem_RawCalloc(1024, sizeof(uintptr_t));
+    m->values = PyMem_RawMalloc(1024 * sizeof(int64_t));
+    m->mask = 1023;
+    m->used = 0;
+    if (m->keys == NULL || m->values == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void amap_free(AddrMap *m) {
+    PyMem_RawFree(m->keys);
+    PyMem_RawFree(m->values);
+    m->keys = NULL;
+    m->values = NULL;
+}
+
+/* The value stored for ``a``, or -1 if none. */
+static inline int64_t amap_get(const AddrMap *m, uintptr_t a) {
+    size_t i = aset_hash(a) & m->mask;
+    for (;;) {
+        uintptr_t k = m->keys[i];
+        if (k == a) {
+            return m->values[i];
+        }
+        if (k == 0) {
+            return -1;
+        }
+        i = (i + 1) & m->mask;
+    }
+}
+
+static int amap_put(AddrMap *m, uintptr_t a, int64_t value) {
+    size_t i = aset_hash(a) & m->mask;
+    while (m->keys[i] != 0 && m->keys[i] != a) {
+        i = (i + 1) & m->mask;
+    }
+    if (m->keys[i] == 0) {
+        m->used++;
+    }
+    m->keys[i] = a;
+    m->values[i] = value;
+    if (m->used * 2 > m->mask + 1) {
+        size_t cap = (m->mask + 1) * 2;
+        uintptr_t *keys = PyMem_RawCalloc(cap, sizeof(uintptr_t));
+        int64_t *values = PyMem_RawMalloc(cap * sizeof(int64_t));
+        if (keys == NULL || values == NULL) {
+            PyMem_RawFree(keys);
+            PyMem_RawFree(values);
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (size_t j = 0; j <= m->mask; j++) {
+            if (m->keys[j]) {
+                size_t k = aset_hash(m->keys[j]) & (cap - 1);
+                while (keys[k]) {
+                    k = (k + 1) & (cap - 1);
+                }
+                keys[k] = m->keys[j];
+                values[k] = m->values[j];
+            }
+        }
+        PyMem_RawFree(m->keys);
+        PyMem_RawFree(m->values);
+        m->keys = keys;
+        m->values = values;
+        m->mask = cap - 1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ per-type facts */
+/* Walker categories (heaptui/capture/walker.py CAT_*), as on_type returns them. */
+enum {
+    CAT_LEAF = 0,
+    CAT_SEQ = 1,
+    CAT_TUPLE = 2,
+    CAT_DICT = 3,
+    CAT_SET = 4,
+    CAT_INSTANCE = 5,
+    CAT_FUNCTION = 6,
+    CAT_CELL = 7,
+};
 enum { SIZE_BASIC = 0, SIZE_CFUNC = 1, SIZE_CALL = 2 };
 enum {
-    LAB_GENERIC = 0,   /* tp_traverse, unlabelled */
-    LAB_DICT,          /* exact dict */
-    LAB_LIST,          /* exact list */
-    LAB_TUPLE,         /* exact tuple */
-    LAB_SET,           /* exact set / frozenset */
-    LAB_CELL,          /* cell */
-    LAB_INSTANCE,      /* Python class instance: __dict__, inline values, slots */
+    LAB_NONE = 0,  /* no references (the walker's CAT_LEAF) */
+    LAB_LIST,      /* exact list: items by position */
+    LAB_SEQ,       /* deque: referents by position */
+    LAB_TUPLE,     /* exact tuple: by position, or closure cells by free variable name */
+    LAB_DICT,      /* exact dict: values by key, plus the keys */
+    LAB_SET,       /* exact set / frozenset: members */
+    LAB_CELL,      /* cell: its contents */
+    LAB_INSTANCE,  /* Python class instance: __class__, __dict__, inline values, slots */
+    LAB_CALLBACK,  /* labelled by the walker's Python code */
 };
+enum {
+    TEXT_NONE = 0,
+    TEXT_STR,
+    TEXT_BYTES,
+    TEXT_INT,
+    TEXT_REPR,     /* exact float, complex, bool, None, Ellipsis, NotImplemented: C repr */
+    TEXT_CALLBACK, /* the walker's text function */
+};
+enum { LEN_NONE = 0, LEN_STR, LEN_SIZE, LEN_DICT, LEN_SET };
 
 typedef struct {
-    PyTypeObject *type; /* borrowed; the types list holds a reference */
-    uint32_t index;
+    PyTypeObject *type; /* borrowed; the nodes keep their types alive */
+    uint32_t index;     /* position in the snapshot's type table */
     uint8_t size_kind;
     uint8_t label_kind;
-    uint8_t deferred;   /* the Python side relabels this type's edges */
-    uint8_t class_edge; /* LAB_INSTANCE: the instance refers to its (heap) class */
+    uint8_t text_kind;
+    uint8_t len_kind;
     PyCFunction sizeof_func;   /* SIZE_CFUNC: a METH_NOARGS C __sizeof__ */
-    PyObject *sizeof_descr;    /* SIZE_CALL: another C callable __sizeof__ (borrowed) */
+    PyObject *sizeof_descr;    /* SIZE_CALL: another C __sizeof__ (borrowed from the type) */
+    PyObject *text_func;       /* TEXT_CALLBACK (borrowed: Walk.keep holds it) */
+    PyObject *labeler;         /* LAB_CALLBACK (borrowed: Walk.keep holds it) */
     Py_ssize_t nmembers;       /* LAB_INSTANCE: object slots (member descriptors) */
     Py_ssize_t *member_offset; /* byte offsets inside the instance */
     int32_t *member_payload;   /* string-table index of each slot's name */
@@ -204,28 +313,31 @@ typedef struct {
     Vec length;       /* int64 */
     Vec flags;        /* uint8 */
     Vec edge_count;   /* uint32 */
+    Vec repr_offsets; /* uint64, N + 1 */
+    Vec repr_blob;    /* UTF-8 bytes */
     Vec edge_target;  /* uint64 */
     Vec edge_kind;    /* uint8 */
     Vec edge_payload; /* int32 */
     Vec refs;         /* PyObject* scratch for one node's tp_traverse */
     Vec cands;        /* Cand scratch: one instance's named references */
-    int32_t p_class, p_dict; /* payloads of "__class__" and "__dict__" */
-    Vec deferred;     /* int64 pairs: node position, first edge position */
-    AddrSet seen;     /* untracked nodes already queued */
+    Vec closure_payloads; /* int32: free variable names of closures, runs indexed by closures */
+    AddrSet seen;     /* every node (and every excluded address) */
     AddrSet exclude;  /* addresses that must not become nodes */
-    Py_ssize_t n_tracked; /* nodes[0:n_tracked] are the input list (borrowed) */
+    AddrMap key_cache; /* dict key address -> payload of its text */
+    AddrMap closures;  /* closure tuple address -> (start << 16 | count) in closure_payloads */
+    size_t n_first;    /* nodes[0:n_first] come from the input list (borrowed references) */
+    size_t n_tracked;  /* nodes[0:n_tracked] get NODE_GC_TRACKED */
+    int32_t p_class, p_dict; /* payloads of "__class__" and "__dict__" */
     /* type table */
     TypeInfo *types;
     size_t ntypes, types_cap;
     size_t *type_slots; /* open addressing over types, value = index + 1 */
     size_t type_mask;
-    PyObject *type_list;   /* list of type objects, index = type id */
-    /* strings: text -> index */
-    PyObject *string_index; /* dict str -> int */
-    PyObject *strings;      /* list of str */
-    PyObject *key_cache;    /* dict key object -> payload int (str/int keys only) */
-    Py_ssize_t key_repr_max;
-    PyObject *defer_types;  /* set of types handled by the Python side, or NULL */
+    PyObject *keep;         /* list holding the callables on_type returned */
+    PyObject *on_type;      /* on_type(type) -> (index, category, text, labeler) */
+    PyObject *key_text;     /* key_text(key) -> str, for keys other than str and small int */
+    PyObject *string_index; /* the walker's StringTable: dict str -> position */
+    PyObject *strings;      /* ... and its list of strings */
 } Walk;
 
 static int walk_visit(PyObject *o, void *arg) {
@@ -240,7 +352,7 @@ static int walk_visit(PyObject *o, void *arg) {
     return 0;
 }
 
-/* Return the string-table index of ``text`` (a str), adding it once; -1 on error. */
+/* Return the string-table index of ``text`` (an exact str), adding it once; -1 on error. */
 static int32_t string_payload(Walk *w, PyObject *text) {
     PyObject *idx = PyDict_GetItemWithError(w->string_index, text);
     if (idx != NULL) {
@@ -263,11 +375,11 @@ static int32_t string_payload(Walk *w, PyObject *text) {
 }
 
 /* ------------------------------------------------------------------ type facts */
-static PyObject *object_sizeof_descr = NULL; /* object.__dict__['__sizeof__'] */
+static PyObject *object_sizeof_descr = NULL; /* object.__sizeof__ */
 static traverseproc subtype_traverse_ptr = NULL; /* tp_traverse of every Python class */
 static PyObject *sizeof_name = NULL;         /* interned "__sizeof__" */
-static PyObject *ellipsis_text = NULL;       /* "..." */
-
+static PyObject *ellipsis_char = NULL;       /* "\u2026", what saferepr cuts texts with */
+static PyTypeObject *deque_type = NULL;      /* collections.deque */
 /* The namespace dict of ``tp`` (a new reference), or NULL without an error set. */
 static PyObject *namespace_of(PyTypeObject *tp) {
 #if PY_VERSION_HEX >= 0x030C0000
@@ -329,8 +441,8 @@ static void choose_sizeof(TypeInfo *ti, PyTypeObject *tp) {
     ti->sizeof_descr = impl;
 }
 
-/* Object slots (``__slots__`` entries) of a Python class: the member descriptors of every
- * Python class in its MRO. */
+/* Object slots of an instance: the object member descriptors (T_OBJECT, T_OBJECT_EX) of every
+ * class in its MRO but ``object``, as the walker's InstanceInfo collects them. */
 static int collect_members(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
     PyObject *mro = tp->tp_mro;
     Py_ssize_t n = (mro != NULL && PyTuple_Check(mro)) ? PyTuple_GET_SIZE(mro) : 0;
@@ -339,14 +451,18 @@ static int collect_members(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
         count = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
             PyTypeObject *base = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
-            if (!PyType_Check(base) || base->tp_traverse != subtype_traverse_ptr
-                || base->tp_members == NULL) {
+            if (!PyType_Check(base) || base == &PyBaseObject_Type || base->tp_members == NULL) {
                 continue;
             }
             for (PyMemberDef *m = base->tp_members; m->name != NULL; m++) {
-                if ((m->type != T_OBJECT_EX && m->type != T_OBJECT) || (m->flags & READONLY)) {
+                if (m->type != T_OBJECT_EX && m->type != T_OBJECT) {
                     continue;
                 }
+#ifdef Py_RELATIVE_OFFSET
+                if (m->flags & Py_RELATIVE_OFFSET) {
+                    continue;
+                }
+#endif
                 if (pass == 1) {
                     PyObject *name = PyUnicode_FromString(m->name);
                     if (name == NULL) {
@@ -379,40 +495,108 @@ static int collect_members(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
     return 0;
 }
 
+static int keep(Walk *w, PyObject *o) {
+    return o == Py_None ? 0 : PyList_Append(w->keep, o);
+}
+
+/* Ask the walker how to treat ``tp`` (on_type also appends it to the snapshot's type table)
+ * and decide what is done here and what is left to the walker's Python code. */
 static int typeinfo_fill(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
     memset(ti, 0, sizeof(*ti));
     ti->type = tp;
-    ti->index = (uint32_t)w->ntypes;
     choose_sizeof(ti, tp);
-    if (tp == &PyDict_Type) {
-        ti->label_kind = LAB_DICT;
+    PyObject *answer = PyObject_CallOneArg(w->on_type, (PyObject *)tp);
+    if (answer == NULL) {
+        return -1;
+    }
+    if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 4) {
+        Py_DECREF(answer);
+        PyErr_SetString(PyExc_TypeError, "on_type must return (index, category, text, labeler)");
+        return -1;
+    }
+    long index = PyLong_AsLong(PyTuple_GET_ITEM(answer, 0));
+    long cat = PyLong_AsLong(PyTuple_GET_ITEM(answer, 1));
+    PyObject *text = PyTuple_GET_ITEM(answer, 2);
+    PyObject *labeler = PyTuple_GET_ITEM(answer, 3);
+    if (PyErr_Occurred() || keep(w, text) < 0 || keep(w, labeler) < 0) {
+        Py_DECREF(answer);
+        return -1;
+    }
+    ti->index = (uint32_t)index;
+    /* Texts: scalars here, the rest through the walker's function. */
+    if (text != Py_None) {
+        ti->text_func = text; /* also the fallback for ints beyond 64 bits */
+        if (tp == &PyUnicode_Type) {
+            ti->text_kind = TEXT_STR;
+        }
+        else if (tp == &PyBytes_Type) {
+            ti->text_kind = TEXT_BYTES;
+        }
+        else if (tp == &PyLong_Type) {
+            ti->text_kind = TEXT_INT;
+        }
+        else if (tp == &PyFloat_Type || tp == &PyComplex_Type || tp == &PyBool_Type
+                 || tp == Py_TYPE(Py_None) || tp == Py_TYPE(Py_Ellipsis)
+                 || tp == Py_TYPE(Py_NotImplemented)) {
+            ti->text_kind = TEXT_REPR;
+        }
+        else {
+            ti->text_kind = TEXT_CALLBACK;
+        }
+    }
+    /* len() of the walker's _LEN_TYPES (exact types only). */
+    if (tp == &PyUnicode_Type) {
+        ti->len_kind = LEN_STR;
+    }
+    else if (tp == &PyList_Type || tp == &PyTuple_Type || tp == &PyBytes_Type
+             || tp == &PyByteArray_Type || tp == deque_type) {
+        ti->len_kind = LEN_SIZE;
+    }
+    else if (tp == &PyDict_Type) {
+        ti->len_kind = LEN_DICT;
+    }
+    else if (tp == &PySet_Type || tp == &PyFrozenSet_Type) {
+        ti->len_kind = LEN_SET;
+    }
+    /* References: plain Python instances here, whatever has a labeler in Python. */
+    if (cat == CAT_INSTANCE && tp->tp_traverse == subtype_traverse_ptr) {
+        ti->label_kind = LAB_INSTANCE;
+        if (collect_members(w, ti, tp) < 0) {
+            Py_DECREF(answer);
+            return -1;
+        }
+    }
+    else if (labeler != Py_None) {
+        ti->label_kind = LAB_CALLBACK;
+        ti->labeler = labeler;
+    }
+    else if (cat == CAT_LEAF) {
+        ti->label_kind = LAB_NONE;
     }
     else if (tp == &PyList_Type) {
         ti->label_kind = LAB_LIST;
     }
-    else if (tp == &PyTuple_Type) {
+    else if (cat == CAT_SEQ) {
+        ti->label_kind = LAB_SEQ;
+    }
+    else if (cat == CAT_TUPLE && tp == &PyTuple_Type) {
         ti->label_kind = LAB_TUPLE;
     }
-    else if (tp == &PySet_Type || tp == &PyFrozenSet_Type) {
+    else if (cat == CAT_DICT && tp == &PyDict_Type) {
+        ti->label_kind = LAB_DICT;
+    }
+    else if (cat == CAT_SET && (tp == &PySet_Type || tp == &PyFrozenSet_Type)) {
         ti->label_kind = LAB_SET;
     }
-    else if (tp == &PyCell_Type) {
+    else if (cat == CAT_CELL && tp == &PyCell_Type) {
         ti->label_kind = LAB_CELL;
     }
-    else if (tp->tp_traverse == subtype_traverse_ptr) {
-        ti->label_kind = LAB_INSTANCE;
-        ti->class_edge = 1;
-        if (collect_members(w, ti, tp) < 0) {
-            return -1;
-        }
+    else {
+        Py_DECREF(answer);
+        PyErr_Format(PyExc_ValueError, "no labeler for category %ld of %s", cat, tp->tp_name);
+        return -1;
     }
-    if (w->defer_types != NULL) {
-        int r = PySet_Contains(w->defer_types, (PyObject *)tp);
-        if (r < 0) {
-            return -1;
-        }
-        ti->deferred = (uint8_t)r;
-    }
+    Py_DECREF(answer);
     return 0;
 }
 
@@ -459,7 +643,9 @@ static TypeInfo *type_info(Walk *w, PyTypeObject *tp) {
         w->types_cap = cap;
     }
     TypeInfo *ti = &w->types[w->ntypes];
-    if (typeinfo_fill(w, ti, tp) < 0 || PyList_Append(w->type_list, (PyObject *)tp) < 0) {
+    if (typeinfo_fill(w, ti, tp) < 0) {
+        PyMem_RawFree(ti->member_offset);
+        PyMem_RawFree(ti->member_payload);
         return NULL;
     }
     w->type_slots[i] = ++w->ntypes;
@@ -494,7 +680,7 @@ static size_t preheader_size(PyObject *o, PyTypeObject *tp) {
 #endif
 }
 
-static int64_t shallow_size(PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
+static uint64_t shallow_size(PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
     Py_ssize_t size;
     if (ti->size_kind != SIZE_BASIC) {
         PyObject *res = ti->size_kind == SIZE_CFUNC ? ti->sizeof_func(o, NULL)
@@ -509,7 +695,7 @@ static int64_t shallow_size(PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
             PyErr_Clear();
             goto basic;
         }
-        return (int64_t)(size + preheader_size(o, tp));
+        return (uint64_t)size + preheader_size(o, tp);
     }
 basic:
     size = tp->tp_basicsize;
@@ -517,28 +703,165 @@ basic:
         Py_ssize_t n = Py_SIZE(o);
         size += (n < 0 ? -n : n) * tp->tp_itemsize;
     }
-    return (int64_t)(size + preheader_size(o, tp));
+    return (uint64_t)size + preheader_size(o, tp);
 }
 
-static int64_t length_of(PyObject *o, PyTypeObject *tp) {
-    if (PyUnicode_Check(o)) {
+static int64_t length_of(PyObject *o, TypeInfo *ti) {
+    switch (ti->len_kind) {
+    case LEN_STR:
         return PyUnicode_GET_LENGTH(o);
-    }
-    if (tp == &PyList_Type || tp == &PyTuple_Type || tp == &PyBytes_Type
-        || tp == &PyByteArray_Type || PyList_Check(o) || PyTuple_Check(o)
-        || PyBytes_Check(o) || PyByteArray_Check(o)) {
+    case LEN_SIZE:
         return Py_SIZE(o);
-    }
-    if (PyDict_Check(o)) {
+    case LEN_DICT:
         return PyDict_GET_SIZE(o);
-    }
-    if (PyAnySet_Check(o)) {
+    case LEN_SET:
         return PySet_GET_SIZE(o);
+    default:
+        return -1;
     }
-    return -1;
+}
+
+/* ------------------------------------------------------------------ safe texts */
+/* saferepr._cut: ``text`` if it fits ``limit``, else its first limit-1 characters and an
+ * ellipsis.  Steals ``text``. */
+static PyObject *cut_text(PyObject *text, Py_ssize_t limit) {
+    if (text == NULL || PyUnicode_GET_LENGTH(text) <= limit) {
+        return text;
+    }
+    PyObject *head = PyUnicode_Substring(text, 0, limit - 1);
+    Py_DECREF(text);
+    if (head == NULL) {
+        return NULL;
+    }
+    PyObject *out = PyUnicode_Concat(head, ellipsis_char);
+    Py_DECREF(head);
+    return out;
+}
+
+/* saferepr.str_text / bytes_text: repr of at most ``limit`` items, cut to ``limit``. */
+static PyObject *sliced_repr_text(PyObject *o, Py_ssize_t limit) {
+    PyObject *part;
+    if (PyUnicode_Check(o)) {
+        if (PyUnicode_GET_LENGTH(o) <= limit) {
+            return cut_text(PyObject_Repr(o), limit);
+        }
+        part = PyUnicode_Substring(o, 0, limit);
+    }
+    else {
+        if (PyBytes_GET_SIZE(o) <= limit) {
+            return cut_text(PyObject_Repr(o), limit);
+        }
+        part = PyBytes_FromStringAndSize(PyBytes_AS_STRING(o), limit);
+    }
+    if (part == NULL) {
+        return NULL;
+    }
+    PyObject *text = PyObject_Repr(part);
+    Py_DECREF(part);
+    if (text == NULL) {
+        return NULL;
+    }
+    /* The repr of ``limit`` items is always longer than limit - 1 characters. */
+    PyObject *head = PyUnicode_Substring(text, 0, limit - 1);
+    Py_DECREF(text);
+    if (head == NULL) {
+        return NULL;
+    }
+    PyObject *out = PyUnicode_Concat(head, ellipsis_char);
+    Py_DECREF(head);
+    return out;
+}
+
+/* Decimal text of an int that fits 64 bits (saferepr.int_text never cuts those), or NULL
+ * without an error set if it does not fit. */
+static PyObject *small_int_text(PyObject *o) {
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return NULL;
+    }
+    char buf[32];
+    int n = PyOS_snprintf(buf, sizeof(buf), "%lld", v);
+    return PyUnicode_FromStringAndSize(buf, n);
+}
+
+#define MAX_REPR 80
+#define MAX_KEY 60
+
+/* The node's text as the walker makes it (new reference), or Py_None if it has none. */
+static PyObject *node_text(PyObject *o, TypeInfo *ti) {
+    PyObject *t = NULL;
+    switch (ti->text_kind) {
+    case TEXT_NONE:
+        Py_RETURN_NONE;
+    case TEXT_STR:
+    case TEXT_BYTES:
+        return sliced_repr_text(o, MAX_REPR);
+    case TEXT_INT:
+        t = small_int_text(o);
+        if (t != NULL) {
+            return t;
+        }
+        break;
+    case TEXT_REPR:
+        return PyObject_Repr(o);
+    default:
+        break;
+    }
+    return PyObject_CallOneArg(ti->text_func, o);
+}
+
+static int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
+    if (ti->text_kind != TEXT_NONE) {
+        PyObject *t = node_text(o, ti);
+        if (t == NULL) {
+            return -1;
+        }
+        if (PyUnicode_Check(t) && PyUnicode_GET_LENGTH(t) > 0) {
+            Py_ssize_t n;
+            const char *utf8 = PyUnicode_AsUTF8AndSize(t, &n);
+            PyObject *encoded = NULL;
+            if (utf8 == NULL) {
+                /* Lone surrogates: encode as the walker does. */
+                PyErr_Clear();
+                encoded = PyUnicode_AsEncodedString(t, "utf-8", "backslashreplace");
+                if (encoded == NULL) {
+                    Py_DECREF(t);
+                    return -1;
+                }
+                utf8 = PyBytes_AS_STRING(encoded);
+                n = PyBytes_GET_SIZE(encoded);
+            }
+            if (vec_reserve(&w->repr_blob, (size_t)n) < 0) {
+                Py_XDECREF(encoded);
+                Py_DECREF(t);
+                return -1;
+            }
+            memcpy(w->repr_blob.data + w->repr_blob.len, utf8, (size_t)n);
+            w->repr_blob.len += (size_t)n;
+            Py_XDECREF(encoded);
+        }
+        Py_DECREF(t);
+    }
+    if (vec_reserve(&w->repr_offsets, 1) < 0) {
+        return -1;
+    }
+    VEC_AT(&w->repr_offsets, uint64_t, w->repr_offsets.len++) = (uint64_t)w->repr_blob.len;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ edges */
+static int push_node(Walk *w, PyObject *o) {
+    if (vec_reserve(&w->nodes, 1) < 0) {
+        return -1;
+    }
+    Py_INCREF(o);
+    VEC_AT(&w->nodes, PyObject *, w->nodes.len++) = o;
+    return 0;
+}
+
+/* Record one reference; a referent that is not a node yet becomes one. */
 static inline int emit(Walk *w, PyObject *target, uint8_t kind, int32_t payload) {
     if (vec_reserve(&w->edge_target, 1) < 0 || vec_reserve(&w->edge_kind, 1) < 0
         || vec_reserve(&w->edge_payload, 1) < 0) {
@@ -549,66 +872,45 @@ static inline int emit(Walk *w, PyObject *target, uint8_t kind, int32_t payload)
     VEC_AT(&w->edge_kind, uint8_t, n) = kind;
     VEC_AT(&w->edge_payload, int32_t, n) = payload;
     w->edge_target.len = w->edge_kind.len = w->edge_payload.len = n + 1;
-    /* Untracked referents become nodes (once); tracked ones are nodes already. */
-    if (!PyObject_GC_IsTracked(target)) {
-        uintptr_t a = (uintptr_t)target;
-        if (aset_contains(&w->exclude, a)) {
-            return 0;
-        }
-        int r = aset_add(&w->seen, a);
-        if (r < 0) {
-            return -1;
-        }
-        if (r) {
-            if (vec_reserve(&w->nodes, 1) < 0) {
-                return -1;
-            }
-            Py_INCREF(target);
-            VEC_AT(&w->nodes, PyObject *, w->nodes.len++) = target;
-        }
-    }
-    return 0;
-}
-
-/* Payload naming a dict key: repr of a str or int key (cut to key_repr_max), else -1. */
-static int32_t key_payload(Walk *w, PyObject *key) {
-    if (!PyUnicode_CheckExact(key) && !PyLong_CheckExact(key)) {
+    int r = aset_add(&w->seen, (uintptr_t)target);
+    if (r < 0) {
         return -1;
     }
-    PyObject *cached = PyDict_GetItemWithError(w->key_cache, key);
-    if (cached != NULL) {
-        return (int32_t)PyLong_AsLong(cached);
+    return r ? push_node(w, target) : 0;
+}
+
+/* Payload naming a dict key: the string-table index of saferepr.key_text(key); -2 on error. */
+static int32_t key_payload(Walk *w, PyObject *key) {
+    int64_t cached = amap_get(&w->key_cache, (uintptr_t)key);
+    if (cached >= 0) {
+        return (int32_t)cached;
     }
-    if (PyErr_Occurred()) {
-        return -2;
+    PyObject *text = NULL;
+    if (PyUnicode_CheckExact(key)) {
+        text = sliced_repr_text(key, MAX_KEY);
     }
-    PyObject *text = PyObject_Repr(key);
+    else if (PyLong_CheckExact(key)) {
+        text = small_int_text(key);
+    }
     if (text == NULL) {
-        return -2;
-    }
-    if (PyUnicode_GET_LENGTH(text) > w->key_repr_max) {
-        PyObject *cut = PyUnicode_Substring(text, 0, w->key_repr_max);
-        Py_DECREF(text);
-        if (cut == NULL) {
+        if (PyErr_Occurred()) {
             return -2;
         }
-        text = PyUnicode_Concat(cut, ellipsis_text);
-        Py_DECREF(cut);
+        text = PyObject_CallOneArg(w->key_text, key);
         if (text == NULL) {
             return -2;
         }
     }
+    if (!PyUnicode_CheckExact(text)) {
+        Py_DECREF(text);
+        PyErr_SetString(PyExc_TypeError, "key_text must return str");
+        return -2;
+    }
     int32_t p = string_payload(w, text);
     Py_DECREF(text);
-    if (p < 0) {
+    if (p < 0 || amap_put(&w->key_cache, (uintptr_t)key, p) < 0) {
         return -2;
     }
-    PyObject *num = PyLong_FromLong(p);
-    if (num == NULL || PyDict_SetItem(w->key_cache, key, num) < 0) {
-        Py_XDECREF(num);
-        return -2;
-    }
-    Py_DECREF(num);
     return p;
 }
 
@@ -617,17 +919,157 @@ static int edges_dict(Walk *w, PyObject *d) {
     PyObject *k, *v;
     while (PyDict_Next(d, &pos, &k, &v)) {
         int32_t p = key_payload(w, k);
-        if (p == -2) {
-            return -1;
-        }
-        if (emit(w, k, EDGE_DICT_KEY, p) < 0) {
-            return -1;
-        }
-        if (emit(w, v, p < 0 ? EDGE_OTHER : EDGE_KEY, p) < 0) {
+        if (p == -2 || emit(w, v, EDGE_KEY, p) < 0 || emit(w, k, EDGE_DICT_KEY, p) < 0) {
             return -1;
         }
     }
     return 0;
+}
+
+static int traverse_into_refs(Walk *w, PyObject *o, PyTypeObject *tp) {
+    w->refs.len = 0;
+    if (!PyObject_IS_GC(o) || tp->tp_traverse == NULL) {
+        return 0;
+    }
+    return tp->tp_traverse(o, walk_visit, &w->refs);
+}
+
+/* Every referent with the same label kind (positions for sequences). */
+static int edges_uniform(Walk *w, PyObject *o, PyTypeObject *tp, uint8_t kind) {
+    if (traverse_into_refs(w, o, tp) < 0) {
+        return -1;
+    }
+    size_t n = w->refs.len;
+    for (size_t i = 0; i < n; i++) {
+        int32_t payload = kind == EDGE_INDEX ? (int32_t)i : -1;
+        if (emit(w, VEC_AT(&w->refs, PyObject *, i), kind, payload) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Before the walk: the free variable names of every function's closure tuple in ``objects``
+ * (Namer.register_closure), so a closure tuple is labelled whenever it is met. */
+static int register_closures(Walk *w, PyObject *objects) {
+    Py_ssize_t n = PyList_GET_SIZE(objects);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *f = PyList_GET_ITEM(objects, i);
+        if (!Py_IS_TYPE(f, &PyFunction_Type)) {
+            continue;
+        }
+        PyObject *closure = PyFunction_GET_CLOSURE(f);
+        if (closure == NULL || closure == Py_None) {
+            continue;
+        }
+        PyObject *names = PyObject_GetAttrString(PyFunction_GET_CODE(f), "co_freevars");
+        if (names == NULL) {
+            return -1;
+        }
+        if (!PyTuple_Check(names)) {
+            Py_DECREF(names);
+            continue;
+        }
+        Py_ssize_t count = PyTuple_GET_SIZE(names);
+        size_t start = w->closure_payloads.len;
+        if (vec_reserve(&w->closure_payloads, (size_t)count) < 0) {
+            Py_DECREF(names);
+            return -1;
+        }
+        for (Py_ssize_t j = 0; j < count; j++) {
+            PyObject *name = PyTuple_GET_ITEM(names, j);
+            int32_t p = -1;
+            if (PyUnicode_CheckExact(name)) {
+                p = string_payload(w, name);
+                if (p < 0) {
+                    Py_DECREF(names);
+                    return -1;
+                }
+            }
+            VEC_AT(&w->closure_payloads, int32_t, w->closure_payloads.len++) = p;
+        }
+        Py_DECREF(names);
+        if (amap_put(&w->closures, (uintptr_t)closure, ((int64_t)start << 20) | count) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int edges_tuple(Walk *w, PyObject *o) {
+    Py_ssize_t n = PyTuple_GET_SIZE(o);
+    int64_t run = w->closures.used ? amap_get(&w->closures, (uintptr_t)o) : -1;
+    if (run >= 0 && (run & 0xFFFFF) == n) {
+        const int32_t *names = &VEC_AT(&w->closure_payloads, int32_t, (size_t)(run >> 20));
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (emit(w, PyTuple_GET_ITEM(o, i), EDGE_CLOSURE, names[i]) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(o, i);
+        if (item != NULL && emit(w, item, EDGE_INDEX, (int32_t)i) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The walker's Python code labels this object: labeler(obj, referents). */
+static int edges_callback(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
+    if (traverse_into_refs(w, o, tp) < 0) {
+        return -1;
+    }
+    PyObject *refs = PyList_New((Py_ssize_t)w->refs.len);
+    if (refs == NULL) {
+        return -1;
+    }
+    for (size_t i = 0; i < w->refs.len; i++) {
+        PyObject *r = VEC_AT(&w->refs, PyObject *, i);
+        Py_INCREF(r);
+        PyList_SET_ITEM(refs, (Py_ssize_t)i, r);
+    }
+    PyObject *res = PyObject_CallFunctionObjArgs(ti->labeler, o, refs, NULL);
+    Py_DECREF(refs);
+    if (res == NULL) {
+        return -1;
+    }
+    PyObject *targets = NULL, *kinds = NULL, *payloads = NULL;
+    int rc = -1;
+    if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 3) {
+        PyErr_SetString(PyExc_TypeError, "a labeler must return (targets, kinds, payloads)");
+        goto out;
+    }
+    targets = PySequence_Fast(PyTuple_GET_ITEM(res, 0), "targets must be a sequence");
+    kinds = PySequence_Fast(PyTuple_GET_ITEM(res, 1), "kinds must be a sequence");
+    payloads = PySequence_Fast(PyTuple_GET_ITEM(res, 2), "payloads must be a sequence");
+    if (targets == NULL || kinds == NULL || payloads == NULL) {
+        goto out;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(targets);
+    if (PySequence_Fast_GET_SIZE(kinds) != n || PySequence_Fast_GET_SIZE(payloads) != n) {
+        PyErr_SetString(PyExc_ValueError, "a labeler returned lists of different lengths");
+        goto out;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long kind = PyLong_AsLong(PySequence_Fast_GET_ITEM(kinds, i));
+        long payload = PyLong_AsLong(PySequence_Fast_GET_ITEM(payloads, i));
+        if (PyErr_Occurred()) {
+            goto out;
+        }
+        if (emit(w, PySequence_Fast_GET_ITEM(targets, i), (uint8_t)kind, (int32_t)payload) < 0) {
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    Py_XDECREF(targets);
+    Py_XDECREF(kinds);
+    Py_XDECREF(payloads);
+    Py_DECREF(res);
+    return rc;
 }
 
 /* ---- instances of Python classes: attributes matched to referents by identity ---- */
@@ -722,16 +1164,20 @@ static void instance_storage(PyObject *o, PyTypeObject *tp, PyObject **dict, PyO
 }
 
 static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
+    /* Named candidates in the walker's order: class, slots, attributes, __dict__. */
     w->cands.len = 0;
     if (add_cand(w, (PyObject *)tp, EDGE_ATTR, w->p_class) < 0) {
         return -1;
     }
+    for (Py_ssize_t m = 0; m < ti->nmembers; m++) {
+        PyObject *v = *(PyObject **)((char *)o + ti->member_offset[m]);
+        if (add_cand(w, v, EDGE_ATTR, ti->member_payload[m]) < 0) {
+            return -1;
+        }
+    }
     PyObject *dict, **values;
     Py_ssize_t nvalues;
     instance_storage(o, tp, &dict, &values, &nvalues);
-    if (add_cand(w, dict, EDGE_ATTR, w->p_dict) < 0) {
-        return -1;
-    }
     if (values != NULL && nvalues > 0) {
         KeysMirror *keys = (KeysMirror *)((PyHeapTypeObject *)tp)->ht_cached_keys;
         Py_ssize_t named = 0;
@@ -748,7 +1194,7 @@ static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) 
             }
             int32_t p = -1;
             uint8_t kind = EDGE_OTHER;
-            if (i < named && entries[i].me_key != NULL && PyUnicode_Check(entries[i].me_key)) {
+            if (i < named && entries[i].me_key != NULL && PyUnicode_CheckExact(entries[i].me_key)) {
                 p = string_payload(w, entries[i].me_key);
                 if (p < 0) {
                     return -1;
@@ -760,50 +1206,46 @@ static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) 
             }
         }
     }
-    for (Py_ssize_t m = 0; m < ti->nmembers; m++) {
-        PyObject *v = *(PyObject **)((char *)o + ti->member_offset[m]);
-        if (add_cand(w, v, EDGE_ATTR, ti->member_payload[m]) < 0) {
-            return -1;
-        }
-    }
-    w->refs.len = 0;
-    if (tp->tp_traverse(o, walk_visit, &w->refs) < 0) {
+    if (dict != NULL && Py_IS_TYPE(dict, &PyDict_Type)
+        && add_cand(w, dict, EDGE_ATTR, w->p_dict) < 0) {
         return -1;
     }
-    size_t nc = w->cands.len, at = 0;
+    if (traverse_into_refs(w, o, tp) < 0) {
+        return -1;
+    }
+    /* Each candidate names the first referent that is it and is not named yet; the
+     * candidate's ``used`` field is reused to remember which referent got it. */
+    size_t nr = w->refs.len, nc = w->cands.len, from = 0;
+    if (vec_reserve(&w->refs, nr) < 0) { /* room for a label slot per referent */
+        return -1;
+    }
+    PyObject **refs = (PyObject **)w->refs.data;
     Cand *cands = (Cand *)w->cands.data;
-    for (size_t r = 0; r < w->refs.len; r++) {
-        PyObject *ref = VEC_AT(&w->refs, PyObject *, r);
-        uint8_t kind = EDGE_OTHER;
-        int32_t payload = -1;
-        for (size_t k = 0; k < nc; k++) {
-            Cand *c = &cands[(at + k) % nc];
-            if (!c->used && c->obj == ref) {
-                c->used = 1;
-                kind = c->kind;
-                payload = c->payload;
-                at = (at + k + 1) % nc;
+    intptr_t *label_of = (intptr_t *)(refs + nr); /* nr slots after the referents */
+    for (size_t r = 0; r < nr; r++) {
+        label_of[r] = -1;
+    }
+    for (size_t k = 0; k < nc; k++) {
+        if (cands[k].kind == EDGE_OTHER) {
+            continue;
+        }
+        for (size_t j = 0; j < nr; j++) {
+            size_t r = (from + j) % nr;
+            if (label_of[r] < 0 && refs[r] == cands[k].obj) {
+                label_of[r] = (intptr_t)k;
+                from = r + 1;
                 break;
             }
         }
-        if (emit(w, ref, kind, payload) < 0) {
-            return -1;
+    }
+    for (size_t r = 0; r < nr; r++) {
+        uint8_t kind = EDGE_OTHER;
+        int32_t payload = -1;
+        if (label_of[r] >= 0) {
+            kind = cands[label_of[r]].kind;
+            payload = cands[label_of[r]].payload;
         }
-    }
-    return 0;
-}
-
-static int edges_generic(Walk *w, PyObject *o, PyTypeObject *tp) {
-    w->refs.len = 0;
-    if (!PyObject_IS_GC(o) || tp->tp_traverse == NULL) {
-        return 0;
-    }
-    if (tp->tp_traverse(o, walk_visit, &w->refs) < 0) {
-        return -1;
-    }
-    size_t n = w->refs.len;
-    for (size_t i = 0; i < n; i++) {
-        if (emit(w, VEC_AT(&w->refs, PyObject *, i), EDGE_OTHER, -1) < 0) {
+        if (emit(w, refs[r], kind, payload) < 0) {
             return -1;
         }
     }
@@ -812,10 +1254,12 @@ static int edges_generic(Walk *w, PyObject *o, PyTypeObject *tp) {
 
 static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
     switch (ti->label_kind) {
+    case LAB_NONE:
+        return 0;
     case LAB_DICT:
         return edges_dict(w, o);
     case LAB_LIST: {
-        /* Index the live list each step: it cannot change (no Python code runs). */
+        /* The list cannot change while it is read: no Python code runs here. */
         Py_ssize_t n = PyList_GET_SIZE(o);
         for (Py_ssize_t i = 0; i < n; i++) {
             PyObject *item = PyList_GET_ITEM(o, i);
@@ -825,63 +1269,37 @@ static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
         }
         return 0;
     }
-    case LAB_TUPLE: {
-        Py_ssize_t n = PyTuple_GET_SIZE(o);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            PyObject *item = PyTuple_GET_ITEM(o, i);
-            if (item != NULL && emit(w, item, EDGE_INDEX, (int32_t)i) < 0) {
-                return -1;
-            }
-        }
-        return 0;
-    }
-    case LAB_SET: {
-        w->refs.len = 0;
-        if (tp->tp_traverse(o, walk_visit, &w->refs) < 0) {
-            return -1;
-        }
-        size_t n = w->refs.len;
-        for (size_t i = 0; i < n; i++) {
-            if (emit(w, VEC_AT(&w->refs, PyObject *, i), EDGE_MEMBER, -1) < 0) {
-                return -1;
-            }
-        }
-        return 0;
-    }
-    case LAB_CELL: {
-        PyObject *c = PyCell_GET(o);
-        if (c != NULL && emit(w, c, EDGE_CELL, -1) < 0) {
-            return -1;
-        }
-        return 0;
-    }
+    case LAB_SEQ:
+        return edges_uniform(w, o, tp, EDGE_INDEX);
+    case LAB_TUPLE:
+        return edges_tuple(w, o);
+    case LAB_SET:
+        return edges_uniform(w, o, tp, EDGE_MEMBER);
+    case LAB_CELL:
+        return edges_uniform(w, o, tp, EDGE_CELL);
     case LAB_INSTANCE:
         return edges_instance(w, o, tp, ti);
     default:
-        return edges_generic(w, o, tp);
+        return edges_callback(w, o, tp, ti);
     }
 }
 
 /* ------------------------------------------------------------------ the walk */
 static void walk_clear(Walk *w) {
-    /* Release the strong references taken on untracked nodes. */
-    for (size_t i = (size_t)w->n_tracked; i < w->nodes.len; i++) {
+    /* Release the strong references taken on discovered nodes. */
+    for (size_t i = w->n_first; i < w->nodes.len; i++) {
         Py_DECREF(VEC_AT(&w->nodes, PyObject *, i));
     }
-    vec_free(&w->nodes);
-    vec_free(&w->type_id);
-    vec_free(&w->size);
-    vec_free(&w->length);
-    vec_free(&w->flags);
-    vec_free(&w->edge_count);
-    vec_free(&w->edge_target);
-    vec_free(&w->edge_kind);
-    vec_free(&w->edge_payload);
-    vec_free(&w->refs);
-    vec_free(&w->cands);
-    vec_free(&w->deferred);
+    Vec *vecs[] = {&w->nodes, &w->type_id, &w->size, &w->length, &w->flags, &w->edge_count,
+                   &w->repr_offsets, &w->repr_blob, &w->edge_target, &w->edge_kind,
+                   &w->edge_payload, &w->refs, &w->cands, &w->closure_payloads};
+    for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
+        vec_free(vecs[i]);
+    }
     aset_free(&w->seen);
     aset_free(&w->exclude);
+    amap_free(&w->key_cache);
+    amap_free(&w->closures);
     for (size_t t = 0; t < w->ntypes; t++) {
         PyMem_RawFree(w->types[t].member_offset);
         PyMem_RawFree(w->types[t].member_payload);
@@ -890,10 +1308,7 @@ static void walk_clear(Walk *w) {
     PyMem_RawFree(w->type_slots);
     w->types = NULL;
     w->type_slots = NULL;
-    Py_CLEAR(w->type_list);
-    Py_CLEAR(w->string_index);
-    Py_CLEAR(w->strings);
-    Py_CLEAR(w->key_cache);
+    Py_CLEAR(w->keep);
 }
 
 static int walk_run(Walk *w) {
@@ -910,18 +1325,14 @@ static int walk_run(Walk *w) {
             return -1;
         }
         VEC_AT(&w->type_id, uint32_t, i) = ti->index;
-        VEC_AT(&w->size, uint64_t, i) = (uint64_t)shallow_size(o, tp, ti);
-        VEC_AT(&w->length, int64_t, i) = length_of(o, tp);
-        VEC_AT(&w->flags, uint8_t, i) = i < (size_t)w->n_tracked ? NODE_GC_TRACKED : 0;
+        VEC_AT(&w->size, uint64_t, i) = shallow_size(o, tp, ti);
+        VEC_AT(&w->length, int64_t, i) = length_of(o, ti);
+        VEC_AT(&w->flags, uint8_t, i) = i < w->n_tracked ? NODE_GC_TRACKED : 0;
         w->type_id.len = w->size.len = w->length.len = w->flags.len = i + 1;
-        size_t first = w->edge_target.len;
-        if (ti->deferred) {
-            if (vec_reserve(&w->deferred, 2) < 0) {
-                return -1;
-            }
-            VEC_AT(&w->deferred, int64_t, w->deferred.len++) = (int64_t)i;
-            VEC_AT(&w->deferred, int64_t, w->deferred.len++) = (int64_t)first;
+        if (append_text(w, o, ti) < 0) {
+            return -1;
         }
+        size_t first = w->edge_target.len;
         if (edges_of(w, o, tp, ti) < 0) {
             return -1;
         }
@@ -931,7 +1342,8 @@ static int walk_run(Walk *w) {
     return 0;
 }
 
-/* Copy a C column into a new array.array of typecode ``code`` and free the C column. */
+/* Copy a C column into a new array.array of typecode ``code``, then free the C column (one
+ * column at a time, so the copies never double the whole snapshot). */
 static PyObject *column_to_array(PyObject *array_type, const char *code, Vec *v) {
     PyObject *arr = PyObject_CallFunction(array_type, "s", code);
     if (arr == NULL) {
@@ -956,17 +1368,122 @@ static PyObject *column_to_array(PyObject *array_type, const char *code, Vec *v)
     return arr;
 }
 
-static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
-    (void)self;
-    static char *kwlist[] = {"objects", "exclude", "key_repr_max", "defer_types", NULL};
-    PyObject *objects, *exclude = Py_None, *defer_types = Py_None;
-    Py_ssize_t key_repr_max = 60;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!|OnO", kwlist, &PyList_Type, &objects,
-                                     &exclude, &key_repr_max, &defer_types)) {
+static int add_exclusions(Walk *w, PyObject *exclude) {
+    if (exclude == Py_None) {
+        return 0;
+    }
+    PyObject *it = PyObject_GetIter(exclude);
+    if (it == NULL) {
+        return -1;
+    }
+    PyObject *item;
+    while ((item = PyIter_Next(it)) != NULL) {
+        unsigned long long a = PyLong_AsUnsignedLongLong(item);
+        Py_DECREF(item);
+        if (a == (unsigned long long)-1 && PyErr_Occurred()) {
+            break;
+        }
+        if (a != 0 && (aset_add(&w->exclude, (uintptr_t)a) < 0 || aset_add(&w->seen, (uintptr_t)a) < 0)) {
+            break;
+        }
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *build_result(Walk *w) {
+    PyObject *result = NULL, *array_type = NULL;
+    PyObject *array_mod = PyImport_ImportModule("array");
+    if (array_mod == NULL) {
         return NULL;
     }
-    if (key_repr_max < 1) {
-        PyErr_SetString(PyExc_ValueError, "key_repr_max must be positive");
+    array_type = PyObject_GetAttrString(array_mod, "array");
+    Py_DECREF(array_mod);
+    if (array_type == NULL) {
+        return NULL;
+    }
+    /* Node addresses replace the node pointers in place. */
+    for (size_t i = 0; i < w->nodes.len; i++) {
+        VEC_AT(&w->nodes, uint64_t, i) = (uint64_t)(uintptr_t)VEC_AT(&w->nodes, PyObject *, i);
+    }
+    result = PyDict_New();
+    if (result == NULL) {
+        goto fail;
+    }
+    struct {
+        const char *name;
+        const char *code;
+        Vec *vec;
+    } cols[] = {
+        {"type_index", "I", &w->type_id},     {"size", "Q", &w->size},
+        {"length", "q", &w->length},          {"flags", "B", &w->flags},
+        {"edge_count", "I", &w->edge_count},  {"repr_offsets", "Q", &w->repr_offsets},
+        {"edge_target", "Q", &w->edge_target}, {"edge_kind", "B", &w->edge_kind},
+        {"edge_payload", "i", &w->edge_payload},
+    };
+    for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+        PyObject *arr = column_to_array(array_type, cols[c].code, cols[c].vec);
+        if (arr == NULL || PyDict_SetItemString(result, cols[c].name, arr) < 0) {
+            Py_XDECREF(arr);
+            goto fail;
+        }
+        Py_DECREF(arr);
+    }
+    /* The address column is last: the node pointers are needed until the references taken
+     * on discovered nodes are released (walk_clear reads them as addresses anyway). */
+    {
+        Vec copy = w->nodes;
+        PyObject *arr = PyObject_CallFunction(array_type, "s", "Q");
+        if (arr == NULL) {
+            goto fail;
+        }
+        if (copy.len) {
+            PyObject *view = PyMemoryView_FromMemory(copy.data, (Py_ssize_t)(copy.len * 8),
+                                                     PyBUF_READ);
+            PyObject *r = view ? PyObject_CallMethod(arr, "frombytes", "O", view) : NULL;
+            Py_XDECREF(view);
+            if (r == NULL) {
+                Py_DECREF(arr);
+                goto fail;
+            }
+            Py_DECREF(r);
+        }
+        int rc = PyDict_SetItemString(result, "addr", arr);
+        Py_DECREF(arr);
+        if (rc < 0) {
+            goto fail;
+        }
+    }
+    {
+        PyObject *blob = PyByteArray_FromStringAndSize(w->repr_blob.data,
+                                                       (Py_ssize_t)w->repr_blob.len);
+        if (blob == NULL) {
+            goto fail;
+        }
+        vec_free(&w->repr_blob);
+        int rc = PyDict_SetItemString(result, "repr_blob", blob);
+        Py_DECREF(blob);
+        if (rc < 0) {
+            goto fail;
+        }
+    }
+    Py_DECREF(array_type);
+    return result;
+fail:
+    Py_XDECREF(result);
+    Py_XDECREF(array_type);
+    return NULL;
+}
+
+static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
+    (void)self;
+    static char *kwlist[] = {"objects", "exclude", "extra_roots", "on_type",
+                             "strings", "string_index", "key_text", NULL};
+    PyObject *objects, *exclude, *extra_roots, *on_type, *strings, *string_index, *key_text;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O!O:walk", kwlist, &PyList_Type,
+                                     &objects, &exclude, &PyList_Type, &extra_roots, &on_type,
+                                     &PyList_Type, &strings, &PyDict_Type, &string_index,
+                                     &key_text)) {
         return NULL;
     }
     Walk w;
@@ -977,36 +1494,35 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     vec_init(&w.length, 8);
     vec_init(&w.flags, 1);
     vec_init(&w.edge_count, 4);
+    vec_init(&w.repr_offsets, 8);
+    vec_init(&w.repr_blob, 1);
     vec_init(&w.edge_target, 8);
     vec_init(&w.edge_kind, 1);
     vec_init(&w.edge_payload, 4);
     vec_init(&w.refs, sizeof(PyObject *));
     vec_init(&w.cands, sizeof(Cand));
-    vec_init(&w.deferred, 8);
-    w.key_repr_max = key_repr_max;
-    w.defer_types = defer_types == Py_None ? NULL : defer_types;
-    if (w.defer_types != NULL && !PyAnySet_Check(w.defer_types)) {
-        PyErr_SetString(PyExc_TypeError, "defer_types must be a set of types");
-        return NULL;
-    }
+    vec_init(&w.closure_payloads, 4);
+    w.on_type = on_type;
+    w.key_text = key_text;
+    w.strings = strings;
+    w.string_index = string_index;
 
-    PyObject *result = NULL, *array_mod = NULL, *array_type = NULL;
-    PyObject *deferred_objs = NULL;
+    PyObject *result = NULL;
     Py_ssize_t n = PyList_GET_SIZE(objects);
     w.types_cap = 256;
     w.types = PyMem_RawMalloc(w.types_cap * sizeof(TypeInfo));
     w.type_slots = PyMem_RawCalloc(1024, sizeof(size_t));
     w.type_mask = 1023;
-    w.type_list = PyList_New(0);
-    w.string_index = PyDict_New();
-    w.strings = PyList_New(0);
-    w.key_cache = PyDict_New();
+    w.keep = PyList_New(0);
     if (w.types == NULL || w.type_slots == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    if (w.type_list == NULL || w.string_index == NULL || w.strings == NULL
-        || w.key_cache == NULL) {
+    if (w.keep == NULL || amap_init(&w.key_cache) < 0 || amap_init(&w.closures) < 0) {
+        goto done;
+    }
+    /* Every node goes into ``seen``: about 2.2 nodes per tracked object on a typical heap. */
+    if (aset_init(&w.seen, (size_t)n * 2 + 1024) < 0 || aset_init(&w.exclude, 64) < 0) {
         goto done;
     }
     {
@@ -1020,139 +1536,60 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
             goto done;
         }
     }
-    if (aset_init(&w.seen, (size_t)n) < 0 || aset_init(&w.exclude, 16) < 0) {
+    if (add_exclusions(&w, exclude) < 0 || aset_add(&w.seen, (uintptr_t)objects) < 0
+        || aset_add(&w.exclude, (uintptr_t)objects) < 0) {
         goto done;
     }
-    if (exclude != Py_None) {
-        PyObject *it = PyObject_GetIter(exclude);
-        if (it == NULL) {
-            goto done;
-        }
-        PyObject *item;
-        while ((item = PyIter_Next(it)) != NULL) {
-            unsigned long long a = PyLong_AsUnsignedLongLong(item);
-            Py_DECREF(item);
-            if (a == (unsigned long long)-1 && PyErr_Occurred()) {
-                break;
-            }
-            if (a != 0 && aset_add(&w.exclude, (uintptr_t)a) < 0) {
-                break;
-            }
-        }
-        Py_DECREF(it);
-        if (PyErr_Occurred()) {
-            goto done;
-        }
-    }
-    /* The tracked nodes: the input list, minus excluded addresses.  The list keeps them
-     * alive (its references are borrowed here); the list itself is never a node. */
-    if (vec_reserve(&w.nodes, (size_t)n + (size_t)n / 2 + 1024) < 0) {
+    /* The first nodes: the input list minus exclusions (the list keeps them alive, so these
+     * references are borrowed).  All of it is seen, as in the walker. */
+    if (vec_reserve(&w.nodes, (size_t)n + (size_t)n + 1024) < 0) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *o = PyList_GET_ITEM(objects, i);
+        if (aset_add(&w.seen, (uintptr_t)o) < 0) {
+            goto done;
+        }
         if (!aset_contains(&w.exclude, (uintptr_t)o)) {
             VEC_AT(&w.nodes, PyObject *, w.nodes.len++) = o;
         }
     }
-    w.n_tracked = (Py_ssize_t)w.nodes.len;
-    /* Tracked objects met as referents are never re-added: mark the list's objects seen
-     * only if they are untracked now (a tuple untracked since gc.get_objects()). */
-    for (size_t i = 0; i < w.nodes.len; i++) {
-        PyObject *o = VEC_AT(&w.nodes, PyObject *, i);
-        if (!PyObject_GC_IsTracked(o) && aset_add(&w.seen, (uintptr_t)o) < 0) {
+    w.n_first = w.n_tracked = w.nodes.len;
+    if (register_closures(&w, objects) < 0) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(extra_roots); i++) {
+        PyObject *o = PyList_GET_ITEM(extra_roots, i);
+        int r = aset_add(&w.seen, (uintptr_t)o);
+        if (r < 0 || (r && push_node(&w, o) < 0)) {
             goto done;
         }
     }
-    aset_add(&w.exclude, (uintptr_t)objects);
-
+    if (vec_reserve(&w.repr_offsets, 1) < 0) {
+        goto done;
+    }
+    VEC_AT(&w.repr_offsets, uint64_t, w.repr_offsets.len++) = 0;
     if (walk_run(&w) < 0) {
         goto done;
     }
-
-    /* Objects the Python side relabels: a list of (object, node, first edge). */
-    deferred_objs = PyList_New(0);
-    if (deferred_objs == NULL) {
-        goto done;
+    /* The seen-set is the biggest structure after the columns: free it before copying. */
+    aset_free(&w.seen);
+    amap_free(&w.key_cache);
+    for (size_t i = w.n_first; i < w.nodes.len; i++) {
+        Py_DECREF(VEC_AT(&w.nodes, PyObject *, i));
     }
-    for (size_t j = 0; j < w.deferred.len; j += 2) {
-        int64_t node = VEC_AT(&w.deferred, int64_t, j);
-        int64_t first = VEC_AT(&w.deferred, int64_t, j + 1);
-        PyObject *t = Py_BuildValue("(OLL)", VEC_AT(&w.nodes, PyObject *, node), (long long)node,
-                                    (long long)first);
-        if (t == NULL || PyList_Append(deferred_objs, t) < 0) {
-            Py_XDECREF(t);
-            goto done;
-        }
-        Py_DECREF(t);
-    }
-
-    array_mod = PyImport_ImportModule("array");
-    if (array_mod == NULL) {
-        goto done;
-    }
-    array_type = PyObject_GetAttrString(array_mod, "array");
-    if (array_type == NULL) {
-        goto done;
-    }
-    /* Node addresses replace the node pointers; the strong references taken on untracked
-     * nodes are released in walk_clear, after the columns are built. */
-    Vec addr;
-    vec_init(&addr, 8);
-    if (vec_reserve(&addr, w.nodes.len + 1) < 0) {
-        goto done;
-    }
-    for (size_t i = 0; i < w.nodes.len; i++) {
-        VEC_AT(&addr, uint64_t, i) = (uint64_t)(uintptr_t)VEC_AT(&w.nodes, PyObject *, i);
-    }
-    addr.len = w.nodes.len;
-    result = PyDict_New();
-    if (result == NULL) {
-        vec_free(&addr);
-        goto done;
-    }
-    struct {
-        const char *name;
-        const char *code;
-        Vec *vec;
-    } cols[] = {
-        {"addr", "Q", &addr},
-        {"type_index", "I", &w.type_id},
-        {"size", "Q", &w.size},
-        {"length", "q", &w.length},
-        {"flags", "B", &w.flags},
-        {"edge_count", "I", &w.edge_count},
-        {"edge_target", "Q", &w.edge_target},
-        {"edge_kind", "B", &w.edge_kind},
-        {"edge_payload", "i", &w.edge_payload},
-    };
-    for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
-        PyObject *arr = column_to_array(array_type, cols[c].code, cols[c].vec);
-        if (arr == NULL || PyDict_SetItemString(result, cols[c].name, arr) < 0) {
-            Py_XDECREF(arr);
-            vec_free(&addr);
-            Py_CLEAR(result);
-            goto done;
-        }
-        Py_DECREF(arr);
-    }
-    if (PyDict_SetItemString(result, "types", w.type_list) < 0
-        || PyDict_SetItemString(result, "strings", w.strings) < 0
-        || PyDict_SetItemString(result, "deferred", deferred_objs) < 0) {
-        Py_CLEAR(result);
-    }
+    w.n_first = w.nodes.len; /* released: walk_clear must not release them again */
+    result = build_result(&w);
 
 done:
-    Py_XDECREF(deferred_objs);
-    Py_XDECREF(array_type);
-    Py_XDECREF(array_mod);
     walk_clear(&w);
     return result;
 }
 
 static PyMethodDef walk_methods[] = {
     {"walk", (PyCFunction)(void (*)(void))walk, METH_VARARGS | METH_KEYWORDS,
-     "walk(objects, exclude=None, key_repr_max=60, defer_types=None) -> dict of columns"},
+     "walk(objects, exclude, extra_roots, on_type, strings, string_index, key_text) -> dict\n\n"
+     "Walk the heap from gc.get_objects()'s list; return the snapshot's columns."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1162,17 +1599,9 @@ static struct PyModuleDef walk_module = {
 };
 
 PyMODINIT_FUNC PyInit__walk(void) {
-    /* A throwaway Python class tells which tp_traverse every Python class shares. */
-    PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s()N", "_Probe",
-                                            PyDict_New());
-    if (probe == NULL) {
-        return NULL;
-    }
-    subtype_traverse_ptr = ((PyTypeObject *)probe)->tp_traverse;
-    Py_DECREF(probe);
     sizeof_name = PyUnicode_InternFromString("__sizeof__");
-    ellipsis_text = PyUnicode_FromString("...");
-    if (sizeof_name == NULL || ellipsis_text == NULL) {
+    ellipsis_char = PyUnicode_FromOrdinal(0x2026);
+    if (sizeof_name == NULL || ellipsis_char == NULL) {
         return NULL;
     }
     /* Static builtin types keep their namespace elsewhere on 3.12+: look it up. */
@@ -1182,5 +1611,29 @@ PyMODINIT_FUNC PyInit__walk(void) {
         return NULL;
     }
     Py_INCREF(object_sizeof_descr);
+    /* Every Python class shares one tp_traverse: read it from a class of the standard
+     * library that is always loaded (creating a class here would leave garbage behind). */
+    PyObject *codecs = PyImport_ImportModule("codecs");
+    PyObject *probe = codecs ? PyObject_GetAttrString(codecs, "CodecInfo") : NULL;
+    Py_XDECREF(codecs);
+    if (probe == NULL) {
+        return NULL;
+    }
+    if (!PyType_Check(probe)) {
+        Py_DECREF(probe);
+        PyErr_SetString(PyExc_RuntimeError, "codecs.CodecInfo is not a class");
+        return NULL;
+    }
+    subtype_traverse_ptr = ((PyTypeObject *)probe)->tp_traverse;
+    Py_DECREF(probe);
+    PyObject *collections = PyImport_ImportModule("_collections");
+    if (collections == NULL) {
+        return NULL;
+    }
+    deque_type = (PyTypeObject *)PyObject_GetAttrString(collections, "deque");
+    Py_DECREF(collections);
+    if (deque_type == NULL) {
+        return NULL;
+    }
     return PyModule_Create(&walk_module);
 }

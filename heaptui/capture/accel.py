@@ -1,0 +1,196 @@
+"""The compiled capture: the C walk (``heaptui.capture._walk``) wrapped into a RawSnapshot.
+
+Standard library only. :func:`available` says whether the extension was built (it is optional:
+``pip install`` without a compiler installs pure Python only), :func:`capture_raw` takes a
+snapshot with it. The result is the one :func:`heaptui.capture.walker.take_snapshot` gives for
+the same heap, with ``meta["walker"] == "c"``: the C loop does the hot shapes (exact containers,
+scalars, cells, closures, instances of Python classes) and calls the pure-Python walker's own
+type table, text functions and labellers for the rest, so both share one definition of names,
+texts and labels. Setting ``HEAPTUI_WALKER=python`` makes :func:`available` false.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from heaptui.capture import roots as _roots
+from heaptui.capture import walker as _walker
+from heaptui.capture.naming import GenericInfo, InstanceInfo, Namer
+from heaptui.capture.raw import RawSnapshot
+from heaptui.capture.saferepr import key_text
+from heaptui.capture.strings import StringTable
+from heaptui.capture.typeinfo import type_name
+
+try:
+    from heaptui.capture import _walk  # type: ignore[attr-defined]
+except ImportError:  # built without a compiler, or a platform without the extension
+    _walk = None
+
+WALKER_ENV = "HEAPTUI_WALKER"
+
+
+def available() -> bool:
+    """True if the C walk can be used (built, and not disabled by ``HEAPTUI_WALKER=python``)."""
+    return _walk is not None and os.environ.get(WALKER_ENV, "").strip().lower() != "python"
+
+
+class _InstanceLabeler:
+    """Labels instances the C loop leaves to Python (C heap types, container subclasses)."""
+
+    __slots__ = ("info", "namer")
+
+    def __init__(self, namer: Namer, info: InstanceInfo) -> None:
+        self.namer = namer
+        self.info = info
+
+    def __call__(self, obj: Any, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
+        return self.namer.label_instance(obj, refs, self.info)
+
+
+class _GenericLabeler:
+    """Labels instances of C types by members and safe getsets (the walker's CAT_GENERIC)."""
+
+    __slots__ = ("info", "namer", "tp")
+
+    def __init__(self, namer: Namer, tp: type, info: GenericInfo) -> None:
+        self.namer = namer
+        self.tp = tp
+        self.info = info
+
+    def __call__(self, obj: Any, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
+        return self.namer.label_generic(obj, refs, self.tp, self.info)
+
+
+class _TypeAdvisor:
+    """Answers the C walk's question for each new type: (index, category, text, labeler)."""
+
+    __slots__ = ("namer", "table")
+
+    def __init__(self, table: Any, namer: Namer) -> None:
+        self.table = table
+        self.namer = namer
+
+    def __call__(self, tp: type) -> tuple[int, int, Any, Any]:
+        # The walker's per-type tuple: (index, category, ..., text, extra).
+        info = self.table.classify(tp)
+        index, cat, text, extra = info[0], info[1], info[-2], info[-1]
+        namer = self.namer
+        labeler: Any = None
+        if cat == _walker.CAT_INSTANCE:
+            labeler = _InstanceLabeler(namer, extra)
+            if extra.container is not None:
+                cat = _walker.CAT_GENERIC  # items of a dict/list/set subclass: Python's job
+        elif cat == _walker.CAT_FUNCTION:
+            labeler = namer.label_function
+        elif cat == _walker.CAT_METHOD:
+            labeler = namer.label_method
+        elif cat == _walker.CAT_CLASS:
+            labeler = namer.label_class
+        elif cat == _walker.CAT_MODULE:
+            labeler = namer.label_module
+        elif cat == _walker.CAT_FRAME:
+            labeler = namer.label_frame
+        elif cat == _walker.CAT_GENERIC:
+            labeler = _GenericLabeler(namer, tp, extra)
+        return index, cat, text, labeler
+
+
+def capture_raw(
+    *, collect: bool = False, exclude_ids: Any = (), root_frame: Any = None
+) -> RawSnapshot:
+    """Capture this process's heap with the C walk; raise RuntimeError if it is unavailable.
+
+    ``exclude_ids``: addresses (``id()``) that must not become nodes, e.g. a caller's own
+    state. ``root_frame`` stands for this thread's stack (default: the first frame above the
+    capture that is not part of :mod:`heaptui.capture`).
+    """
+    if _walk is None:
+        raise RuntimeError("heaptui's C capture extension is not built")
+    if root_frame is None:
+        root_frame = _roots.caller_frame(sys._getframe(1))
+    if collect:
+        gc.collect()
+    gc_was_enabled = gc.isenabled()
+    interval = sys.getswitchinterval()
+    started = time.perf_counter()
+    gc.disable()
+    sys.setswitchinterval(_walker.SWITCH_INTERVAL)
+    try:
+        raw = _capture(root_frame, exclude_ids)
+    finally:
+        sys.setswitchinterval(interval)
+        if gc_was_enabled:
+            gc.enable()
+    elapsed = time.perf_counter() - started
+    raw.meta.update(
+        {
+            "pid": os.getpid(),
+            "argv": [a for a in sys.argv if type(a) is str],
+            "python": platform.python_version(),
+            "implementation": sys.implementation.name,
+            "platform": sys.platform,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "rss": _walker._rss_bytes(),
+            "capture_seconds": round(elapsed, 6),
+            "heaptui_version": _walker._heaptui_version(),
+            "walker": "c",
+            "gc_collected": bool(collect),
+            "objects": raw.node_count,
+            "edges": raw.edge_total,
+        }
+    )
+    return raw
+
+
+def _capture(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
+    # No closures, comprehensions or lambdas here (see heaptui.capture.walker): their cells
+    # would exist before gc.get_objects() and show what is assigned to them later.
+    objs = gc.get_objects()
+    excluded = _walker._own_frame_ids(root_frame)
+    excluded.add(id(objs))
+    excluded.update(exclude_ids)
+
+    raw = RawSnapshot()
+    strings = StringTable()
+    namer = Namer(strings, type_name)
+    table = _walker._TypeTable(raw, strings)
+    advisor = _TypeAdvisor(table, namer)
+    root_list = _roots.module_roots() + _roots.thread_roots(root_frame)
+    root_objects = []
+    for obj, kind, label in root_list:
+        raw.root_addr.append(id(obj))
+        raw.root_kind.append(kind)
+        raw.root_label.append(strings.intern(label))
+        root_objects.append(obj)
+    del root_list, obj
+
+    cols = _walk.walk(
+        objs, excluded, root_objects, advisor, strings.strings, strings.index, key_text
+    )
+    del objs, root_objects
+    raw.addr = cols.pop("addr")
+    raw.type_index = cols.pop("type_index")
+    raw.size = cols.pop("size")
+    raw.length = cols.pop("length")
+    raw.flags = cols.pop("flags")
+    raw.edge_count = cols.pop("edge_count")
+    raw.repr_offsets = cols.pop("repr_offsets")
+    raw.repr_blob = cols.pop("repr_blob")
+    raw.edge_target = cols.pop("edge_target")
+    raw.edge_kind = cols.pop("edge_kind")
+    raw.edge_payload = cols.pop("edge_payload")
+    # Drop every reference to target objects before returning.
+    table.info.clear()
+    namer.key_cache.clear()
+    namer.closure_names.clear()
+    raw.strings = strings.strings
+    return raw
+
+
+__all__ = ["WALKER_ENV", "available", "capture_raw"]
