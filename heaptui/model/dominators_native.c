@@ -1,7 +1,8 @@
 /* heaptui.model.dominators_native: the compiled inner loops of heaptui.model.dominators.
  *
- * Provides three functions over flat 8-byte integer buffers (numpy int64/uint64 arrays):
+ * Provides four functions over flat 8-byte integer buffers (numpy int64/uint64 arrays):
  *   dominator_tree(offsets, targets, roots, idom_out, order_out) -> reached count
+ *   reachable(offsets, targets, roots, mask_out)  (mask_out: uint8/bool, 1 = reached)
  *   subtree_sums(idom, order, count, values)    (values[p] += values[child], children first)
  *   ancestor_sums(idom, order, count, values)   (values[child] += values[p], parents first)
  * The dominator tree is computed with Lengauer-Tarjan (simple version: path compression, no
@@ -135,8 +136,8 @@ compute_dominator_tree(const tree_args *a)
         }
     }
 
-    /* 2. Predecessors of reached nodes (reverse CSR, reached sources only). */
-    rev_off = calloc((size_t)N + 1, sizeof(int64_t));
+    /* 2. Predecessors by DFS number (reached sources only), so step 3 reads them in order. */
+    rev_off = calloc((size_t)n + 2, sizeof(int64_t));
     if (!rev_off) {
         goto done;
     }
@@ -145,13 +146,13 @@ compute_dominator_tree(const tree_args *a)
             continue;
         }
         for (int64_t e = off[v]; e < off[v + 1]; e++) {
-            rev_off[tgt[e] + 1]++;
+            rev_off[dfnum[tgt[e]] + 1]++;
         }
     }
-    for (Py_ssize_t v = 0; v < N; v++) {
-        rev_off[v + 1] += rev_off[v];
+    for (int32_t w = 0; w <= n; w++) {
+        rev_off[w + 1] += rev_off[w];
     }
-    rev_src = malloc(sizeof(int32_t) * (size_t)(rev_off[N] > 0 ? rev_off[N] : 1));
+    rev_src = malloc(sizeof(int32_t) * (size_t)(rev_off[n + 1] > 0 ? rev_off[n + 1] : 1));
     if (!rev_src) {
         goto done;
     }
@@ -160,11 +161,11 @@ compute_dominator_tree(const tree_args *a)
             continue;
         }
         for (int64_t e = off[v]; e < off[v + 1]; e++) {
-            rev_src[rev_off[tgt[e]]++] = dfnum[v];
+            rev_src[rev_off[dfnum[tgt[e]]]++] = dfnum[v];
         }
     }
-    for (Py_ssize_t v = N; v > 0; v--) {
-        rev_off[v] = rev_off[v - 1];
+    for (int32_t w = n + 1; w > 0; w--) {
+        rev_off[w] = rev_off[w - 1];
     }
     rev_off[0] = 0;
 
@@ -182,7 +183,7 @@ compute_dominator_tree(const tree_args *a)
         if (is_root[node]) {
             semi[w] = 0;
         }
-        for (int64_t e = rev_off[node]; e < rev_off[node + 1]; e++) {
+        for (int64_t e = rev_off[w]; e < rev_off[w + 1]; e++) {
             int32_t v = rev_src[e];
             int32_t u = v;
             if (ancestor[v] != NONE) {
@@ -336,6 +337,84 @@ dominator_tree(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(reached);
 }
 
+/* reachable(offsets, targets, roots, mask_out): mask_out[v] = 1 if a root reaches v, else 0.
+ * Cheaper than a full dominator tree; used to find garbage before the one real computation. */
+static PyObject *
+reachable(PyObject *self, PyObject *args)
+{
+    PyObject *o_off, *o_tgt, *o_roots;
+    Py_buffer off, tgt, roots, mask;
+    if (!PyArg_ParseTuple(args, "OOOw*:reachable", &o_off, &o_tgt, &o_roots, &mask)) {
+        return NULL;
+    }
+    if (get_i8_buffer(o_off, &off, 0, "offsets") < 0) {
+        PyBuffer_Release(&mask);
+        return NULL;
+    }
+    if (get_i8_buffer(o_tgt, &tgt, 0, "targets") < 0) {
+        PyBuffer_Release(&mask);
+        PyBuffer_Release(&off);
+        return NULL;
+    }
+    if (get_i8_buffer(o_roots, &roots, 0, "roots") < 0) {
+        PyBuffer_Release(&mask);
+        PyBuffer_Release(&off);
+        PyBuffer_Release(&tgt);
+        return NULL;
+    }
+    const Py_ssize_t N = off.len / 8 - 1;
+    const int64_t *o = off.buf, *t = tgt.buf, *r = roots.buf;
+    uint8_t *seen = mask.buf;
+    int bad = N < 0 || mask.len != N || o[0] != 0 || o[N] != tgt.len / 8;
+    int64_t *stack = bad ? NULL : malloc(sizeof(int64_t) * (size_t)(N + 1));
+    if (!bad && !stack) {
+        bad = 2;
+    }
+    if (!bad) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t v = 0; v < N && !bad; v++) {
+            bad = o[v + 1] < o[v];
+        }
+        for (int64_t e = 0; e < o[N] && !bad; e++) {
+            bad = t[e] < 0 || t[e] >= N;
+        }
+        memset(seen, 0, (size_t)N);
+        Py_ssize_t sp = 0;
+        for (Py_ssize_t i = 0; i < roots.len / 8 && !bad; i++) {
+            if (r[i] < 0 || r[i] >= N) {
+                bad = 1;
+            }
+            else if (!seen[r[i]]) {
+                seen[r[i]] = 1;
+                stack[sp++] = r[i];
+            }
+            while (sp > 0 && !bad) {
+                int64_t v = stack[--sp];
+                for (int64_t e = o[v]; e < o[v + 1]; e++) {
+                    if (!seen[t[e]]) {
+                        seen[t[e]] = 1;
+                        stack[sp++] = t[e];
+                    }
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    free(stack);
+    PyBuffer_Release(&mask);
+    PyBuffer_Release(&off);
+    PyBuffer_Release(&tgt);
+    PyBuffer_Release(&roots);
+    if (bad == 2) {
+        return PyErr_NoMemory();
+    }
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "offsets, targets or roots out of range");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 /* Shared body of subtree_sums / ancestor_sums: children_first picks the direction. */
 static PyObject *
 tree_sums(PyObject *args, int children_first)
@@ -411,6 +490,8 @@ ancestor_sums(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"dominator_tree", dominator_tree, METH_VARARGS,
      "dominator_tree(offsets, targets, roots, idom_out, order_out) -> reached count"},
+    {"reachable", reachable, METH_VARARGS,
+     "reachable(offsets, targets, roots, mask_out): 1 where a root reaches the node"},
     {"subtree_sums", subtree_sums, METH_VARARGS,
      "subtree_sums(idom, order, count, values): add each node's value into its parent's, "
      "children first"},

@@ -4,6 +4,7 @@ Same functions, arguments and results as the compiled ``dominators_native`` modu
 are interchangeable and the tests hold each to the same brute-force answer:
 
 - ``dominator_tree(offsets, targets, roots, idom_out, order_out) -> reached``
+- ``reachable(offsets, targets, roots, mask_out)``: which nodes the roots reach (bool N).
 - ``subtree_sums(idom, order, count, values)``: each node's value added into its dominator's,
   children first (retained sizes).
 - ``ancestor_sums(idom, order, count, values)``: each dominator's value added into its
@@ -179,6 +180,17 @@ def _dominator_tree(
     order_out[:count] = reached
     order_out[count:] = -1
     return count
+
+
+def reachable(
+    offsets: np.ndarray, targets: np.ndarray, roots: np.ndarray, mask_out: np.ndarray
+) -> None:
+    """Set ``mask_out`` (bool N) to whether any root reaches each node."""
+    _check_csr(offsets, targets, roots)
+    with _gc_paused():
+        dfnum = [NONE] * (len(offsets) - 1)
+        _depth_first(offsets.tolist(), targets.tolist(), roots.tolist(), dfnum)
+        mask_out[:] = np.array(dfnum, dtype=np.int64) != NONE
 
 
 def subtree_sums(idom: np.ndarray, order: np.ndarray, count: int, values: np.ndarray) -> None:
