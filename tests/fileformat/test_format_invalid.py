@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 import zlib
@@ -64,6 +65,28 @@ def test_permission_denied(tmp_path: Path) -> None:
     path.chmod(0)
     with pytest.raises(SnapshotError, match=r"^Permission denied: .*x\.heap$"):
         read_snapshot_arrays(path)
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (PermissionError(errno.EACCES, "Permission denied"), "Permission denied: x.heap"),
+        (OSError(errno.EIO, "Input/output error"), "Cannot read x.heap: Input/output error"),
+    ],
+)
+def test_os_errors_become_one_line(
+    monkeypatch: pytest.MonkeyPatch, error: OSError, message: str
+) -> None:
+    """Whoever runs the tests (root reads anything), the message for each OS error."""
+    from heaptui.fileformat import read
+
+    def failing_open(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(read, "open", failing_open, raising=False)
+    with pytest.raises(SnapshotError) as info:
+        read_snapshot_arrays("x.heap")
+    assert str(info.value) == message
 
 
 def test_empty_file(tmp_path: Path) -> None:
