@@ -22,11 +22,15 @@ SESSIONS: dict[str, Session] = {}  # the cache that is never evicted
 class Session:
     """Per-user state: who, their cart, and the last page they rendered."""
 
+    __slots__ = ("cart", "number", "page", "token", "user", "visits")
+
     def __init__(self, user: str, request_number: int) -> None:
         self.user = user
         self.cart: list[str] = [f"item-{request_number % 17}", f"item-{request_number % 5}"]
         self.page = ("<html>" + f"cart of {user} " * 20 + "</html>").encode()
         self.number = request_number
+        self.token = f"{request_number:08x}"
+        self.visits = 1
 
     def __repr__(self) -> str:
         return f"<Session {self.user}>"

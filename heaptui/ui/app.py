@@ -44,7 +44,7 @@ from heaptui.ui.source import SnapshotSource
 from heaptui.ui.widgets.growth_table import NO_BASELINE, GrowthTable
 from heaptui.ui.widgets.header import HeapHeader
 from heaptui.ui.widgets.instance_list import InstanceList
-from heaptui.ui.widgets.object_pane import ObjectPane
+from heaptui.ui.widgets.object_pane import ObjectPane, PaneMessage
 from heaptui.ui.widgets.object_tree import Mode, ObjectTree
 from heaptui.ui.widgets.type_table import TypeTable
 
@@ -60,8 +60,6 @@ Pane = Literal["types", "instances", "object", "growth"]
 PANES: tuple[Pane, ...] = ("types", "instances", "object", "growth")
 PANE_TITLES = {"types": "Types", "instances": "Instances", "object": "Object", "growth": "Growth"}
 WIDE = 120  # columns from which three panes are shown side by side
-
-_PANES_GROUP = Binding.Group("Panes", compact=True)
 
 
 class PaneTabs(Tabs, can_focus=False):
@@ -90,14 +88,15 @@ class HeapApp(App[int]):
     TITLE = "heaptui"
     COMMANDS = App.COMMANDS | {HeapCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "show_pane('types')", "Types", group=_PANES_GROUP),
-        Binding("2", "show_pane('instances')", "Instances", group=_PANES_GROUP),
-        Binding("3", "show_pane('object')", "Object", group=_PANES_GROUP),
-        Binding("4", "show_pane('growth')", "Growth", group=_PANES_GROUP),
+        Binding("1", "show_pane('types')", "Types", show=False),
+        Binding("2", "show_pane('instances')", "Instances", show=False),
+        Binding("3", "show_pane('object')", "Object", show=False),
+        Binding("4", "show_pane('growth')", "Growth", show=False),
         Binding("tab", "cycle_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False, priority=True),
         Binding("w", "why_alive", "Why alive"),
-        Binding("left_square_bracket,backspace", "back", "Back"),
+        Binding("left_square_bracket", "back", "Back"),
+        Binding("backspace", "back", "Back", show=False),
         Binding("right_square_bracket", "forward", "Fwd"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -147,7 +146,7 @@ class HeapApp(App[int]):
                 )
                 yield TypeTable(id="types")
             with Vertical(id="growth-pane", classes="pane"):
-                yield Static(NO_BASELINE, id="no-baseline")
+                yield PaneMessage(NO_BASELINE, id="no-baseline")
                 yield GrowthTable(id="growth")
             yield ObjectPane(id="object-pane", classes="pane")
             with Vertical(id="instances-pane", classes="pane"):
@@ -197,10 +196,9 @@ class HeapApp(App[int]):
         if pane == "instances":
             return self.query_one(InstanceList)
         if pane == "object":
-            tree = self.query_one(ObjectTree)
-            return tree if tree.display else self.query_one(ObjectPane)
+            return self.query_one(ObjectPane).focus_target
         table = self.query_one(GrowthTable)
-        return table if table.display else self.query_one("#growth-pane")
+        return table if table.display else self.query_one("#no-baseline")
 
     def _pane_of(self, widget: Widget | None) -> Pane | None:
         while widget is not None:
@@ -300,7 +298,8 @@ class HeapApp(App[int]):
             return
         self.growth_rows, self.new_mask = message.rows, message.new_mask
         self.query_one(GrowthTable).set_rows(message.rows)
-        self.query_one(InstanceList).set_new_mask(message.new_mask)
+        if self._instances_type is not None:  # list again: new objects first among equals
+            self.list_instances(self._instances_type)
 
     def on_index_built(self, message: IndexBuilt) -> None:
         if not self._is_current(message.snapshot):
@@ -374,13 +373,19 @@ class HeapApp(App[int]):
         self._instances_type = type_index
         name = self.snapshot.type_names[type_index]
         self.query_one("#instances-title", Static).update(f"{name}: listing instances…")
-        self._list_instances(self.snapshot, type_index)
+        self._list_instances(self.snapshot, type_index, self.new_mask)
 
     @work(thread=True, exclusive=True, group="instances")
-    def _list_instances(self, snapshot: Snapshot, type_index: int) -> None:
+    def _list_instances(
+        self, snapshot: Snapshot, type_index: int, new_mask: np.ndarray | None
+    ) -> None:
         from heaptui.model.summary import instances_of
 
-        self.post_message(InstancesListed(snapshot, type_index, instances_of(snapshot, type_index)))
+        nodes = instances_of(snapshot, type_index)
+        if new_mask is not None and len(nodes) > 1:
+            # among objects of equal size, the new ones (likely the leak) come first
+            nodes = nodes[np.lexsort((~new_mask[nodes], -snapshot.size[nodes].astype(np.int64)))]
+        self.post_message(InstancesListed(snapshot, type_index, nodes))
 
     def on_instances_listed(self, message: InstancesListed) -> None:
         if not self._is_current(message.snapshot) or message.type_index != self._instances_type:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from heaptui.model.snapshot import Snapshot
+
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
 
@@ -36,3 +41,18 @@ def clip(text: str, width: int) -> str:
     if len(text) <= width:
         return text
     return text[: width - 1] + "…"
+
+
+def object_repr(snapshot: Snapshot, node: int) -> str:
+    """The repr of ``node`` without repeating what the row already shows.
+
+    A repr the model derived (``shop.Session at 0x7f..``, ``dict len=3``) repeats the type
+    and address next to it; only the length is worth keeping (``len=3``), else nothing.
+    """
+    text = snapshot.repr_of(node)
+    name = snapshot.type_name(node)
+    if text == f"{name} at {int(snapshot.addr[node]):#x}":
+        return ""
+    if text.startswith(name + " len="):
+        return text[len(name) + 1 :]
+    return text

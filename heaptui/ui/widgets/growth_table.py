@@ -66,10 +66,10 @@ class GrowthTable(DataTable[Text]):
     def on_mount(self) -> None:
         self.add_column(" ", key="mark")
         self.add_column("Type", key="name")
-        self.add_column("Δ count", key="count_delta")
-        self.add_column("Δ bytes", key="size_delta")
-        self.add_column("Count", key="count_now")
-        self.add_column("Bytes", key="size_now")
+        self.add_column(Text("Δ count", justify="right"), key="count_delta")
+        self.add_column(Text("Δ bytes", justify="right"), key="size_delta")
+        self.add_column(Text("Count", justify="right"), key="count_now")
+        self.add_column(Text("Bytes", justify="right"), key="size_now")
 
     @property
     def shown_names(self) -> list[str]:

@@ -18,14 +18,15 @@ if TYPE_CHECKING:
 
 
 def capture_time(meta: dict[str, object]) -> str:
-    """``2026-11-23T10:00:00+00:00`` -> ``2026-11-23 10:00 UTC`` (the stored text if unparsable)."""
+    """``2026-11-23T10:00:00+00:00`` -> ``2026-11-23 10:00`` (UTC is not named; other
+    offsets are), or the stored text if it does not parse."""
     created = str(meta.get("created") or "")
     try:
         when = datetime.fromisoformat(created)
     except ValueError:
         return created or "?"
     zone = "UTC" if when.utcoffset() is not None and not when.utcoffset() else when.strftime("%z")
-    return when.strftime("%Y-%m-%d %H:%M:%S") + (f" {zone}" if zone else "")
+    return when.strftime("%Y-%m-%d %H:%M") + (f" {zone}" if zone and zone != "UTC" else "")
 
 
 def snapshot_line(snapshot: Snapshot) -> Text:
@@ -35,7 +36,7 @@ def snapshot_line(snapshot: Snapshot) -> Text:
     name = os.path.basename(snapshot.source) if snapshot.source else "snapshot"
     text.append(name, "bold")
     text.append(f"  pid {meta.get('pid', '?')}")
-    text.append(f"  Python {meta.get('python', '?')}")
+    text.append(f"  py {meta.get('python', '?')}")
     text.append(f"  {capture_time(meta)}")
     text.append(f"  {snapshot.node_count:,} objects", "bold")
     text.append(f"  {human_bytes(snapshot.total_bytes)}", "bold")
@@ -51,9 +52,6 @@ class HeapHeader(Horizontal):
 
     def show_snapshot(self, snapshot: Snapshot, baseline: Snapshot | None) -> None:
         line = snapshot_line(snapshot)
-        if baseline is not None:
-            base = os.path.basename(baseline.source) if baseline.source else "baseline"
-            line.append(f"  vs {base}", "dim")
         self.query_one("#header-info", Static).update(line)
 
     def show_info(self, text: str | Text) -> None:

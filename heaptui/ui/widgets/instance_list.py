@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from heaptui.ui.format import clip, human_bytes
+from heaptui.ui.format import clip, human_bytes, object_repr
 
 if TYPE_CHECKING:
     from heaptui.model.snapshot import Snapshot
@@ -36,7 +36,9 @@ def instance_line(snapshot: Snapshot, node: int, is_new: bool, width: int) -> st
     addr = f"{int(snapshot.addr[node]):#x}".ljust(ADDRESS_WIDTH)
     size = human_bytes(int(snapshot.size[node])).rjust(SIZE_WIDTH)
     head = f"{mark} {addr} {size}  "
-    return (head + clip(snapshot.repr_of(node), max(0, width - len(head)))).ljust(width)[:width]
+    return (head + clip(object_repr(snapshot, node), max(0, width - len(head)))).ljust(width)[
+        :width
+    ]
 
 
 def header_line(width: int) -> str:
@@ -49,7 +51,7 @@ class InstanceList(ScrollView, can_focus=True):
     """A cursor over an array of node positions, drawing only the lines on screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "choose", "Select object"),
+        Binding("enter", "choose", "Select"),
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("down,j", "cursor_down", "Down", show=False),
         Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
@@ -117,11 +119,6 @@ class InstanceList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(nodes) + 1)
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.cursor = 0
-        self.refresh()
-
-    def set_new_mask(self, new_mask: np.ndarray | None) -> None:
-        """Mark new objects once the comparison with the baseline is known."""
-        self._new_mask = new_mask
         self.refresh()
 
     def move_to_node(self, node: int) -> bool:

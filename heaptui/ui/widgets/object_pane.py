@@ -9,10 +9,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
 from heaptui.labels import ROOT_KIND_NAMES
-from heaptui.ui.format import clip, human_bytes
+from heaptui.ui.format import clip, human_bytes, object_repr
 from heaptui.ui.widgets.object_tree import Mode, ObjectTree
 
 if TYPE_CHECKING:
@@ -39,8 +40,10 @@ def object_title(snapshot: Snapshot, node: int, mode: Mode, is_new: bool) -> Tex
     text.append(f" {int(snapshot.addr[node]):#x} {human_bytes(int(snapshot.size[node]))}")
     if is_new:
         text.append(" new", "bold green")
-    text.append("  ")
-    text.append(clip(snapshot.repr_of(node), 80), "dim")
+    shown = object_repr(snapshot, node)
+    if shown:
+        text.append("  ")
+        text.append(clip(shown, 32), "dim")
     return text
 
 
@@ -77,21 +80,33 @@ def breadcrumb(path: RootPath | None) -> Text:
     return text
 
 
+class PaneMessage(Static, can_focus=True):
+    """A sentence standing in for a pane's content; focusable so the pane's keys work."""
+
+
 class ObjectPane(Vertical):
     """Title line, optional breadcrumb, and the tree of the selected object."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "app.toggle_mode", "Referrers/referents"),
+        Binding("r", "app.toggle_mode", "Refs in/out"),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static(NOTHING_SELECTED, id="object-title")
+        yield Static("", id="object-title")
         yield Static("", id="why-alive")
         yield ObjectTree(id="object-tree")
+        yield PaneMessage(NOTHING_SELECTED, id="object-message")
 
     def on_mount(self) -> None:
         self.query_one("#why-alive").display = False
+        self.query_one("#object-title").display = False
         self.query_one(ObjectTree).display = False
+
+    @property
+    def focus_target(self) -> Widget:
+        """The tree when an object is shown, else the message saying why there is none."""
+        tree = self.tree
+        return tree if tree.display else self.query_one(PaneMessage)
 
     @property
     def tree(self) -> ObjectTree:
@@ -107,17 +122,26 @@ class ObjectPane(Vertical):
     ) -> None:
         """Show ``node`` with its first level of referrers or referents."""
         is_new = bool(new_mask is not None and new_mask[node])
-        self.query_one("#object-title", Static).update(object_title(snapshot, node, mode, is_new))
+        title = self.query_one("#object-title", Static)
+        title.update(object_title(snapshot, node, mode, is_new))
+        title.display = True
         self.hide_path()
+        self.query_one(PaneMessage).display = False
         tree = self.tree
         tree.display = True
         tree.show_object(snapshot, index, node, mode, new_mask)
 
     def show_message(self, text: str) -> None:
         """Replace the tree by a sentence (nothing selected yet, index still building)."""
-        self.query_one("#object-title", Static).update(text)
+        message = self.query_one(PaneMessage)
+        message.update(text)
+        message.display = True
+        self.query_one("#object-title").display = False
         self.hide_path()
+        was_focused = self.tree.has_focus
         self.tree.display = False
+        if was_focused:
+            message.focus()
 
     def show_path(self, path: RootPath | None, searching: bool = False) -> None:
         """Show the breadcrumb (or that the search is running) and open the tree along it."""

@@ -19,7 +19,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from heaptui.labels import ROOT_KIND_NAMES
-from heaptui.ui.format import clip, human_bytes
+from heaptui.ui.format import clip, human_bytes, object_repr
 
 if TYPE_CHECKING:
     from heaptui.model.index import GraphIndex
@@ -65,7 +65,7 @@ class ObjectTree(Tree[Entry]):
     """A lazily expanded tree of references rooted at the selected object."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Select object"),
+        Binding("enter", "select_cursor", "Select"),
         Binding("right,l", "expand_cursor", "Expand", show=False),
         Binding("left,h", "collapse_cursor", "Collapse", show=False),
         Binding("j", "cursor_down", "Down", show=False),
@@ -228,7 +228,7 @@ class ObjectTree(Tree[Entry]):
         if entry.cycle:
             text.append(" ↺ cycle", "bold red")
         text.append("  ")
-        text.append(clip(snapshot.repr_of(node), REPR_WIDTH), "dim")
+        text.append(clip(object_repr(snapshot, node), REPR_WIDTH), "dim")
         return text
 
     # --- events and actions --------------------------------------------------------------

@@ -20,7 +20,9 @@ from heaptui.ui.format import clip, human_bytes
 if TYPE_CHECKING:
     from heaptui.model.summary import TypeRow
 
-NAME_WIDTH = 40
+# Room the count, bytes and share columns take (with cell padding): names get the rest.
+NUMBER_COLUMNS_WIDTH = 38
+MIN_NAME_WIDTH = 16
 
 # sort key -> (column title, function giving the sort value, largest first by default)
 SORTS: dict[str, tuple[str, bool]] = {
@@ -89,12 +91,13 @@ class TypeTable(DataTable[Text]):
         self.sort_key = "size"
         self.sort_reverse = False
         self.filter_text = ""
+        self._filled_width = 0
 
     def on_mount(self) -> None:
-        self.add_column("Type  ", key="name")
-        self.add_column("Count  ", key="count")
-        self.add_column("Bytes  ", key="size")
-        self.add_column("Share", key="share")
+        self.add_column(Text("Type  "), key="name")
+        self.add_column(Text("Count  ", justify="right"), key="count")
+        self.add_column(Text("Bytes  ", justify="right"), key="size")
+        self.add_column(Text("Share", justify="right"), key="share")
 
     # --- state -------------------------------------------------------------------------
     @property
@@ -137,6 +140,14 @@ class TypeTable(DataTable[Text]):
             self.sort_key, self.sort_reverse = key, False
         self._refill()
 
+    @property
+    def _name_width(self) -> int:
+        return max(MIN_NAME_WIDTH, self.size.width - NUMBER_COLUMNS_WIDTH)
+
+    def on_resize(self) -> None:
+        if self._rows and self._name_width != self._filled_width:
+            self._refill()
+
     def _visible_rows(self) -> list[TypeRow]:
         return sort_rows(
             filter_rows(self._rows, self.filter_text), self.sort_key, self.sort_reverse
@@ -144,10 +155,11 @@ class TypeTable(DataTable[Text]):
 
     def _refill(self) -> None:
         keep = self.highlighted_type
+        self._filled_width = self._name_width
         self.clear()
         for row in self._visible_rows():
             self.add_row(
-                Text(clip(row.name, NAME_WIDTH)),
+                Text(clip(row.name, self._name_width)),
                 Text(f"{row.count:,}", justify="right"),
                 Text(human_bytes(row.size), justify="right"),
                 Text(f"{row.share:6.1%}", justify="right"),
@@ -162,7 +174,8 @@ class TypeTable(DataTable[Text]):
         for key, (title, _largest_first) in SORTS.items():
             column = self.columns.get(key)  # type: ignore[call-overload]
             if column is not None:
-                column.label = Text(title + (" " + arrow if key == self.sort_key else "  "))
+                label = title + (" " + arrow if key == self.sort_key else "  ")
+                column.label = Text(label, justify="left" if key == "name" else "right")
         self.refresh()
 
     # --- events ------------------------------------------------------------------------
