@@ -121,13 +121,13 @@ def _backward_search(index: GraphIndex, node: int) -> tuple[int, np.ndarray] | N
     parent = np.empty(n, dtype=np.int64)
     visited[node] = True
     # memoryviews index in tens of nanoseconds, numpy scalars in hundreds.
-    rev_start = memoryview(index.rev_start)
-    in_degree = memoryview(index.in_degree)
-    rev_source = memoryview(index.rev_source)
-    rev_edges = memoryview(index.rev_edges)
-    seen = memoryview(visited)
-    up = memoryview(parent)
-    root_kind = memoryview(kinds)
+    rev_start = index.rev_start.data
+    in_degree = index.in_degree.data
+    rev_source = index.rev_source.data
+    rev_edges = index.rev_edges.data
+    seen = visited.data
+    up = parent.data
+    root_kind = kinds.data
     frontier: list[int] = [node]
     roots: list[int] = []
     while frontier and not roots:
@@ -170,8 +170,8 @@ def shortest_root_path(index: GraphIndex, node: int) -> RootPath | None:
     if found is None:
         return None
     root, parent = found
-    up = memoryview(parent)
-    target = memoryview(snapshot.edge_target)
+    up = parent.data
+    target = snapshot.edge_target.data
     nodes = [root]
     edges = [-1]
     current = root

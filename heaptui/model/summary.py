@@ -6,14 +6,15 @@ the edges.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
 from heaptui.model.snapshot import Snapshot
 
 
-class TypeRow(NamedTuple):
+@dataclass(frozen=True)
+class TypeRow:
     """One line of the type summary; ``share`` is the fraction of the snapshot's bytes."""
 
     type_index: int
