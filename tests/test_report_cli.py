@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -149,3 +150,26 @@ def test_baseline_of_another_program_warns_but_reports(
     captured = capsys.readouterr()
     assert "warning" in captured.err and "other.py" in captured.err
     assert json.loads(captured.out)["suspects"][0]["type"] == "shop.Session"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_lines_only_on_a_terminal_and_erased(
+    heaps: tuple[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from heaptui.commands import report
+
+    base, after = heaps
+    monkeypatch.setattr(report, "PROGRESS_BYTES", 0)
+    monkeypatch.setattr(report, "PROGRESS_NODES", 0)
+    assert main(["report", after, "-b", base, "--json"]) == 0
+    assert capsys.readouterr().err == ""  # captured stderr is not a terminal
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["report", after, "-b", base, "--json"]) == 0
+    err = terminal.getvalue()
+    assert f"heaptui: loading {after}..." in err and "finding suspects" in err
+    assert err.endswith("\r\033[K")

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from heaptui.errors import UserError
@@ -29,6 +30,8 @@ PATH_HEAD = 12
 PATH_TAIL = 12
 # Files larger than this get a progress line while loading (only when stderr is a terminal).
 PROGRESS_BYTES = 32 * 1024 * 1024
+# Snapshots with more objects than this get a progress line while the index is built.
+PROGRESS_NODES = 500_000
 
 
 def add_parser(subparsers: Any) -> None:
@@ -67,22 +70,30 @@ def _parse_top(text: str) -> int:
     return top
 
 
-def _load(path: str) -> Snapshot:
-    """Load a snapshot, with a progress line for big files when someone watches stderr."""
-    from heaptui.model.load import load_snapshot
-
-    show = False
-    with contextlib.suppress(OSError):  # the loader reports missing or unreadable files
-        show = sys.stderr.isatty() and os.path.getsize(path) >= PROGRESS_BYTES
+@contextlib.contextmanager
+def _progress(message: str, show: bool) -> Iterator[None]:
+    """A transient ``heaptui: message...`` line on a terminal's stderr, erased when done."""
+    show = show and sys.stderr.isatty()
     if show:
-        sys.stderr.write(f"heaptui: loading {path}...")
+        sys.stderr.write(f"heaptui: {message}...")
         sys.stderr.flush()
     try:
-        return load_snapshot(path)
+        yield
     finally:
         if show:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+
+
+def _load(path: str) -> Snapshot:
+    """Load a snapshot, with a progress line for big files when someone watches stderr."""
+    from heaptui.model.load import load_snapshot
+
+    big = False
+    with contextlib.suppress(OSError):  # the loader reports missing or unreadable files
+        big = os.path.getsize(path) >= PROGRESS_BYTES
+    with _progress(f"loading {path}", big):
+        return load_snapshot(path)
 
 
 def _program(snapshot: Snapshot) -> str | None:
@@ -149,7 +160,8 @@ def build_report(now: Snapshot, base: Snapshot | None, top: int) -> Report:
     from heaptui.model.index import GraphIndex
     from heaptui.model.suspects import leak_suspects
 
-    suspects = leak_suspects(base, now, GraphIndex(now), top=top)
+    with _progress("indexing references and finding suspects", now.node_count >= PROGRESS_NODES):
+        suspects = leak_suspects(base, now, GraphIndex(now), top=top)
     return Report(now, base, types, growth(base, now), suspects, top)
 
 
