@@ -1,0 +1,67 @@
+"""SVG snapshot tests of the main states at 80x24 and 120x40 (pytest-textual-snapshot).
+
+The heaps are synthetic with fixed addresses and the header shows no clock, so the pictures
+only change when the UI does. Update them with ``pytest tests/ui --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import settle
+from heaptui.ui.app import HeapApp
+from heaptui.ui.source import MemorySource
+from ui_heaps import shop_heap, shop_pair
+
+NARROW = (80, 24)
+WIDE = (120, 40)
+
+
+def leaky_app(preselect: bool = False) -> HeapApp:
+    base, after = shop_pair()
+    return HeapApp(MemorySource(after, base, label="after.heap"), preselect_suspect=preselect)
+
+
+@pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])
+def test_types(snap_compare, size):
+    assert snap_compare(leaky_app(), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])
+def test_suspect_preselected_with_why_alive(snap_compare, size):
+    assert snap_compare(leaky_app(preselect=True), terminal_size=size, run_before=settle)
+
+
+def test_instances_with_new_marks(snap_compare):
+    async def pick_sessions(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"Session", "enter", "enter")
+        await settle(pilot)
+
+    assert snap_compare(leaky_app(), terminal_size=NARROW, run_before=pick_sessions)
+
+
+def test_growth_with_suspects(snap_compare):
+    async def growth(pilot):
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+
+    assert snap_compare(leaky_app(), terminal_size=NARROW, run_before=growth)
+
+
+def test_growth_without_baseline(snap_compare):
+    async def growth(pilot):
+        await settle(pilot)
+        await pilot.press("4")
+
+    app = HeapApp(MemorySource(shop_heap(12, 5), None, label="after.heap"))
+    assert snap_compare(app, terminal_size=NARROW, run_before=growth)
+
+
+def test_help(snap_compare):
+    async def help_screen(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+
+    assert snap_compare(leaky_app(), terminal_size=NARROW, run_before=help_screen)
