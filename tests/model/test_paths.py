@@ -160,7 +160,7 @@ def random_graphs(draw: st.DrawFn) -> tuple[list[int], list[int], list[tuple[int
     return targets, counts, roots, draw(st.integers(0, n - 1))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(random_graphs())
 def test_numpy_and_python_levels_agree_and_paths_are_real_edges(
     graph: tuple[list[int], list[int], list[tuple[int, int]], int],

@@ -112,7 +112,7 @@ def _resolved(addrs: list[int], counts: list[int], targets: list[int]) -> Snapsh
     return Snapshot.from_raw(raw)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(address_graphs())
 def test_packed_sort_and_search_fallback_resolve_edges_identically(
     graph: tuple[list[int], list[int], list[int]],
