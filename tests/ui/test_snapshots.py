@@ -7,11 +7,11 @@ only change when the UI does. Update them with ``pytest tests/ui --snapshot-upda
 from __future__ import annotations
 
 import pytest
-
 from conftest import settle
+from ui_heaps import shop_heap, shop_pair
+
 from heaptui.ui.app import HeapApp
 from heaptui.ui.source import MemorySource
-from ui_heaps import shop_heap, shop_pair
 
 NARROW = (80, 24)
 WIDE = (120, 40)
