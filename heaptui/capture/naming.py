@@ -30,9 +30,9 @@ labelled by key).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import types
-from itertools import repeat
 from typing import Any
 
 from heaptui.capture.saferepr import key_text
@@ -137,7 +137,7 @@ class InstanceInfo:
             if has_base(tp, base):
                 self.container = base
                 break
-        getattribute_found, getattribute, _ = mro_lookup(tp, "__getattribute__")
+        _, getattribute, _ = mro_lookup(tp, "__getattribute__")
         self.getattr_ok = INLINE_VALUES and getattribute is _OBJECT_GETATTRIBUTE
         dict_found, _, _ = mro_lookup(tp, "__dict__")
         self.has_dict = dict_found
@@ -149,11 +149,14 @@ class InstanceInfo:
                 continue
             ns = _TYPE_NS(base)
             for name, value in dict.items(ns) if type(ns) is dict else _proxy_items(ns):
-                if type(value) is types.MemberDescriptorType and type(name) is str:
-                    if id(value) not in seen_members:
-                        seen_members.add(id(value))
-                        self.member_descrs.append(value)
-                        self.member_payloads.append(strings.intern(name))
+                if (
+                    type(value) is types.MemberDescriptorType
+                    and type(name) is str
+                    and id(value) not in seen_members
+                ):
+                    seen_members.add(id(value))
+                    self.member_descrs.append(value)
+                    self.member_payloads.append(strings.intern(name))
         self.candidates: list[str] | None = None  # computed on first need
         self.names: list[str] = []  # attribute names that matched last time, in order
         self.payloads: list[int] = []  # string indexes of names + members + class
@@ -330,7 +333,7 @@ class Namer:
                 out.append((v, EDGE_MEMBER, -1))
 
     def members(self, obj: Any, descrs: list[Any], payloads: list[int], out: list[Any]) -> None:
-        for descr, payload in zip(descrs, payloads):
+        for descr, payload in zip(descrs, payloads, strict=True):
             try:
                 value = _member_get(descr, obj)
             except AttributeError:
@@ -445,10 +448,8 @@ class Namer:
 
     def label_module(self, m: Any, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
         named = []
-        try:
+        with contextlib.suppress(Exception):
             named.append((_MODULE_DICT(m), EDGE_ATTR, self.attr("__dict__")))
-        except Exception:
-            pass
         named.append((type(m), EDGE_ATTR, self.attr("__class__")))
         return self.match(refs, named, [])
 
@@ -458,7 +459,7 @@ class Namer:
         named: list[tuple[Any, int, int]] = []
         explicit: list[tuple[Any, int, int]] = []
         self.members(obj, info.member_descrs, info.member_payloads, named)
-        for descr, payload in zip(info.getset_descrs, info.getset_payloads):
+        for descr, payload in zip(info.getset_descrs, info.getset_payloads, strict=True):
             try:
                 named.append((_getset_get(descr, obj), EDGE_ATTR, payload))
             except Exception:
@@ -535,9 +536,7 @@ class GenericInfo:
                 if type(value) is types.MemberDescriptorType:
                     self.member_descrs.append(value)
                     self.member_payloads.append(strings.intern(name))
-                elif type(value) is types.GetSetDescriptorType and is_one_of(
-                    name, GENERIC_GETSETS
-                ):
+                elif type(value) is types.GetSetDescriptorType and is_one_of(name, GENERIC_GETSETS):
                     self.getset_descrs.append(value)
                     self.getset_payloads.append(strings.intern(name))
 

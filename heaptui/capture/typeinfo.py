@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from heaptui.labels import TYPE_BUILTIN, TYPE_STDLIB, TYPE_USER
 
@@ -71,7 +72,7 @@ def mro_lookup(cls: type, name: str) -> tuple[bool, Any, type | None]:
 
 def is_one_of(obj: Any, candidates: tuple[Any, ...]) -> bool:
     """``obj in candidates`` by identity only (``in`` may call a user ``__eq__``)."""
-    for item in candidates:
+    for item in candidates:  # noqa: SIM110 - no generator on a hot path
         if item is obj:
             return True
     return False
@@ -79,7 +80,7 @@ def is_one_of(obj: Any, candidates: tuple[Any, ...]) -> bool:
 
 def has_base(cls: type, base: type) -> bool:
     """``base in cls.__mro__`` by identity (``in`` would call a metaclass ``__eq__``)."""
-    for item in mro_of(cls):
+    for item in mro_of(cls):  # noqa: SIM110
         if item is base:
             return True
     return False
@@ -144,6 +145,26 @@ def _preheader(cls: type, obj_is_type: bool) -> int:
     elif flags & FLAG_MANAGED_DICT:
         extra = 2 * _POINTER
     return (GC_HEADER if is_gc else 0) + extra
+
+
+def constant_size(cls: type) -> int:
+    """The ``sys.getsizeof`` of every instance of ``cls`` if it cannot vary, else -1.
+
+    True when instances have no variable part (``__itemsize__ == 0``) and ``__sizeof__`` is
+    ``object``'s (it returns ``__basicsize__``): most classes, floats, functions, cells.
+    Saves a ``sys.getsizeof`` call per object.
+    """
+    found, impl, _ = mro_lookup(cls, "__sizeof__")
+    if not found or impl is not object.__dict__["__sizeof__"] or has_base(cls, type):
+        return -1
+    try:
+        itemsize = _type_dict["__itemsize__"].__get__(cls)
+        basicsize = _type_dict["__basicsize__"].__get__(cls)
+    except Exception:
+        return -1
+    if itemsize != 0 or type(basicsize) is not int:
+        return -1
+    return basicsize + _preheader(cls, False)
 
 
 def safe_sizer(cls: type) -> Callable[[Any], int] | None:

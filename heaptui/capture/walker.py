@@ -34,7 +34,8 @@ import time
 import types
 from collections import deque
 from datetime import datetime, timezone
-from itertools import repeat
+from itertools import compress, repeat
+from operator import not_
 from typing import Any
 
 from heaptui.capture import roots as _roots
@@ -52,6 +53,7 @@ from heaptui.capture.saferepr import (
 from heaptui.capture.strings import StringTable
 from heaptui.capture.typeinfo import (
     FLAG_HAVE_GC,
+    constant_size,
     has_base,
     is_heap_type,
     safe_sizer,
@@ -108,7 +110,8 @@ class _TypeTable:
         raw.type_names.append(type_name(tp))
         raw.type_addr.append(id(tp))
         raw.type_flags.append(type_flags(tp))
-        sizer = safe_sizer(tp)
+        sizer = safe_sizer(tp) or sys.getsizeof
+        const_size = constant_size(tp)
         has_len = False
         for t in _LEN_TYPES:
             if tp is t:
@@ -147,7 +150,7 @@ class _TypeTable:
             extra = GenericInfo(tp, self.strings, sequence=False)
             if tp is types.BuiltinFunctionType:
                 text = builtin_text
-        info = (index, cat, sizer, has_len, text, extra)
+        info = (index, cat, const_size, sizer, has_len, text, extra)
         self.info[id(tp)] = info
         return info
 
@@ -222,7 +225,7 @@ def _own_frame_ids(root_frame: Any) -> set[int]:
     return ids
 
 
-def _walk(root_frame: Any) -> RawSnapshot:  # noqa: C901 - one tight loop on purpose
+def _walk(root_frame: Any) -> RawSnapshot:
     objs = gc.get_objects()
     excluded = _own_frame_ids(root_frame)
     excluded.add(id(objs))
@@ -255,7 +258,6 @@ def _walk(root_frame: Any) -> RawSnapshot:  # noqa: C901 - one tight loop on pur
     ti_a = raw.type_index.append
     size_a = raw.size.append
     len_a = raw.length.append
-    flags_a = raw.flags.append
     ec_a = raw.edge_count.append
     roff_a = raw.repr_offsets.append
     blob = raw.repr_blob
@@ -267,7 +269,6 @@ def _walk(root_frame: Any) -> RawSnapshot:  # noqa: C901 - one tight loop on pur
     info_get = table.info.get
     classify = table.classify
     getref = gc.get_referents
-    getsizeof = sys.getsizeof
     ogetattr = object.__getattribute__
     mget = types.MemberDescriptorType.__get__
     dict_keys = dict.keys
@@ -283,26 +284,27 @@ def _walk(root_frame: Any) -> RawSnapshot:  # noqa: C901 - one tight loop on pur
     chunk = CHUNK
 
     roff_a(0)
+    flags_b = raw.flags.frombytes
+    # The capture's own frames (3.10 tracks every frame) are dropped before the walk.
+    batch: list[Any] = list(compress(objs, map(not_, map(excluded.__contains__, map(id, objs)))))
+    objs = None  # type: ignore[assignment]
     cand: list[Any] = []
     cand_x = cand.extend
-    batch: list[Any] = objs
     flag = NODE_GC_TRACKED
     blen = 0
     while batch:
         pend_x = pending.extend
+        first_node = len(raw.addr)
         for o in batch:
-            oid = id(o)
-            if oid in excluded:
-                continue
             tp = type(o)
             info = info_get(id(tp))
             if info is None:
                 info = classify(tp)
-            ti, cat, sizer, has_len, text, extra = info
+            ti, cat, const_size, sizer, has_len, text, extra = info
+            oid = id(o)
             addr_a(oid)
             ti_a(ti)
-            flags_a(flag)
-            size_a(getsizeof(o) if sizer is None else sizer(o))
+            size_a(sizer(o) if const_size < 0 else const_size)
             len_a(len(o) if has_len else -1)
             if text is not None:
                 t = text(o)
@@ -315,12 +317,13 @@ def _walk(root_frame: Any) -> RawSnapshot:  # noqa: C901 - one tight loop on pur
                 ec_a(0)
                 continue
             if cat == CAT_SEQ or (cat == CAT_TUPLE and oid not in closures):
-                refs = getref(o)
-                n = len(refs)
-                et_x(map(id, refs))
+                # Exact list/tuple/deque iteration is C code; tp_traverse visits the items
+                # backwards, so positions come from the object, not from get_referents.
+                n = len(o)
+                et_x(map(id, o))
                 ek_b(b_index * n)
                 ep_x(range(n))
-                cand_x(refs)
+                cand_x(o)
                 ec_a(n)
             elif cat == CAT_DICT:
                 ks = list(dict_keys(o))
@@ -329,11 +332,13 @@ def _walk(root_frame: Any) -> RawSnapshot:  # noqa: C901 - one tight loop on pur
                 kids = list(map(id, ks))
                 pl = list(map(key_cache_get, kids))
                 if None in pl:
-                    i = 0
-                    for p in pl:
-                        if p is None:
-                            pl[i] = key_payload(ks[i])
-                        i += 1
+                    i = pl.index(None)
+                    while True:
+                        pl[i] = key_payload(ks[i])
+                        try:
+                            i = pl.index(None, i + 1)
+                        except ValueError:
+                            break
                 et_x(map(id, vs))
                 et_x(kids)
                 ek_b(b_key * n + b_dkey * n)
@@ -403,7 +408,7 @@ def _walk(root_frame: Any) -> RawSnapshot:  # noqa: C901 - one tight loop on pur
                 ec_a(len(targets))
 
             if len(cand) > chunk:
-                by_id = dict(zip(map(id, cand), cand))
+                by_id = dict(zip(map(id, cand), cand, strict=True))
                 new = set(by_id).difference(seen)
                 if new:
                     seen |= new
@@ -411,19 +416,20 @@ def _walk(root_frame: Any) -> RawSnapshot:  # noqa: C901 - one tight loop on pur
                 cand.clear()
                 del by_id, new
         if cand:
-            by_id = dict(zip(map(id, cand), cand))
+            by_id = dict(zip(map(id, cand), cand, strict=True))
             new = set(by_id).difference(seen)
             if new:
                 seen |= new
                 pend_x(map(by_id.__getitem__, new))
             cand.clear()
             del by_id, new
+        flags_b(bytes([flag]) * (len(raw.addr) - first_node))
         batch = pending
         pending = []
         flag = 0
 
     # Drop every reference to target objects before returning.
-    o = batch = pending = objs = None  # type: ignore[assignment]
+    o = batch = pending = None  # type: ignore[assignment]
     refs = targets = vals = ks = vs = tp = extra = info = None  # type: ignore[assignment]
     table.info.clear()
     namer.key_cache.clear()

@@ -6,6 +6,7 @@ import collections
 import gc
 import sys
 
+import pytest
 from capture_view import View
 
 from heaptui.capture import capture
@@ -28,7 +29,7 @@ class Point:
         self.y = [2.5]
 
 
-def make_counter():  # noqa: ANN201 - a closure on purpose
+def make_counter():
     pending = [0]
 
     def bump() -> None:
@@ -37,10 +38,35 @@ def make_counter():  # noqa: ANN201 - a closure on purpose
     return bump
 
 
-def test_dict_values_by_key_and_keys_as_nodes() -> None:
+@pytest.fixture(scope="module")
+def heap() -> dict[str, object]:
+    """One heap with every shape, captured once for the whole module (a capture is slow)."""
     key = "".join(["user:", "42"])  # a fresh str key, not interned
-    d = {key: [1], 7: [2]}
-    view = View(capture())
+    a, b = [1], [2]
+    acc2 = Account()
+    objs: dict[str, object] = {
+        "key": key,
+        "d": {key: [1], 7: [2]},
+        "a": a,
+        "b": b,
+        "lst": [a, b, a],
+        "tup": (b, a),
+        "st": {frozenset([1]), frozenset([2])},
+        "acc": Account(),
+        "p": Point(),
+        "acc2": acc2,
+        "ns": acc2.__dict__,  # materialised on purpose
+        "bump": make_counter(),
+        "od": collections.OrderedDict(a=[1]),
+        "dd": collections.defaultdict(list, b=[2]),
+    }
+    objs["method"] = objs["acc"].deposit  # type: ignore[attr-defined]
+    objs["view"] = View(capture())
+    return objs
+
+
+def test_dict_values_by_key_and_keys_as_nodes(heap: dict) -> None:
+    key, d, view = heap["key"], heap["d"], heap["view"]
     assert view.labels_to(d, d[key]) == ["['user:42']"]
     assert view.labels_to(d, d[7]) == ["[7]"]
     # gc.get_referents hides str keys; the walker adds them (and counts their bytes).
@@ -49,12 +75,8 @@ def test_dict_values_by_key_and_keys_as_nodes() -> None:
     assert view.raw.size[view.node(key)] == sys.getsizeof(key)
 
 
-def test_list_and_tuple_positions_and_set_members() -> None:
-    a, b = [1], [2]
-    lst = [a, b, a]
-    tup = (b, a)
-    st = {frozenset([1]), frozenset([2])}
-    view = View(capture())
+def test_list_and_tuple_positions_and_set_members(heap: dict) -> None:
+    a, lst, tup, st, view = heap["a"], heap["lst"], heap["tup"], heap["st"], heap["view"]
     assert [label for label, _ in view.edges(lst)] == ["[0]", "[1]", "[2]"]
     assert view.labels_to(lst, a) == ["[0]", "[2]"]
     assert view.labels_to(tup, a) == ["[1]"]
@@ -62,36 +84,31 @@ def test_list_and_tuple_positions_and_set_members() -> None:
     assert view.raw.length[view.node(lst)] == 3
 
 
-def test_instance_attributes_by_name_without_touching_dict() -> None:
-    acc = Account()
-    view = View(capture())
+def test_instance_attributes_by_name_without_touching_dict(heap: dict) -> None:
+    acc, view = heap["acc"], heap["view"]
     assert view.labels_to(acc, acc.owner) == [".owner"]
     assert view.labels_to(acc, acc.history) == [".history"]
     assert view.labels_to(acc, Account) == [".__class__"]
     assert view.type_name(acc) == f"{__name__}.Account"
 
 
-def test_slots_by_name() -> None:
-    p = Point()
-    view = View(capture())
+def test_slots_by_name(heap: dict) -> None:
+    p, view = heap["p"], heap["view"]
     assert view.labels_to(p, p.x) == [".x"]
     assert view.labels_to(p, p.y) == [".y"]
 
 
-def test_materialised_instance_dict_is_labelled() -> None:
-    acc = Account()
-    ns = acc.__dict__  # materialise on purpose
-    view = View(capture())
+def test_materialised_instance_dict_is_labelled(heap: dict) -> None:
+    acc, ns, view = heap["acc2"], heap["ns"], heap["view"]
     assert view.labels_to(acc, ns) == [".__dict__"]
     assert view.labels_to(ns, acc.owner) == ["['owner']"]
 
 
-def test_closure_cell_and_function_attributes() -> None:
-    bump = make_counter()
+def test_closure_cell_and_function_attributes(heap: dict) -> None:
+    bump, view = heap["bump"], heap["view"]
     closure = bump.__closure__
     assert closure is not None
     cell = closure[0]
-    view = View(capture())
     assert view.labels_to(bump, closure) == [".__closure__"]
     assert view.labels_to(bump, bump.__code__) == [".__code__"]
     assert view.labels_to(bump, bump.__globals__) == [".__globals__"]
@@ -100,10 +117,8 @@ def test_closure_cell_and_function_attributes() -> None:
     assert view.repr(bump) == f"{__name__}.make_counter.<locals>.bump"
 
 
-def test_bound_method_class_and_module() -> None:
-    acc = Account()
-    method = acc.deposit
-    view = View(capture())
+def test_bound_method_class_and_module(heap: dict) -> None:
+    acc, method, view = heap["acc"], heap["method"], heap["view"]
     assert view.labels_to(method, acc) == [".__self__"]
     assert view.labels_to(method, Account.__dict__["deposit"]) == [".__func__"]
     class_ns = gc.get_referents(Account.__dict__)[0]
@@ -124,21 +139,17 @@ def test_frame_locals_of_the_caller() -> None:
     assert view.labels_to(frame, frame.f_code) == [".f_code"]
 
 
-def test_subclasses_of_builtins_keep_items_and_attributes() -> None:
-    od = collections.OrderedDict(a=[1])
-    dd = collections.defaultdict(list, b=[2])
-    view = View(capture())
+def test_subclasses_of_builtins_keep_items_and_attributes(heap: dict) -> None:
+    od, dd, view = heap["od"], heap["dd"], heap["view"]
     assert view.labels_to(od, od["a"]) == ["['a']"]
     assert view.labels_to(dd, dd["b"]) == ["['b']"]
     assert view.labels_to(dd, list) == [".default_factory"]
 
 
-def test_every_referent_has_exactly_one_edge() -> None:
-    acc = Account()
-    p = Point()
-    bump = make_counter()
-    objects = [acc, p, bump, acc.history, [acc, p], (acc, 1), {1, 2}]
-    view = View(capture())
+def test_every_referent_has_exactly_one_edge(heap: dict) -> None:
+    view = heap["view"]
+    acc = heap["acc"]
+    objects = [acc, heap["p"], heap["bump"], acc.history, heap["lst"], heap["tup"], heap["st"]]
     for obj in objects:
         targets = sorted(t for _, t in view.edges(obj))
         referents = sorted(id(r) for r in gc.get_referents(obj))
@@ -151,8 +162,8 @@ def test_every_referent_has_exactly_one_edge() -> None:
             assert extra == []
 
 
-def test_every_edge_target_is_a_node() -> None:
-    raw = capture()
+def test_every_edge_target_is_a_node(heap: dict) -> None:
+    raw = heap["view"].raw
     nodes = set(raw.addr)
     assert set(raw.edge_target) <= nodes
     assert set(raw.root_addr) <= nodes

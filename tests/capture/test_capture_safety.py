@@ -1,0 +1,245 @@
+"""The capture runs no user code, keeps nothing alive and leaves itself out of the snapshot."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import weakref
+from array import array
+
+import pytest
+from capture_view import View
+
+from heaptui.capture import capture
+from heaptui.labels import NODE_GC_TRACKED, ROOT_MODULE, ROOT_THREAD, TYPE_BUILTIN, TYPE_USER
+
+CALLS: list[str] = []
+
+
+class Meta(type):
+    def __hash__(cls) -> int:
+        CALLS.append("meta.__hash__")
+        return 0
+
+    def __eq__(cls, other: object) -> bool:
+        CALLS.append("meta.__eq__")
+        return False
+
+    def __getattribute__(cls, name: str):  # type: ignore[no-untyped-def]
+        if name in ("__module__", "__qualname__", "__name__", "__dict__", "__mro__"):
+            CALLS.append("meta.__getattribute__ " + name)
+        return type.__getattribute__(cls, name)
+
+
+class Hostile(metaclass=Meta):
+    def __init__(self) -> None:
+        self.payload = ["secret"]
+
+    def __repr__(self) -> str:
+        CALLS.append("__repr__")
+        raise RuntimeError("repr")
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        CALLS.append("__eq__")
+        raise RuntimeError("eq")
+
+    def __hash__(self) -> int:
+        CALLS.append("__hash__")
+        raise RuntimeError("hash")
+
+    def __len__(self) -> int:
+        CALLS.append("__len__")
+        raise RuntimeError("len")
+
+    def __bool__(self) -> bool:
+        CALLS.append("__bool__")
+        raise RuntimeError("bool")
+
+    def __sizeof__(self) -> int:
+        CALLS.append("__sizeof__")
+        raise RuntimeError("sizeof")
+
+    def __getattr__(self, name: str) -> object:
+        CALLS.append("__getattr__ " + name)
+        raise AttributeError(name)
+
+    @property
+    def computed(self) -> int:
+        CALLS.append("property")
+        raise RuntimeError("property")
+
+
+class HostileKey:
+    def __hash__(self) -> int:
+        return 1
+
+    def __eq__(self, other: object) -> bool:
+        CALLS.append("key.__eq__")
+        return self is other
+
+    def __repr__(self) -> str:
+        CALLS.append("key.__repr__")
+        return "k"
+
+
+class Plain:
+    def __init__(self) -> None:
+        self.items = [1, 2]
+
+
+def test_no_user_code_runs_and_hostile_objects_are_still_described() -> None:
+    hostile = Hostile()
+    table = {HostileKey(): hostile, "k": Hostile}
+    CALLS.clear()
+    view = View(capture())
+    assert CALLS == []
+    name = f"{__name__}.Hostile"
+    assert view.type_name(hostile) == name
+    assert view.repr(hostile) == ""
+    assert view.repr(Hostile) == name
+    assert view.labels_to(hostile, hostile.payload) == [".payload"]
+    # Sized by the C __sizeof__ plus the header sys.getsizeof would add.
+    size = view.raw.size[view.node(hostile)]
+    assert size == sys.getsizeof(Plain())
+    assert view.labels_to(table, hostile)[0].startswith(f"[<{__name__}.HostileKey at 0x")
+    assert view.raw.length[view.node(hostile)] == -1
+
+
+def test_type_table_names_and_flags() -> None:
+    p = Plain()
+    raw = capture()
+    view = View(raw)
+    names = raw.type_names
+    assert "dict" in names and "int" in names and "builtins.dict" not in names
+    ti = raw.type_index[view.node(p)]
+    assert names[ti] == f"{__name__}.Plain"
+    assert raw.type_flags[ti] & TYPE_USER
+    assert raw.type_flags[names.index("dict")] & TYPE_BUILTIN
+    od_flags = [raw.type_flags[i] for i, n in enumerate(names) if n == "collections.OrderedDict"]
+    assert all(not f & TYPE_USER for f in od_flags)
+
+
+def test_safe_reprs_of_scalars_are_truncated_values() -> None:
+    big = 10**5000
+    long_text = "x" * 10_000
+    short = "".join(["he", "llo"])
+    container = [1, 2]
+    view = View(capture())
+    assert view.repr(short) == "'hello'"
+    assert view.repr(big) == f"<int of {big.bit_length()} bits>"
+    text = view.repr(long_text)
+    assert text.startswith("'xxx") and len(text) <= 80
+    assert view.repr(container) == ""
+
+
+def test_sizes_match_sys_getsizeof_for_ordinary_objects() -> None:
+    samples = [Plain(), [1, 2, 3], {"a": 1}, (1, 2), "text" * 10, 12345678901234, 1.5, Plain]
+    view = View(capture())
+    for obj in samples:
+        assert view.raw.size[view.node(obj)] == sys.getsizeof(obj), obj
+
+
+def test_untracked_objects_are_reached() -> None:
+    key = "".join(["only-a-key-", "123"])
+    value = 10**30
+    holder = {key: value, "tracked because of": []}
+    assert not gc.is_tracked(key)
+    view = View(capture())
+    assert view.has(key) and view.has(value)
+    assert not view.raw.flags[view.node(key)] & NODE_GC_TRACKED
+    assert view.raw.flags[view.node(holder)] & NODE_GC_TRACKED
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="managed dicts exist from 3.11")
+def test_managed_instance_dicts_are_not_materialised() -> None:
+    objs = [Plain() for _ in range(3)]
+    sizes = [sys.getsizeof(o) for o in objs]
+    capture()
+    for o in objs:
+        assert not any(type(r) is dict for r in gc.get_referents(o))
+    assert [sys.getsizeof(o) for o in objs] == sizes
+
+
+def test_no_reference_to_a_target_survives() -> None:
+    target = Plain()
+    ref = weakref.ref(target)
+    raw = capture()
+    assert id(target) in set(raw.addr)
+    del target
+    assert ref() is None
+
+
+def test_own_objects_are_left_out_and_two_captures_in_a_row() -> None:
+    first = capture()
+    first_n = first.node_count
+    first_ids = {id(first.addr), id(first.edge_target), id(first.type_names)}
+    del first
+    second = capture()
+    view = View(second)
+    big_arrays = [
+        a
+        for a, t in zip(second.addr, second.type_index, strict=True)
+        if second.type_names[t] == "array.array" and second.size[view.pos[a]] >= 8 * first_n
+    ]
+    assert big_arrays == []
+    assert not first_ids & {a for a in second.addr if second.type_names[0] == "array.array"}
+    assert id(second) not in view.pos
+    assert type(second.addr) is array
+
+
+def test_roots_are_modules_and_threads() -> None:
+    ready = threading.Event()
+    stop = threading.Event()
+
+    def worker() -> None:
+        held_only_here = ["thread-local", "list"]
+        ready.set()
+        stop.wait(10)
+        del held_only_here
+
+    t = threading.Thread(target=worker, name="holder")
+    t.start()
+    ready.wait(10)
+    try:
+        raw = capture()
+    finally:
+        stop.set()
+        t.join()
+    view = View(raw)
+    roots = view.roots()
+    module_labels = {label for _, kind, label in roots if kind == ROOT_MODULE}
+    assert f"sys.modules['{__name__}']" in module_labels
+    threads = [(addr, label) for addr, kind, label in roots if kind == ROOT_THREAD]
+    labels = [label for _, label in threads]
+    mine = "thread MainThread: test_roots_are_modules_and_threads()"
+    assert any(label.startswith(mine) for label in labels)
+    holder = [addr for addr, label in threads if label.startswith("thread holder: ")]
+    assert len(holder) == 1
+    # The worker's list is reachable from the holder thread's root (its frame chain).
+    frontier = [holder[0]]
+    reached = set(frontier)
+    while frontier:
+        addr = frontier.pop()
+        for _label, target in view.edges_by_addr(addr):
+            if target not in reached:
+                reached.add(target)
+                frontier.append(target)
+    found = False
+    for addr in reached:
+        for label, _ in view.edges_by_addr(addr):
+            if label == "f_locals['held_only_here']":
+                found = True
+    assert found
+
+
+@pytest.mark.slow
+def test_a_million_long_chain_does_not_crash() -> None:
+    head: object = None
+    for i in range(1_000_000):
+        head = (head, i * 1.0)  # untracked-looking chain of tuples
+    raw = capture()
+    assert raw.node_count > 1_000_000
+    del head
