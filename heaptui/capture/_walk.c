@@ -108,10 +108,16 @@ static void aset_free(AddrSet *s) {
     s->slots = NULL;
 }
 
+/* A full 64-bit mix (murmur3's finaliser): addresses share their low and high bits, and
+ * linear probing needs every bit of the slot index to vary. */
 static inline size_t aset_hash(uintptr_t a) {
-    uint64_t h = (uint64_t)a >> 4;
-    h *= 0x9E3779B97F4A7C15ULL;
-    return (size_t)(h >> 17);
+    uint64_t h = (uint64_t)a;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return (size_t)h;
 }
 
 static inline int aset_contains(const AddrSet *s, uintptr_t a) {
@@ -172,6 +178,135 @@ static inline int aset_add(AddrSet *s, uintptr_t a) {
         return -1;
     }
     return 1;
+}
+
+/* ------------------------------------------------------------------ address bitmap */
+/* The set of nodes, as one bit per 8-byte slot of address space, in 16 MiB chunks allocated on
+ * first use: a heap's objects sit in few chunks, so this is a few MB where a hash set of
+ * millions of addresses would be tens of MB and miss the cache on every probe. */
+#define CHUNK_SHIFT 24
+#define SLOT_SHIFT 3
+#define CHUNK_WORDS ((size_t)1 << (CHUNK_SHIFT - SLOT_SHIFT - 6))
+
+typedef struct {
+    uintptr_t chunk; /* address >> CHUNK_SHIFT, plus one (0 marks a free entry) */
+    uint64_t *bits;
+} ChunkEntry;
+
+typedef struct {
+    ChunkEntry *table;
+    size_t mask;
+    size_t used;
+    uintptr_t last_chunk;
+    uint64_t *last_bits;
+} AddrBits;
+
+static int abits_init(AddrBits *b) {
+    b->table = PyMem_RawCalloc(64, sizeof(ChunkEntry));
+    b->mask = 63;
+    b->used = 0;
+    b->last_chunk = 0;
+    b->last_bits = NULL;
+    if (b->table == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void abits_free(AddrBits *b) {
+    if (b->table != NULL) {
+        for (size_t i = 0; i <= b->mask; i++) {
+            PyMem_RawFree(b->table[i].bits);
+        }
+    }
+    PyMem_RawFree(b->table);
+    b->table = NULL;
+    b->last_bits = NULL;
+    b->last_chunk = 0;
+}
+
+static size_t abits_bytes(const AddrBits *b) {
+    return b->used * CHUNK_WORDS * sizeof(uint64_t) + (b->mask + 1) * sizeof(ChunkEntry);
+}
+
+/* The bitmap of ``chunk`` (address >> CHUNK_SHIFT, plus one), created if ``create``. */
+static uint64_t *abits_chunk(AddrBits *b, uintptr_t chunk, int create) {
+    size_t i = (size_t)(chunk * 0x9E3779B97F4A7C15ULL >> 40) & b->mask;
+    for (;;) {
+        if (b->table[i].chunk == chunk) {
+            return b->table[i].bits;
+        }
+        if (b->table[i].chunk == 0) {
+            break;
+        }
+        i = (i + 1) & b->mask;
+    }
+    if (!create) {
+        return NULL;
+    }
+    if ((b->used + 1) * 2 > b->mask + 1) {
+        size_t cap = (b->mask + 1) * 2;
+        ChunkEntry *table = PyMem_RawCalloc(cap, sizeof(ChunkEntry));
+        if (table == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        for (size_t j = 0; j <= b->mask; j++) {
+            if (b->table[j].chunk) {
+                size_t k = (size_t)(b->table[j].chunk * 0x9E3779B97F4A7C15ULL >> 40) & (cap - 1);
+                while (table[k].chunk) {
+                    k = (k + 1) & (cap - 1);
+                }
+                table[k] = b->table[j];
+            }
+        }
+        PyMem_RawFree(b->table);
+        b->table = table;
+        b->mask = cap - 1;
+        return abits_chunk(b, chunk, create);
+    }
+    uint64_t *bits = PyMem_RawCalloc(CHUNK_WORDS, sizeof(uint64_t));
+    if (bits == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    b->table[i].chunk = chunk;
+    b->table[i].bits = bits;
+    b->used++;
+    return bits;
+}
+
+/* Add ``a``; return 1 if it was new, 0 if present, -1 on memory error. */
+static inline int abits_add(AddrBits *b, uintptr_t a) {
+    uintptr_t chunk = (a >> CHUNK_SHIFT) + 1;
+    uint64_t *bits = b->last_bits;
+    if (chunk != b->last_chunk) {
+        bits = abits_chunk(b, chunk, 1);
+        if (bits == NULL) {
+            return -1;
+        }
+        b->last_chunk = chunk;
+        b->last_bits = bits;
+    }
+    size_t slot = (a & (((uintptr_t)1 << CHUNK_SHIFT) - 1)) >> SLOT_SHIFT;
+    uint64_t bit = (uint64_t)1 << (slot & 63);
+    uint64_t *word = &bits[slot >> 6];
+    if (*word & bit) {
+        return 0;
+    }
+    *word |= bit;
+    return 1;
+}
+
+static inline int abits_contains(AddrBits *b, uintptr_t a) {
+    uintptr_t chunk = (a >> CHUNK_SHIFT) + 1;
+    uint64_t *bits = chunk == b->last_chunk ? b->last_bits : abits_chunk(b, chunk, 0);
+    if (bits == NULL) {
+        return 0;
+    }
+    size_t slot = (a & (((uintptr_t)1 << CHUNK_SHIFT) - 1)) >> SLOT_SHIFT;
+    return (bits[slot >> 6] >> (slot & 63)) & 1;
 }
 
 /* ------------------------------------------------------------------ address -> value map */
@@ -277,6 +412,7 @@ enum {
     LAB_SET,       /* exact set / frozenset: members */
     LAB_CELL,      /* cell: its contents */
     LAB_INSTANCE,  /* Python class instance: __class__, __dict__, inline values, slots */
+    LAB_FUNCTION,  /* exact function: its attributes */
     LAB_CALLBACK,  /* labelled by the walker's Python code */
 };
 enum {
@@ -285,6 +421,8 @@ enum {
     TEXT_BYTES,
     TEXT_INT,
     TEXT_REPR,     /* exact float, complex, bool, None, Ellipsis, NotImplemented: C repr */
+    TEXT_FUNCTION, /* saferepr.function_text */
+    TEXT_CODE,     /* saferepr.code_text */
     TEXT_CALLBACK, /* the walker's text function */
 };
 enum { LEN_NONE = 0, LEN_STR, LEN_SIZE, LEN_DICT, LEN_SET };
@@ -305,6 +443,13 @@ typedef struct {
     int32_t *member_payload;   /* string-table index of each slot's name */
 } TypeInfo;
 
+/* The attributes the walker names on a function (naming.FUNCTION_ATTRS), in its order. */
+#define FUNC_ATTR_COUNT 11
+static const char *const func_attr_names[FUNC_ATTR_COUNT] = {
+    "__code__", "__globals__", "__builtins__", "__defaults__", "__kwdefaults__", "__closure__",
+    "__name__", "__qualname__", "__module__", "__doc__", "__type_params__",
+};
+
 /* ------------------------------------------------------------------ walker state */
 typedef struct {
     Vec nodes;        /* PyObject* of every node, in node order */
@@ -321,13 +466,15 @@ typedef struct {
     Vec refs;         /* PyObject* scratch for one node's tp_traverse */
     Vec cands;        /* Cand scratch: one instance's named references */
     Vec closure_payloads; /* int32: free variable names of closures, runs indexed by closures */
-    AddrSet seen;     /* every node (and every excluded address) */
+    AddrBits seen;    /* every node (and every excluded address) */
     AddrSet exclude;  /* addresses that must not become nodes */
     AddrMap key_cache; /* dict key address -> payload of its text */
     AddrMap closures;  /* closure tuple address -> (start << 16 | count) in closure_payloads */
+    size_t seen_bytes; /* size of the node bitmap, reported as meta */
     size_t n_first;    /* nodes[0:n_first] come from the input list (borrowed references) */
     size_t n_tracked;  /* nodes[0:n_tracked] get NODE_GC_TRACKED */
     int32_t p_class, p_dict; /* payloads of "__class__" and "__dict__" */
+    int32_t p_func[FUNC_ATTR_COUNT]; /* payloads of the function attribute names */
     /* type table */
     TypeInfo *types;
     size_t ntypes, types_cap;
@@ -379,6 +526,7 @@ static PyObject *object_sizeof_descr = NULL; /* object.__sizeof__ */
 static traverseproc subtype_traverse_ptr = NULL; /* tp_traverse of every Python class */
 static PyObject *sizeof_name = NULL;         /* interned "__sizeof__" */
 static PyObject *ellipsis_char = NULL;       /* "\u2026", what saferepr cuts texts with */
+static PyObject *question_mark = NULL;       /* "?" */
 static PyTypeObject *deque_type = NULL;      /* collections.deque */
 /* The namespace dict of ``tp`` (a new reference), or NULL without an error set. */
 static PyObject *namespace_of(PyTypeObject *tp) {
@@ -540,6 +688,12 @@ static int typeinfo_fill(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
                  || tp == Py_TYPE(Py_NotImplemented)) {
             ti->text_kind = TEXT_REPR;
         }
+        else if (tp == &PyFunction_Type) {
+            ti->text_kind = TEXT_FUNCTION;
+        }
+        else if (tp == &PyCode_Type) {
+            ti->text_kind = TEXT_CODE;
+        }
         else {
             ti->text_kind = TEXT_CALLBACK;
         }
@@ -565,6 +719,9 @@ static int typeinfo_fill(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
             Py_DECREF(answer);
             return -1;
         }
+    }
+    else if (cat == CAT_FUNCTION && tp == &PyFunction_Type) {
+        ti->label_kind = LAB_FUNCTION;
     }
     else if (labeler != Py_None) {
         ti->label_kind = LAB_CALLBACK;
@@ -806,6 +963,32 @@ static PyObject *node_text(PyObject *o, TypeInfo *ti) {
         break;
     case TEXT_REPR:
         return PyObject_Repr(o);
+    case TEXT_FUNCTION: {
+        PyFunctionObject *f = (PyFunctionObject *)o;
+        PyObject *qual = f->func_qualname, *module = f->func_module;
+        if (qual == NULL || !PyUnicode_CheckExact(qual)) {
+            qual = question_mark;
+        }
+        if (module != NULL && PyUnicode_CheckExact(module)
+            && PyUnicode_CompareWithASCIIString(module, "builtins") != 0) {
+            PyObject *dotted = PyUnicode_FromFormat("%U.%U", module, qual);
+            return cut_text(dotted, MAX_REPR);
+        }
+        Py_INCREF(qual);
+        return cut_text(qual, MAX_REPR);
+    }
+    case TEXT_CODE: {
+#if PY_VERSION_HEX >= 0x030B0000
+        PyObject *name = ((PyCodeObject *)o)->co_qualname;
+#else
+        PyObject *name = ((PyCodeObject *)o)->co_name;
+#endif
+        if (name == NULL || !PyUnicode_CheckExact(name)) {
+            Py_RETURN_NONE;
+        }
+        Py_INCREF(name);
+        return cut_text(name, MAX_REPR);
+    }
     default:
         break;
     }
@@ -872,7 +1055,7 @@ static inline int emit(Walk *w, PyObject *target, uint8_t kind, int32_t payload)
     VEC_AT(&w->edge_kind, uint8_t, n) = kind;
     VEC_AT(&w->edge_payload, int32_t, n) = payload;
     w->edge_target.len = w->edge_kind.len = w->edge_payload.len = n + 1;
-    int r = aset_add(&w->seen, (uintptr_t)target);
+    int r = abits_add(&w->seen, (uintptr_t)target);
     if (r < 0) {
         return -1;
     }
@@ -1163,6 +1346,86 @@ static void instance_storage(PyObject *o, PyTypeObject *tp, PyObject **dict, PyO
     }
 }
 
+/* Traverse ``o`` and emit its referents, each named by the first candidate (in order) that
+ * is that object and has not named another referent yet: Namer.match of the walker. */
+static int emit_matched(Walk *w, PyObject *o, PyTypeObject *tp) {
+    if (traverse_into_refs(w, o, tp) < 0) {
+        return -1;
+    }
+    size_t nr = w->refs.len, nc = w->cands.len, from = 0;
+    if (vec_reserve(&w->refs, nr) < 0) { /* room for a label slot per referent */
+        return -1;
+    }
+    PyObject **refs = (PyObject **)w->refs.data;
+    Cand *cands = (Cand *)w->cands.data;
+    intptr_t *label_of = (intptr_t *)(refs + nr); /* nr slots after the referents */
+    for (size_t r = 0; r < nr; r++) {
+        label_of[r] = -1;
+    }
+    for (size_t k = 0; k < nc; k++) {
+        if (cands[k].kind == EDGE_OTHER) {
+            continue;
+        }
+        for (size_t j = 0; j < nr; j++) {
+            size_t r = (from + j) % nr;
+            if (label_of[r] < 0 && refs[r] == cands[k].obj) {
+                label_of[r] = (intptr_t)k;
+                from = r + 1;
+                break;
+            }
+        }
+    }
+    for (size_t r = 0; r < nr; r++) {
+        uint8_t kind = EDGE_OTHER;
+        int32_t payload = -1;
+        if (label_of[r] >= 0) {
+            kind = cands[label_of[r]].kind;
+            payload = cands[label_of[r]].payload;
+        }
+        if (emit(w, refs[r], kind, payload) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Functions: what getattr(f, name) returns for the walker's FUNCTION_ATTRS, read from the
+ * struct (a missing optional field reads as None; __type_params__ as ()). */
+static int edges_function(Walk *w, PyObject *o, PyTypeObject *tp) {
+    PyFunctionObject *f = (PyFunctionObject *)o;
+    PyObject *empty = PyTuple_New(0);
+    if (empty == NULL) {
+        return -1;
+    }
+    PyObject *values[FUNC_ATTR_COUNT] = {
+        f->func_code,
+        f->func_globals,
+        f->func_builtins,
+        f->func_defaults ? f->func_defaults : Py_None,
+        f->func_kwdefaults ? f->func_kwdefaults : Py_None,
+        f->func_closure ? f->func_closure : Py_None,
+        f->func_name,
+        f->func_qualname,
+        f->func_module ? f->func_module : Py_None,
+        f->func_doc ? f->func_doc : Py_None,
+#if PY_VERSION_HEX >= 0x030C0000
+        f->func_typeparams ? f->func_typeparams : empty,
+#else
+        NULL,
+#endif
+    };
+    w->cands.len = 0;
+    int rc = 0;
+    for (int i = 0; i < FUNC_ATTR_COUNT && rc == 0; i++) {
+        rc = add_cand(w, values[i], EDGE_ATTR, w->p_func[i]);
+    }
+    if (rc == 0) {
+        rc = emit_matched(w, o, tp);
+    }
+    Py_DECREF(empty);
+    return rc;
+}
+
 static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
     /* Named candidates in the walker's order: class, slots, attributes, __dict__. */
     w->cands.len = 0;
@@ -1210,46 +1473,7 @@ static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) 
         && add_cand(w, dict, EDGE_ATTR, w->p_dict) < 0) {
         return -1;
     }
-    if (traverse_into_refs(w, o, tp) < 0) {
-        return -1;
-    }
-    /* Each candidate names the first referent that is it and is not named yet; the
-     * candidate's ``used`` field is reused to remember which referent got it. */
-    size_t nr = w->refs.len, nc = w->cands.len, from = 0;
-    if (vec_reserve(&w->refs, nr) < 0) { /* room for a label slot per referent */
-        return -1;
-    }
-    PyObject **refs = (PyObject **)w->refs.data;
-    Cand *cands = (Cand *)w->cands.data;
-    intptr_t *label_of = (intptr_t *)(refs + nr); /* nr slots after the referents */
-    for (size_t r = 0; r < nr; r++) {
-        label_of[r] = -1;
-    }
-    for (size_t k = 0; k < nc; k++) {
-        if (cands[k].kind == EDGE_OTHER) {
-            continue;
-        }
-        for (size_t j = 0; j < nr; j++) {
-            size_t r = (from + j) % nr;
-            if (label_of[r] < 0 && refs[r] == cands[k].obj) {
-                label_of[r] = (intptr_t)k;
-                from = r + 1;
-                break;
-            }
-        }
-    }
-    for (size_t r = 0; r < nr; r++) {
-        uint8_t kind = EDGE_OTHER;
-        int32_t payload = -1;
-        if (label_of[r] >= 0) {
-            kind = cands[label_of[r]].kind;
-            payload = cands[label_of[r]].payload;
-        }
-        if (emit(w, refs[r], kind, payload) < 0) {
-            return -1;
-        }
-    }
-    return 0;
+    return emit_matched(w, o, tp);
 }
 
 static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
@@ -1279,6 +1503,8 @@ static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
         return edges_uniform(w, o, tp, EDGE_CELL);
     case LAB_INSTANCE:
         return edges_instance(w, o, tp, ti);
+    case LAB_FUNCTION:
+        return edges_function(w, o, tp);
     default:
         return edges_callback(w, o, tp, ti);
     }
@@ -1296,7 +1522,7 @@ static void walk_clear(Walk *w) {
     for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
         vec_free(vecs[i]);
     }
-    aset_free(&w->seen);
+    abits_free(&w->seen);
     aset_free(&w->exclude);
     amap_free(&w->key_cache);
     amap_free(&w->closures);
@@ -1311,8 +1537,19 @@ static void walk_clear(Walk *w) {
     Py_CLEAR(w->keep);
 }
 
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+#define PREFETCH_AHEAD 6
+
 static int walk_run(Walk *w) {
     for (size_t i = 0; i < w->nodes.len; i++) {
+        /* Node headers are scattered over the heap: ask for one a few steps ahead. */
+        if (i + PREFETCH_AHEAD < w->nodes.len) {
+            PREFETCH(VEC_AT(&w->nodes, PyObject *, i + PREFETCH_AHEAD));
+        }
         PyObject *o = VEC_AT(&w->nodes, PyObject *, i);
         PyTypeObject *tp = Py_TYPE(o);
         TypeInfo *ti = type_info(w, tp);
@@ -1383,7 +1620,7 @@ static int add_exclusions(Walk *w, PyObject *exclude) {
         if (a == (unsigned long long)-1 && PyErr_Occurred()) {
             break;
         }
-        if (a != 0 && (aset_add(&w->exclude, (uintptr_t)a) < 0 || aset_add(&w->seen, (uintptr_t)a) < 0)) {
+        if (a != 0 && (aset_add(&w->exclude, (uintptr_t)a) < 0 || abits_add(&w->seen, (uintptr_t)a) < 0)) {
             break;
         }
     }
@@ -1467,6 +1704,14 @@ static PyObject *build_result(Walk *w) {
             goto fail;
         }
     }
+    {
+        PyObject *num = PyLong_FromSize_t(w->seen_bytes);
+        int rc = num ? PyDict_SetItemString(result, "seen_bytes", num) : -1;
+        Py_XDECREF(num);
+        if (rc < 0) {
+            goto fail;
+        }
+    }
     Py_DECREF(array_type);
     return result;
 fail:
@@ -1521,8 +1766,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     if (w.keep == NULL || amap_init(&w.key_cache) < 0 || amap_init(&w.closures) < 0) {
         goto done;
     }
-    /* Every node goes into ``seen``: about 2.2 nodes per tracked object on a typical heap. */
-    if (aset_init(&w.seen, (size_t)n * 2 + 1024) < 0 || aset_init(&w.exclude, 64) < 0) {
+    if (abits_init(&w.seen) < 0 || aset_init(&w.exclude, 64) < 0) {
         goto done;
     }
     {
@@ -1535,8 +1779,16 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
         if (w.p_class < 0 || w.p_dict < 0) {
             goto done;
         }
+        for (int i = 0; i < FUNC_ATTR_COUNT; i++) {
+            PyObject *name = PyUnicode_InternFromString(func_attr_names[i]);
+            w.p_func[i] = name ? string_payload(&w, name) : -1;
+            Py_XDECREF(name);
+            if (w.p_func[i] < 0) {
+                goto done;
+            }
+        }
     }
-    if (add_exclusions(&w, exclude) < 0 || aset_add(&w.seen, (uintptr_t)objects) < 0
+    if (add_exclusions(&w, exclude) < 0 || abits_add(&w.seen, (uintptr_t)objects) < 0
         || aset_add(&w.exclude, (uintptr_t)objects) < 0) {
         goto done;
     }
@@ -1547,7 +1799,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *o = PyList_GET_ITEM(objects, i);
-        if (aset_add(&w.seen, (uintptr_t)o) < 0) {
+        if (abits_add(&w.seen, (uintptr_t)o) < 0) {
             goto done;
         }
         if (!aset_contains(&w.exclude, (uintptr_t)o)) {
@@ -1560,7 +1812,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(extra_roots); i++) {
         PyObject *o = PyList_GET_ITEM(extra_roots, i);
-        int r = aset_add(&w.seen, (uintptr_t)o);
+        int r = abits_add(&w.seen, (uintptr_t)o);
         if (r < 0 || (r && push_node(&w, o) < 0)) {
             goto done;
         }
@@ -1573,7 +1825,8 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
         goto done;
     }
     /* The seen-set is the biggest structure after the columns: free it before copying. */
-    aset_free(&w.seen);
+    w.seen_bytes = abits_bytes(&w.seen);
+    abits_free(&w.seen);
     amap_free(&w.key_cache);
     for (size_t i = w.n_first; i < w.nodes.len; i++) {
         Py_DECREF(VEC_AT(&w.nodes, PyObject *, i));
@@ -1601,7 +1854,8 @@ static struct PyModuleDef walk_module = {
 PyMODINIT_FUNC PyInit__walk(void) {
     sizeof_name = PyUnicode_InternFromString("__sizeof__");
     ellipsis_char = PyUnicode_FromOrdinal(0x2026);
-    if (sizeof_name == NULL || ellipsis_char == NULL) {
+    question_mark = PyUnicode_FromString("?");
+    if (sizeof_name == NULL || ellipsis_char == NULL || question_mark == NULL) {
         return NULL;
     }
     /* Static builtin types keep their namespace elsewhere on 3.12+: look it up. */
