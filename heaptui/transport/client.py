@@ -146,7 +146,7 @@ class AgentClient:
                 if progress is not None:
                     progress(received)
             totals = self._reply(protocol.recv_json(sock, protocol.MAX_REPLY_BYTES))
-        except protocol.ConnectionClosed as exc:
+        except (protocol.ConnectionClosed, BrokenPipeError, ConnectionResetError) as exc:
             self._drop()
             raise AgentError(
                 f"{self.name} closed the connection during the capture ({exc}); "
@@ -207,7 +207,7 @@ class AgentClient:
         try:
             protocol.send_json(sock, request)
             return self._reply(protocol.recv_json(sock, protocol.MAX_REPLY_BYTES))
-        except protocol.ConnectionClosed:
+        except (protocol.ConnectionClosed, BrokenPipeError, ConnectionResetError):
             self._drop()
             raise AgentError(
                 f"{self.name} closed the connection (the target exited, or its agent "

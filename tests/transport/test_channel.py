@@ -173,8 +173,7 @@ def test_unknown_request_and_wrong_version(start_target) -> None:
 
 
 def test_client_leaving_mid_transfer_leaves_the_agent_usable(start_target) -> None:
-    target = start_target()
-    target.command("leak 100000")
+    target = start_target()  # its heap alone is a few megabytes: several data frames
     sock = _raw_connection(target.socket_path)
     _hello(sock)
     protocol.send_json(sock, {"op": "capture"})
@@ -184,12 +183,12 @@ def test_client_leaving_mid_transfer_leaves_the_agent_usable(start_target) -> No
     sock.close()  # gone, with megabytes still to come
     assert target.alive()
     with AgentClient(target.socket_path) as client:
-        assert _snapshot(client).node_count > 100000
+        assert _snapshot(client).meta["pid"] == target.pid
 
 
 def test_two_viewers_at_once(start_target) -> None:
     target = start_target()
-    target.command("leak 30000")
+    target.command("leak 3000")
     results: dict[int, int] = {}
     errors: list[BaseException] = []
 
@@ -207,7 +206,7 @@ def test_two_viewers_at_once(start_target) -> None:
     for t in threads:
         t.join(60)
     assert not errors
-    assert len(results) == 2 and min(results.values()) > 30000
+    assert len(results) == 2 and min(results.values()) > 3000
 
 
 def test_target_dying_mid_capture_gives_a_clear_error(start_target) -> None:
