@@ -12,7 +12,8 @@ Pure functions over CSR arrays (no dependency on :class:`~heaptui.model.index.Gr
 
 And over a snapshot: :func:`dominators_for` (roots: stored module/thread roots, "other" roots,
 plus one entry node per unreached garbage component, see ``dominators_unreachable``),
-:func:`dominated_children` (MAT-like tree view) and :func:`retained_by_type`.
+:func:`dominated_children` (MAT-like tree view), :func:`dominator_chain`,
+:func:`retained_by_type` and :func:`accumulation_point` (where new objects pile up).
 
 Algorithm: Lengauer-Tarjan, O(E log N), in C (``dominators_native.c``, about 0.3 s per
 million objects) or, when that extension was not built, the same algorithm in pure Python
@@ -144,19 +145,14 @@ class Dominators:
     _children: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def children_csr(self) -> tuple[np.ndarray, np.ndarray]:
-        """(starts, nodes): children of node v at nodes[starts[v+1]:starts[v+2]], biggest
-        retained first; slot 0 holds the children of the virtual root (the roots)."""
+        """(starts, nodes): the nodes v immediately dominates are nodes[starts[v+1]:starts[v+2]]
+        (in node order); slot 0 holds the children of the virtual root (the roots)."""
         if self._children is None:
             reached = np.flatnonzero(self.idom >= VIRTUAL_ROOT)
             parent_slot = self.idom[reached] + 1
-            # One argsort on (parent slot, rank by retained descending) packed in an int64:
-            # much faster than np.lexsort on millions of nodes.
-            rank = np.empty(len(reached), dtype=np.int64)
-            rank[np.argsort(self.retained[reached])[::-1]] = np.arange(len(reached))
-            by_size = np.argsort((parent_slot << 32) | rank)
             starts = np.zeros(len(self.idom) + 2, dtype=np.int64)
             np.cumsum(np.bincount(parent_slot, minlength=len(self.idom) + 1), out=starts[1:])
-            self._children = (starts, reached[by_size])
+            self._children = (starts, reached[np.argsort(parent_slot, kind="stable")])
         return self._children
 
 
@@ -198,10 +194,46 @@ def dominated_children(dom: Dominators, node: int = VIRTUAL_ROOT) -> np.ndarray:
     """Nodes whose immediate dominator is ``node``, biggest retained size first.
 
     ``node=VIRTUAL_ROOT`` gives the top of the tree (the roots), as in MAT's dominator view.
+    Only this node's children are sorted, so expanding a node costs its fan-out, not the heap.
     """
     starts, nodes = dom.children_csr()
     slot = node + 1
-    return nodes[starts[slot] : starts[slot + 1]]
+    children = nodes[starts[slot] : starts[slot + 1]]
+    return children[np.argsort(-dom.retained[children].astype(np.int64), kind="stable")]
+
+
+def dominator_chain(dom: Dominators, node: int) -> list[int]:
+    """``node``'s dominators from its root down to ``node`` itself (what holds it, in order)."""
+    chain = [node]
+    while dom.idom[chain[-1]] >= 0:
+        chain.append(int(dom.idom[chain[-1]]))
+    return chain[::-1]
+
+
+def accumulation_point(
+    dom: Dominators, selected: np.ndarray, share: float = 0.8, *, backend: str | None = None
+) -> tuple[int, int] | None:
+    """The deepest unselected node whose dominator subtree holds ``share`` of ``selected``.
+
+    ``selected`` (bool N) marks objects of interest, e.g. the new instances of a growing type;
+    the answer is where they accumulate (the cache dict holding them, the owner of a linked
+    list of them, not a link in the middle), with how many of them it retains. None when nothing is selected or no single node holds that share (with ``share``
+    above 0.5 the candidates form one chain from a root, so "deepest" is well defined).
+    """
+    be = _backend(backend)
+    held = np.asarray(selected, dtype=np.int64).copy()
+    total = int(held.sum())
+    if total == 0:
+        return None
+    be.subtree_sums(dom.idom, dom.order, len(dom.order), held)
+    candidates = np.flatnonzero((held >= share * total) & ~np.asarray(selected, dtype=bool))
+    if len(candidates) == 0:
+        return None
+    size = np.ones(len(dom.idom), dtype=np.int64)
+    be.subtree_sums(dom.idom, dom.order, len(dom.order), size)
+    # Nested subtrees shrink strictly going down, so the deepest candidate is the smallest.
+    best = int(candidates[np.argmin(size[candidates])])
+    return best, int(held[best])
 
 
 def _tree_preorder_positions(dom: Dominators, backend: str | None) -> tuple[np.ndarray, np.ndarray]:

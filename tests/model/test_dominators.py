@@ -196,6 +196,28 @@ def test_doubly_linked_list_held_at_both_ends(backend: str) -> None:
     assert idom[0] == -1 and (idom[1:] == 0).all()
 
 
+@pytest.mark.skipif("native" not in dm.BACKENDS, reason="C extension not built")
+def test_c_and_python_agree_on_a_large_random_heap() -> None:
+    rng = np.random.default_rng(5)
+    n = 50_000
+    parents = rng.integers(0, np.arange(1, n))  # a random tree under node 0 ...
+    extra = rng.integers(0, n, (n // 2, 2))  # ... plus cross references, cycles and garbage
+    edges = [(int(p), i + 1) for i, p in enumerate(parents) if i % 97] + [
+        (int(a), int(b)) for a, b in extra
+    ]
+    offsets, targets = csr(n, edges)
+    roots = [0, 17, 17, 400]
+    native = dm.dominator_tree(offsets, targets, roots, backend="native")
+    python = dm.dominator_tree(offsets, targets, roots, backend="python")
+    assert native[0].tolist() == python[0].tolist()
+    assert native[1].tolist() == python[1].tolist()
+    sizes = rng.integers(16, 1000, n)
+    assert (
+        dm.retained_sizes(native[0], sizes, native[1], backend="native").tolist()
+        == dm.retained_sizes(python[0], sizes, python[1], backend="python").tolist()
+    )
+
+
 # --- garbage no root reaches -------------------------------------------------------------
 
 
@@ -257,6 +279,32 @@ def test_dominators_for_gives_garbage_cycles_a_retained_size(backend: str) -> No
     assert dm.dominated_children(dom).tolist() == [5, 0]
     assert dm.dominated_children(dom, 1).tolist() == [4, 3, 2]
     assert dm.dominated_children(dom, 2).tolist() == []
+
+
+def test_dominator_chain_and_accumulation_point() -> None:
+    snapshot, index = heap_with_garbage()
+    dom = dm.dominators_for(index)
+    assert dm.dominator_chain(dom, 4) == [0, 1, 4]
+    assert dm.dominator_chain(dom, 6) == [5, 6]
+    items = np.array([t == "app.Item" for t in map(snapshot.type_name, range(8))])
+    assert dm.accumulation_point(dom, items) == (1, 3)  # the dict holds all three Items
+    assert dm.accumulation_point(dom, np.zeros(8, dtype=bool)) is None
+    # c under the module, the blob under the garbage cycle: no single node holds 80%.
+    assert dm.accumulation_point(dom, np.array([0, 0, 0, 0, 1, 0, 0, 1], dtype=bool)) is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_accumulation_point_of_a_linked_list_is_its_owner(backend: str) -> None:
+    # owner 1 -> link 2 -> ... -> link 11; a module 0 holds the owner and link 6 too.
+    n = 12
+    edges = [(0, 1), (0, 6)] + [(i, i + 1) for i in range(1, 11)]
+    offsets, targets = csr(n, edges)
+    idom, order = dm.dominator_tree(offsets, targets, [0], backend=backend)
+    retained = dm.retained_sizes(idom, np.ones(n), order, backend=backend)
+    dom = dm.Dominators(idom, retained, order, np.array([0]), np.zeros(0, np.int64))
+    links = np.arange(n) >= 2
+    assert dm.accumulation_point(dom, links, backend=backend) == (0, 10)
+    assert dm.accumulation_point(dom, links, share=0.4, backend=backend) == (1, 4)
 
 
 def test_retained_by_type_counts_nested_instances_once() -> None:
