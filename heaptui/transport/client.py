@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 from heaptui.errors import UserError
 from heaptui.transport import protocol, sockdir
 
-ProgressCallback = Callable[[int], None]  # bytes received so far
+ProgressCallback = Callable[[int], object]  # bytes received so far
 
 CONNECT_TIMEOUT = 5.0
 # A capture of a big heap in pure Python takes many seconds before the first byte arrives.

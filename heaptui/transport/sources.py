@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from heaptui.capture.raw import RawSnapshot
     from heaptui.model.snapshot import Snapshot
 
-ProgressCallback = Callable[[str], None]
+ProgressCallback = Callable[[str], object]
 
 
 class LiveSnapshotSource(Protocol):
