@@ -10,7 +10,8 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    import shop  # type: ignore[import-not-found]  (this directory, as a user's module)
+    # ``shop`` sits next to this script and is imported as a user's own top-level module.
+    import shop  # type: ignore[import-not-found]
 
     import heaptui
 

@@ -95,9 +95,9 @@ class HeapApp(App[int]):
         Binding("tab", "cycle_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False, priority=True),
         Binding("w", "why_alive", "Why alive"),
-        Binding("left_square_bracket", "back", "Back"),
-        Binding("backspace", "back", "Back", show=False),
-        Binding("right_square_bracket", "forward", "Fwd"),
+        Binding("left_square_bracket", "go_back", "Back"),
+        Binding("backspace", "go_back", "Back", show=False),
+        Binding("right_square_bracket", "go_forward", "Fwd"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -130,6 +130,7 @@ class HeapApp(App[int]):
         self._cursor_after_listing: int | None = None
         self._paths: dict[int, RootPath | None] = {}
         self._path_wanted: int | None = None
+        self._paths_shown: set[int] = set()
         self._preselected = False
         self._readdress: int | None = None
 
@@ -226,11 +227,15 @@ class HeapApp(App[int]):
     def load_source(self) -> None:
         """Read the source in a thread; post the snapshots or the reason it failed."""
         try:
-            snapshot, baseline = self.source.fetch(lambda t: self.post_message(LoadProgressed(t)))
+            snapshot, baseline = self.source.fetch(self.report_progress)
         except UserError as exc:
             self.post_message(LoadFailed(str(exc)))
             return
         self.post_message(SnapshotLoaded(snapshot, baseline))
+
+    def report_progress(self, text: str) -> None:
+        """Show ``text`` as the step being done (callable from any thread)."""
+        self.post_message(LoadProgressed(text))
 
     @work(thread=True, exclusive=True, group="analysis")
     def _analyse(self, snapshot: Snapshot, baseline: Snapshot | None) -> None:
@@ -268,6 +273,7 @@ class HeapApp(App[int]):
         self.new_mask = None
         self.history.clear()
         self._paths.clear()
+        self._paths_shown.clear()
         self.selected = None
         self._instances_type = None
         self._readdress = old_addr
@@ -327,6 +333,14 @@ class HeapApp(App[int]):
         if self.preselect_suspect and not self._preselected:
             self._preselected = True
             self.action_top_suspect()
+            top = message.suspects[0] if message.suspects else None
+            if top is not None:
+                self.notify(
+                    f"{top.name} grew by {top.count_delta:,} objects since the baseline: "
+                    "the path below keeps one alive. Growth (4) lists every suspect.",
+                    title="Top leak suspect",
+                    timeout=10,
+                )
 
     # --- types and instances -------------------------------------------------------------
     @on(TypeTable.TypeHighlighted)
@@ -425,6 +439,8 @@ class HeapApp(App[int]):
             pane.show_message("Indexing references… (the tree appears when it is done)")
             return
         pane.show_object(self.snapshot, self.index, self.selected, self.mode, self.new_mask)
+        if self.mode == "referrers" and self.selected in self._paths_shown:
+            pane.show_path(self._paths[self.selected])  # back to an object: its path again
 
     @on(ObjectTree.ObjectPicked)
     def _tree_object_picked(self, event: ObjectTree.ObjectPicked) -> None:
@@ -435,7 +451,7 @@ class HeapApp(App[int]):
             return
         self.select_object(event.node)
 
-    def action_back(self) -> None:
+    def action_go_back(self) -> None:
         node = self.history.back()
         if node is None:
             self.notify("No earlier object in the history.", timeout=2)
@@ -443,7 +459,7 @@ class HeapApp(App[int]):
         self.select_object(node, record=False)
         self.action_show_pane("object")
 
-    def action_forward(self) -> None:
+    def action_go_forward(self) -> None:
         node = self.history.forward()
         if node is None:
             self.notify("No later object in the history.", timeout=2)
@@ -472,6 +488,7 @@ class HeapApp(App[int]):
         self.action_show_pane("object")
         node = self.selected
         if node in self._paths:
+            self._paths_shown.add(node)
             self.query_one(ObjectPane).show_path(self._paths[node])
             return
         self._path_wanted = node
@@ -490,6 +507,7 @@ class HeapApp(App[int]):
         self._paths[message.node] = message.path
         if message.node == self._path_wanted == self.selected and self.mode == "referrers":
             self._path_wanted = None
+            self._paths_shown.add(message.node)
             self.query_one(ObjectPane).show_path(message.path)
 
     def action_top_suspect(self) -> None:

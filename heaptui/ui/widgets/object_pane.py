@@ -105,11 +105,11 @@ class ObjectPane(Vertical):
     @property
     def focus_target(self) -> Widget:
         """The tree when an object is shown, else the message saying why there is none."""
-        tree = self.tree
+        tree = self.object_tree
         return tree if tree.display else self.query_one(PaneMessage)
 
     @property
-    def tree(self) -> ObjectTree:
+    def object_tree(self) -> ObjectTree:
         return self.query_one(ObjectTree)
 
     def show_object(
@@ -127,7 +127,7 @@ class ObjectPane(Vertical):
         title.display = True
         self.hide_path()
         self.query_one(PaneMessage).display = False
-        tree = self.tree
+        tree = self.object_tree
         tree.display = True
         tree.show_object(snapshot, index, node, mode, new_mask)
 
@@ -138,8 +138,8 @@ class ObjectPane(Vertical):
         message.display = True
         self.query_one("#object-title").display = False
         self.hide_path()
-        was_focused = self.tree.has_focus
-        self.tree.display = False
+        was_focused = self.object_tree.has_focus
+        self.object_tree.display = False
         if was_focused:
             message.focus()
 
@@ -152,7 +152,7 @@ class ObjectPane(Vertical):
             return
         why.update(breadcrumb(path))
         if path is not None:
-            self.tree.open_path(path)
+            self.object_tree.open_path(path)
 
     def hide_path(self) -> None:
         self.query_one("#why-alive", Static).display = False

@@ -167,7 +167,7 @@ class ObjectTree(Tree[Entry]):
         stop = min(len(nodes), start + BATCH)
         above = self._ancestors(tree_node)
         for child, edge in zip(nodes[start:stop].tolist(), edges[start:stop].tolist(), strict=True):
-            self._add_child(tree_node, Entry(child, edge, cycle=child in above))
+            self._add_entry(tree_node, Entry(child, edge, cycle=child in above))
         entry.loaded = stop
         remaining = len(nodes) - stop
         if remaining > 0:
@@ -177,7 +177,7 @@ class ObjectTree(Tree[Entry]):
                 more,
             )
 
-    def _add_child(
+    def _add_entry(
         self, parent: TreeNode[Entry], entry: Entry, before: int | None = None
     ) -> TreeNode[Entry]:
         assert self.index is not None
@@ -193,7 +193,7 @@ class ObjectTree(Tree[Entry]):
         nodes, edges = children_of(self.index, parent.data.node, self.mode)
         found = np.flatnonzero(nodes == node)
         edge = int(edges[found[0]]) if len(found) else None
-        return self._add_child(parent, Entry(node, edge), before=0)
+        return self._add_entry(parent, Entry(node, edge), before=0)
 
     def load_more(self, more_node: TreeNode[Entry]) -> None:
         """Replace a "more" node with the next batch of its parent's children."""
