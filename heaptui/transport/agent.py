@@ -32,6 +32,7 @@ from heaptui.transport import procinfo, protocol, sockdir
 __all__ = ["Agent", "current_agent", "install", "uninstall"]
 
 MAX_CONNECTIONS = 8
+HELLO_TIMEOUT = 10.0
 # While walking the heap, other threads should not run (a consistent heap, a short pause).
 _WALK_SWITCH_INTERVAL = 1000.0
 
@@ -191,11 +192,8 @@ class Agent:
             os.unlink(temp)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            old_umask = os.umask(0o177)
-            try:
-                listener.bind(temp)
-            finally:
-                os.umask(old_umask)
+            # No umask games (the umask is process-wide): the directory is 0700 already.
+            listener.bind(temp)
             os.chmod(temp, 0o600)
             listener.listen(MAX_CONNECTIONS)
             os.replace(temp, self.path)
@@ -242,7 +240,9 @@ class Agent:
 
     def _serve(self, conn: socket.socket) -> None:
         try:
+            conn.settimeout(HELLO_TIMEOUT)  # a silent peer must not hold a slot forever
             hello = protocol.recv_json(conn, protocol.MAX_REQUEST_BYTES)
+            conn.settimeout(None)
             if protocol.parse_request(hello) != protocol.OP_HELLO:
                 raise protocol.ProtocolError("the first request must be hello")
             if hello.get("protocol") != protocol.PROTOCOL_VERSION:
