@@ -32,24 +32,11 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_snapshot import _reset_peak, _status  # noqa: E402  (the same VmHWM measurement)
+
 N_TYPES = 2000
 N_MODULES = 200
-
-
-def _status(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _reset_peak() -> None:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        pass
 
 
 def heap_like_graph(n: int, seed: int = 7) -> dict[str, np.ndarray]:
@@ -246,7 +233,6 @@ def synthetic(n: int, with_python: bool) -> None:
 
 
 def live(tracked: int) -> None:
-    sys.path.insert(0, str(HERE))
     from heap_shapes import build_heap, cached_value
 
     from heaptui.capture import capture

@@ -20,23 +20,70 @@
 
 #define NONE (-1)
 
+/* Acquire ``count`` buffers (8-byte integers, or 1-byte when itemsize[i] == 1), releasing
+ * those already taken if one fails. */
 static int
-get_i8_buffer(PyObject *obj, Py_buffer *view, int writable, const char *name)
+get_buffers(PyObject *const *objs, Py_buffer *views, const int *writable, const int *itemsize,
+            const char *const *names, int count)
 {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, view, flags) < 0) {
-        return -1;
-    }
-    const char *fmt = view->format ? view->format : "B";
-    if (*fmt == '<' || *fmt == '=' || *fmt == '@') {
-        fmt++;
-    }
-    if (view->itemsize != 8 || view->ndim != 1 || strchr("qQlL", *fmt) == NULL || fmt[1]) {
-        PyErr_Format(PyExc_TypeError, "%s must be a 1-d int64/uint64 array", name);
-        PyBuffer_Release(view);
-        return -1;
+    for (int i = 0; i < count; i++) {
+        int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable[i] ? PyBUF_WRITABLE : 0);
+        int ok = PyObject_GetBuffer(objs[i], &views[i], flags) == 0;
+        if (ok) {
+            const char *fmt = views[i].format ? views[i].format : "B";
+            if (*fmt == '<' || *fmt == '=' || *fmt == '@') {
+                fmt++;
+            }
+            const char *allowed = itemsize[i] == 8 ? "qQlL" : "?bB";
+            ok = views[i].itemsize == itemsize[i] && views[i].ndim == 1 && *fmt &&
+                 strchr(allowed, *fmt) != NULL && !fmt[1];
+            if (!ok) {
+                PyErr_Format(PyExc_TypeError, "%s must be a 1-d %s array", names[i],
+                             itemsize[i] == 8 ? "int64/uint64" : "bool/uint8");
+                PyBuffer_Release(&views[i]);
+            }
+        }
+        if (!ok) {
+            while (i-- > 0) {
+                PyBuffer_Release(&views[i]);
+            }
+            return -1;
+        }
     }
     return 0;
+}
+
+static void
+release_buffers(Py_buffer *views, int count)
+{
+    for (int i = 0; i < count; i++) {
+        PyBuffer_Release(&views[i]);
+    }
+}
+
+/* eval(v) of Lengauer-Tarjan: the vertex with the smallest semidominator on v's path in the
+ * linked forest, compressing that path on the way (a loop: paths can be a million long). */
+static inline int32_t
+eval_compress(int32_t v, int32_t *ancestor, int32_t *label, const int32_t *semi, int32_t *path)
+{
+    if (ancestor[v] == NONE) {
+        return v;
+    }
+    Py_ssize_t depth = 0;
+    int32_t x = v;
+    while (ancestor[ancestor[x]] != NONE) {
+        path[depth++] = x;
+        x = ancestor[x];
+    }
+    while (depth > 0) {
+        x = path[--depth];
+        int32_t anc = ancestor[x];
+        if (semi[label[anc]] < semi[label[x]]) {
+            label[x] = label[anc];
+        }
+        ancestor[x] = ancestor[anc];
+    }
+    return label[v];
 }
 
 typedef struct {
@@ -184,26 +231,7 @@ compute_dominator_tree(const tree_args *a)
             semi[w] = 0;
         }
         for (int64_t e = rev_off[w]; e < rev_off[w + 1]; e++) {
-            int32_t v = rev_src[e];
-            int32_t u = v;
-            if (ancestor[v] != NONE) {
-                /* eval(v) with iterative path compression */
-                Py_ssize_t depth = 0;
-                int32_t x = v;
-                while (ancestor[ancestor[x]] != NONE) {
-                    path[depth++] = x;
-                    x = ancestor[x];
-                }
-                while (depth > 0) {
-                    x = path[--depth];
-                    int32_t anc = ancestor[x];
-                    if (semi[label[anc]] < semi[label[x]]) {
-                        label[x] = label[anc];
-                    }
-                    ancestor[x] = ancestor[anc];
-                }
-                u = label[v];
-            }
+            int32_t u = eval_compress(rev_src[e], ancestor, label, semi, path);
             if (semi[u] < semi[w]) {
                 semi[w] = semi[u];
             }
@@ -213,24 +241,7 @@ compute_dominator_tree(const tree_args *a)
         int32_t p = parent[w];
         ancestor[w] = p;
         for (int32_t v = bucket[p]; v != NONE; v = next_in_bucket[v]) {
-            int32_t u = v;
-            if (ancestor[v] != NONE) {
-                Py_ssize_t depth = 0;
-                int32_t x = v;
-                while (ancestor[ancestor[x]] != NONE) {
-                    path[depth++] = x;
-                    x = ancestor[x];
-                }
-                while (depth > 0) {
-                    x = path[--depth];
-                    int32_t anc = ancestor[x];
-                    if (semi[label[anc]] < semi[label[x]]) {
-                        label[x] = label[anc];
-                    }
-                    ancestor[x] = ancestor[anc];
-                }
-                u = label[v];
-            }
+            int32_t u = eval_compress(v, ancestor, label, semi, path);
             idom[v] = semi[u] < semi[v] ? u : p;
         }
         bucket[p] = NONE;
@@ -275,47 +286,26 @@ done:
 static PyObject *
 dominator_tree(PyObject *self, PyObject *args)
 {
-    PyObject *o_off, *o_tgt, *o_roots, *o_idom, *o_order;
-    if (!PyArg_ParseTuple(args, "OOOOO:dominator_tree", &o_off, &o_tgt, &o_roots, &o_idom,
-                          &o_order)) {
+    PyObject *objs[5];
+    if (!PyArg_ParseTuple(args, "OOOOO:dominator_tree", &objs[0], &objs[1], &objs[2], &objs[3],
+                          &objs[4])) {
         return NULL;
     }
-    Py_buffer off, tgt, roots, idom_out, order_out;
-    if (get_i8_buffer(o_off, &off, 0, "offsets") < 0) {
+    static const int writable[5] = {0, 0, 0, 1, 1}, itemsize[5] = {8, 8, 8, 8, 8};
+    static const char *const names[5] = {"offsets", "targets", "roots", "idom_out", "order_out"};
+    Py_buffer b[5];
+    if (get_buffers(objs, b, writable, itemsize, names, 5) < 0) {
         return NULL;
     }
-    if (get_i8_buffer(o_tgt, &tgt, 0, "targets") < 0) {
-        PyBuffer_Release(&off);
-        return NULL;
-    }
-    if (get_i8_buffer(o_roots, &roots, 0, "roots") < 0) {
-        PyBuffer_Release(&off);
-        PyBuffer_Release(&tgt);
-        return NULL;
-    }
-    if (get_i8_buffer(o_idom, &idom_out, 1, "idom_out") < 0) {
-        PyBuffer_Release(&off);
-        PyBuffer_Release(&tgt);
-        PyBuffer_Release(&roots);
-        return NULL;
-    }
-    if (get_i8_buffer(o_order, &order_out, 1, "order_out") < 0) {
-        PyBuffer_Release(&off);
-        PyBuffer_Release(&tgt);
-        PyBuffer_Release(&roots);
-        PyBuffer_Release(&idom_out);
-        return NULL;
-    }
-    Py_ssize_t n_nodes = off.len / 8 - 1;
+    Py_ssize_t n_nodes = b[0].len / 8 - 1;
     Py_ssize_t reached = -1;
-    if (n_nodes < 0 || n_nodes >= INT32_MAX || idom_out.len / 8 != n_nodes ||
-        order_out.len / 8 != n_nodes || ((const int64_t *)off.buf)[n_nodes] != tgt.len / 8) {
+    if (n_nodes < 0 || n_nodes >= INT32_MAX || b[3].len / 8 != n_nodes ||
+        b[4].len / 8 != n_nodes || ((const int64_t *)b[0].buf)[n_nodes] != b[1].len / 8) {
         PyErr_SetString(PyExc_ValueError, "inconsistent array lengths");
     }
     else {
-        tree_args a = {n_nodes,           (const int64_t *)off.buf, (const int64_t *)tgt.buf,
-                       (const int64_t *)roots.buf, roots.len / 8,   (int64_t *)idom_out.buf,
-                       (int64_t *)order_out.buf};
+        tree_args a = {n_nodes,        b[0].buf, b[1].buf, b[2].buf, b[2].len / 8,
+                       (int64_t *)b[3].buf, (int64_t *)b[4].buf};
         Py_BEGIN_ALLOW_THREADS
         reached = compute_dominator_tree(&a);
         Py_END_ALLOW_THREADS
@@ -326,11 +316,7 @@ dominator_tree(PyObject *self, PyObject *args)
             PyErr_NoMemory();
         }
     }
-    PyBuffer_Release(&off);
-    PyBuffer_Release(&tgt);
-    PyBuffer_Release(&roots);
-    PyBuffer_Release(&idom_out);
-    PyBuffer_Release(&order_out);
+    release_buffers(b, 5);
     if (reached < 0) {
         return NULL;
     }
@@ -342,26 +328,17 @@ dominator_tree(PyObject *self, PyObject *args)
 static PyObject *
 reachable(PyObject *self, PyObject *args)
 {
-    PyObject *o_off, *o_tgt, *o_roots;
-    Py_buffer off, tgt, roots, mask;
-    if (!PyArg_ParseTuple(args, "OOOw*:reachable", &o_off, &o_tgt, &o_roots, &mask)) {
+    PyObject *objs[4];
+    if (!PyArg_ParseTuple(args, "OOOO:reachable", &objs[0], &objs[1], &objs[2], &objs[3])) {
         return NULL;
     }
-    if (get_i8_buffer(o_off, &off, 0, "offsets") < 0) {
-        PyBuffer_Release(&mask);
+    static const int writable[4] = {0, 0, 0, 1}, itemsize[4] = {8, 8, 8, 1};
+    static const char *const names[4] = {"offsets", "targets", "roots", "mask_out"};
+    Py_buffer b[4];
+    if (get_buffers(objs, b, writable, itemsize, names, 4) < 0) {
         return NULL;
     }
-    if (get_i8_buffer(o_tgt, &tgt, 0, "targets") < 0) {
-        PyBuffer_Release(&mask);
-        PyBuffer_Release(&off);
-        return NULL;
-    }
-    if (get_i8_buffer(o_roots, &roots, 0, "roots") < 0) {
-        PyBuffer_Release(&mask);
-        PyBuffer_Release(&off);
-        PyBuffer_Release(&tgt);
-        return NULL;
-    }
+    Py_buffer off = b[0], tgt = b[1], roots = b[2], mask = b[3];
     const Py_ssize_t N = off.len / 8 - 1;
     const int64_t *o = off.buf, *t = tgt.buf, *r = roots.buf;
     uint8_t *seen = mask.buf;
@@ -401,10 +378,7 @@ reachable(PyObject *self, PyObject *args)
         Py_END_ALLOW_THREADS
     }
     free(stack);
-    PyBuffer_Release(&mask);
-    PyBuffer_Release(&off);
-    PyBuffer_Release(&tgt);
-    PyBuffer_Release(&roots);
+    release_buffers(b, 4);
     if (bad == 2) {
         return PyErr_NoMemory();
     }
@@ -419,24 +393,18 @@ reachable(PyObject *self, PyObject *args)
 static PyObject *
 tree_sums(PyObject *args, int children_first)
 {
-    PyObject *o_idom, *o_order, *o_values;
+    PyObject *objs[3];
     Py_ssize_t count;
-    if (!PyArg_ParseTuple(args, "OOnO", &o_idom, &o_order, &count, &o_values)) {
+    if (!PyArg_ParseTuple(args, "OOnO", &objs[0], &objs[1], &count, &objs[2])) {
         return NULL;
     }
-    Py_buffer idom, order, values;
-    if (get_i8_buffer(o_idom, &idom, 0, "idom") < 0) {
+    static const int writable[3] = {0, 0, 1}, itemsize[3] = {8, 8, 8};
+    static const char *const names[3] = {"idom", "order", "values"};
+    Py_buffer b[3];
+    if (get_buffers(objs, b, writable, itemsize, names, 3) < 0) {
         return NULL;
     }
-    if (get_i8_buffer(o_order, &order, 0, "order") < 0) {
-        PyBuffer_Release(&idom);
-        return NULL;
-    }
-    if (get_i8_buffer(o_values, &values, 1, "values") < 0) {
-        PyBuffer_Release(&idom);
-        PyBuffer_Release(&order);
-        return NULL;
-    }
+    Py_buffer idom = b[0], order = b[1], values = b[2];
     const Py_ssize_t N = idom.len / 8;
     int bad = values.len / 8 != N || count < 0 || count > order.len / 8;
     if (!bad) {
@@ -465,9 +433,7 @@ tree_sums(PyObject *args, int children_first)
         }
         Py_END_ALLOW_THREADS
     }
-    PyBuffer_Release(&idom);
-    PyBuffer_Release(&order);
-    PyBuffer_Release(&values);
+    release_buffers(b, 3);
     if (bad) {
         PyErr_SetString(PyExc_ValueError, "inconsistent idom, order or values");
         return NULL;
