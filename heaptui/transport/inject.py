@@ -94,7 +94,7 @@ def inject_agent(
             "'heaptui run' or call heaptui.install() in it"
         )
     if inject_target.looks_like_python(pid) is False:
-        raise NotPython(_not_python_message(pid))
+        raise NotPython(_not_python_message(pid, "it maps no libpython, its program is not python"))
     directory = _private_dir(target_uid)
     try:
         payload_path = os.path.join(directory, "payload.py")
@@ -132,12 +132,11 @@ def _check_process(pid: int) -> int:
     return uid
 
 
-def _not_python_message(pid: int) -> str:
+def _not_python_message(pid: int, why: str) -> str:
     exe = inject_target.executable(pid) or "an unknown program"
     return (
-        f"process {pid} ({exe}) is not a Python process: it maps no libpython and has none of "
-        "CPython's C API symbols; give the pid of the python process itself (not a shell "
-        "or wrapper that started it)"
+        f"process {pid} ({exe}) is not a Python process: {why}; give the pid of the python "
+        "process itself (not of a shell or wrapper that started it)"
     )
 
 
@@ -267,7 +266,7 @@ def _gdb_failure(pid: int, session: GdbSession) -> AttachError:
     if "No such process" in output:
         return NoSuchProcess(f"no process with pid {pid} (it may have exited)")
     if last == "not-python":
-        return NotPython(_not_python_message(pid))
+        return NotPython(_not_python_message(pid, "gdb finds none of CPython's C API in it"))
     if last == "unsupported":
         found = session.step_detail("unsupported")
         return UnsupportedPython(

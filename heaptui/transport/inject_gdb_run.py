@@ -74,6 +74,7 @@ class GdbSession:
                     step, _, detail = line[len(MARK) :].strip().partition(" ")
                     self.steps.append((step, detail))
                 self._changed.notify_all()
+        self.process.stdout.close()
         self.process.wait()
         with self._changed:
             self._changed.notify_all()

@@ -105,15 +105,20 @@ class _RenameHeaptui(ast.NodeTransformer):
     def _renamed(self, module: str) -> str:
         return self.package + module[len("heaptui") :]
 
-    def visit_Import(self, node: ast.Import) -> ast.Import:
+    def visit_Import(self, node: ast.Import) -> ast.AST | list[ast.AST]:
+        binds_heaptui = False
         for alias in node.names:
             if alias.name.split(".")[0] != "heaptui":
                 continue
-            if alias.asname is None and alias.name != "heaptui":
-                raise ValueError(f"'import {alias.name}' cannot be renamed; use 'from ... import'")
-            alias.asname = alias.asname or "heaptui"
+            if alias.asname is None:  # 'import heaptui.x' binds the name 'heaptui'
+                binds_heaptui = True
             alias.name = self._renamed(alias.name)
-        return node
+        if not binds_heaptui:
+            return node
+        rebind = ast.Assign(
+            targets=[ast.Name("heaptui", ast.Store())], value=ast.Name(self.package, ast.Load())
+        )
+        return [node, ast.copy_location(rebind, node)]
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.ImportFrom:
         if node.level == 0 and node.module and node.module.split(".")[0] == "heaptui":

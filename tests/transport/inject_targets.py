@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-TARGET_SOURCE = r'''
+TARGET_SOURCE = r"""
 import os, signal, sys, threading, time
 
 class LeakyRecord:
@@ -68,7 +68,7 @@ elif mode == "gil-held":
         n += 1
         print(f"tick {n}", flush=True)
         time.sleep(0.05)
-'''
+"""
 
 
 class InjectTarget:
