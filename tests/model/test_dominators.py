@@ -281,6 +281,17 @@ def test_dominators_for_gives_garbage_cycles_a_retained_size(backend: str) -> No
     assert dm.dominated_children(dom, 2).tolist() == []
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_empty_snapshot_has_an_empty_tree(backend: str) -> None:
+    from heaptui.model.index import GraphIndex
+    from heaptui.model.snapshot import Snapshot
+
+    snapshot = Snapshot.from_raw(SnapshotBuilder().build())
+    dom = dm.dominators_for(GraphIndex(snapshot), backend=backend)
+    assert len(dom.idom) == len(dom.retained) == len(dm.dominated_children(dom)) == 0
+    assert len(dm.retained_by_type(dom, snapshot)) == 0
+
+
 def test_dominator_chain_and_accumulation_point() -> None:
     snapshot, index = heap_with_garbage()
     dom = dm.dominators_for(index)
