@@ -81,6 +81,62 @@ static int vec_reserve(Vec *v, size_t extra) {
 
 #define VEC_AT(v, T, i) (((T *)(v)->data)[i])
 
+/* ------------------------------------------------------------------ output columns */
+/* An output column: an array.array filled through a small staging buffer, so the snapshot's
+ * columns are never held twice (no C copy of a whole column to convert at the end). */
+#define COL_STAGE 65536
+
+typedef struct {
+    PyObject *arr;
+    char *buf;
+    size_t n;    /* staged elements */
+    size_t item; /* bytes per element */
+} Col;
+
+static int col_init(Col *c, PyObject *array_type, const char *code, size_t item) {
+    c->n = 0;
+    c->item = item;
+    c->buf = PyMem_RawMalloc(COL_STAGE * item);
+    c->arr = PyObject_CallFunction(array_type, "s", code);
+    if (c->buf == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return c->arr == NULL ? -1 : 0;
+}
+
+static int col_flush(Col *c) {
+    if (c->n == 0) {
+        return 0;
+    }
+    PyObject *view = PyMemoryView_FromMemory(c->buf, (Py_ssize_t)(c->n * c->item), PyBUF_READ);
+    if (view == NULL) {
+        return -1;
+    }
+    PyObject *r = PyObject_CallMethod(c->arr, "frombytes", "O", view);
+    Py_DECREF(view);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    c->n = 0;
+    return 0;
+}
+
+static void col_free(Col *c) {
+    Py_CLEAR(c->arr);
+    PyMem_RawFree(c->buf);
+    c->buf = NULL;
+}
+
+#define COL_PUSH(c, T, v)                                                                      \
+    do {                                                                                       \
+        if ((c)->n == COL_STAGE && col_flush(c) < 0) {                                         \
+            return -1;                                                                         \
+        }                                                                                      \
+        ((T *)(c)->buf)[(c)->n++] = (v);                                                       \
+    } while (0)
+
 /* ------------------------------------------------------------------ address set */
 typedef struct {
     uintptr_t *slots;
@@ -453,22 +509,25 @@ static const char *const func_attr_names[FUNC_ATTR_COUNT] = {
 /* ------------------------------------------------------------------ walker state */
 typedef struct {
     Vec nodes;        /* PyObject* of every node, in node order */
-    Vec type_id;      /* uint32 */
-    Vec size;         /* uint64 */
-    Vec length;       /* int64 */
-    Vec flags;        /* uint8 */
-    Vec edge_count;   /* uint32 */
-    Vec repr_offsets; /* uint64, N + 1 */
+    Col addr;         /* uint64 */
+    Col type_id;      /* uint32 */
+    Col size;         /* uint64 */
+    Col length;       /* int64 */
+    Col flags;        /* uint8 */
+    Col edge_count;   /* uint32 */
+    Col repr_offsets; /* uint64, N + 1 */
     Vec repr_blob;    /* UTF-8 bytes */
-    Vec edge_target;  /* uint64 */
-    Vec edge_kind;    /* uint8 */
-    Vec edge_payload; /* int32 */
+    Col edge_target;  /* uint64 */
+    Col edge_kind;    /* uint8 */
+    Col edge_payload; /* int32 */
+    size_t n_edges;
     Vec refs;         /* PyObject* scratch for one node's tp_traverse */
     Vec cands;        /* Cand scratch: one instance's named references */
     Vec closure_payloads; /* int32: free variable names of closures, runs indexed by closures */
     AddrBits seen;    /* every node (and every excluded address) */
     AddrSet exclude;  /* addresses that must not become nodes */
     AddrMap key_cache; /* dict key address -> payload of its text */
+    AddrMap name_cache; /* attribute name address -> payload */
     AddrMap closures;  /* closure tuple address -> (start << 16 | count) in closure_payloads */
     size_t seen_bytes; /* size of the node bitmap, reported as meta */
     size_t n_first;    /* nodes[0:n_first] come from the input list (borrowed references) */
@@ -929,6 +988,8 @@ static PyObject *sliced_repr_text(PyObject *o, Py_ssize_t limit) {
     return out;
 }
 
+static Py_ssize_t format_ll(long long v, char *out);
+
 /* Decimal text of an int that fits 64 bits (saferepr.int_text never cuts those), or NULL
  * without an error set if it does not fit. */
 static PyObject *small_int_text(PyObject *o) {
@@ -939,8 +1000,57 @@ static PyObject *small_int_text(PyObject *o) {
         return NULL;
     }
     char buf[32];
-    int n = PyOS_snprintf(buf, sizeof(buf), "%lld", v);
+    Py_ssize_t n = format_ll(v, buf);
     return PyUnicode_FromStringAndSize(buf, n);
+}
+
+/* saferepr.str_text for the common case, without building any object: an ASCII string of
+ * printable characters with no quote or backslash in its first ``limit`` characters is shown
+ * as 'text', or 'tex… when cut.  Writes UTF-8 into ``out`` (at least limit + 3 bytes) and
+ * returns its length, or -1 if the string needs the general path. */
+static Py_ssize_t fast_str_text(PyObject *s, Py_ssize_t limit, char *out) {
+    if (!PyUnicode_IS_ASCII(s)) {
+        return -1;
+    }
+    Py_ssize_t len = PyUnicode_GET_LENGTH(s);
+    Py_ssize_t scan = len < limit ? len : limit;
+    const unsigned char *data = (const unsigned char *)PyUnicode_DATA(s);
+    for (Py_ssize_t i = 0; i < scan; i++) {
+        unsigned char ch = data[i];
+        if (ch < 0x20 || ch > 0x7e || ch == '\'' || ch == '\\') {
+            return -1;
+        }
+    }
+    out[0] = '\'';
+    if (len + 2 <= limit) {
+        memcpy(out + 1, data, (size_t)len);
+        out[len + 1] = '\'';
+        return len + 2;
+    }
+    /* The repr (of at most ``limit`` characters) is longer than limit: keep limit - 1
+     * characters of it, then an ellipsis (U+2026, three bytes in UTF-8). */
+    memcpy(out + 1, data, (size_t)(limit - 2));
+    memcpy(out + limit - 1, "\xe2\x80\xa6", 3);
+    return limit + 2;
+}
+
+/* Decimal digits of ``v`` into ``out`` (at least 21 bytes); returns the length. */
+static Py_ssize_t format_ll(long long v, char *out) {
+    char tmp[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    Py_ssize_t k = 0;
+    if (v < 0) {
+        out[k++] = '-';
+    }
+    while (n) {
+        out[k++] = tmp[--n];
+    }
+    return k;
 }
 
 #define MAX_REPR 80
@@ -996,7 +1106,28 @@ static PyObject *node_text(PyObject *o, TypeInfo *ti) {
 }
 
 static int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
-    if (ti->text_kind != TEXT_NONE) {
+    Py_ssize_t fast = -1;
+    if (ti->text_kind == TEXT_STR || ti->text_kind == TEXT_INT) {
+        if (vec_reserve(&w->repr_blob, MAX_REPR + 8) < 0) {
+            return -1;
+        }
+        char *out = w->repr_blob.data + w->repr_blob.len;
+        if (ti->text_kind == TEXT_STR) {
+            fast = fast_str_text(o, MAX_REPR, out);
+        }
+        else {
+            int overflow = 0;
+            long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+            if (!overflow && !(v == -1 && PyErr_Occurred())) {
+                fast = format_ll(v, out);
+            }
+            PyErr_Clear();
+        }
+        if (fast >= 0) {
+            w->repr_blob.len += (size_t)fast;
+        }
+    }
+    if (fast < 0 && ti->text_kind != TEXT_NONE) {
         PyObject *t = node_text(o, ti);
         if (t == NULL) {
             return -1;
@@ -1027,10 +1158,7 @@ static int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
         }
         Py_DECREF(t);
     }
-    if (vec_reserve(&w->repr_offsets, 1) < 0) {
-        return -1;
-    }
-    VEC_AT(&w->repr_offsets, uint64_t, w->repr_offsets.len++) = (uint64_t)w->repr_blob.len;
+    COL_PUSH(&w->repr_offsets, uint64_t, (uint64_t)w->repr_blob.len);
     return 0;
 }
 
@@ -1046,15 +1174,10 @@ static int push_node(Walk *w, PyObject *o) {
 
 /* Record one reference; a referent that is not a node yet becomes one. */
 static inline int emit(Walk *w, PyObject *target, uint8_t kind, int32_t payload) {
-    if (vec_reserve(&w->edge_target, 1) < 0 || vec_reserve(&w->edge_kind, 1) < 0
-        || vec_reserve(&w->edge_payload, 1) < 0) {
-        return -1;
-    }
-    size_t n = w->edge_target.len;
-    VEC_AT(&w->edge_target, uint64_t, n) = (uint64_t)(uintptr_t)target;
-    VEC_AT(&w->edge_kind, uint8_t, n) = kind;
-    VEC_AT(&w->edge_payload, int32_t, n) = payload;
-    w->edge_target.len = w->edge_kind.len = w->edge_payload.len = n + 1;
+    COL_PUSH(&w->edge_target, uint64_t, (uint64_t)(uintptr_t)target);
+    COL_PUSH(&w->edge_kind, uint8_t, kind);
+    COL_PUSH(&w->edge_payload, int32_t, payload);
+    w->n_edges++;
     int r = abits_add(&w->seen, (uintptr_t)target);
     if (r < 0) {
         return -1;
@@ -1070,7 +1193,9 @@ static int32_t key_payload(Walk *w, PyObject *key) {
     }
     PyObject *text = NULL;
     if (PyUnicode_CheckExact(key)) {
-        text = sliced_repr_text(key, MAX_KEY);
+        char buf[MAX_KEY + 8];
+        Py_ssize_t n = fast_str_text(key, MAX_KEY, buf);
+        text = n >= 0 ? PyUnicode_DecodeUTF8(buf, n, NULL) : sliced_repr_text(key, MAX_KEY);
     }
     else if (PyLong_CheckExact(key)) {
         text = small_int_text(key);
@@ -1457,11 +1582,17 @@ static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) 
             }
             int32_t p = -1;
             uint8_t kind = EDGE_OTHER;
-            if (i < named && entries[i].me_key != NULL && PyUnicode_CheckExact(entries[i].me_key)) {
-                p = string_payload(w, entries[i].me_key);
-                if (p < 0) {
-                    return -1;
+            PyObject *name = i < named ? entries[i].me_key : NULL;
+            if (name != NULL && PyUnicode_CheckExact(name)) {
+                /* Names are few and the class keeps them alive: cache by address. */
+                int64_t cached = amap_get(&w->name_cache, (uintptr_t)name);
+                if (cached < 0) {
+                    cached = string_payload(w, name);
+                    if (cached < 0 || amap_put(&w->name_cache, (uintptr_t)name, cached) < 0) {
+                        return -1;
+                    }
                 }
+                p = (int32_t)cached;
                 kind = EDGE_ATTR;
             }
             if (add_cand(w, v, kind, p) < 0) {
@@ -1516,15 +1647,20 @@ static void walk_clear(Walk *w) {
     for (size_t i = w->n_first; i < w->nodes.len; i++) {
         Py_DECREF(VEC_AT(&w->nodes, PyObject *, i));
     }
-    Vec *vecs[] = {&w->nodes, &w->type_id, &w->size, &w->length, &w->flags, &w->edge_count,
-                   &w->repr_offsets, &w->repr_blob, &w->edge_target, &w->edge_kind,
-                   &w->edge_payload, &w->refs, &w->cands, &w->closure_payloads};
+    Vec *vecs[] = {&w->nodes, &w->repr_blob, &w->refs, &w->cands, &w->closure_payloads};
     for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
         vec_free(vecs[i]);
+    }
+    Col *cols[] = {&w->addr,         &w->type_id,     &w->size,      &w->length,
+                   &w->flags,        &w->edge_count,  &w->repr_offsets, &w->edge_target,
+                   &w->edge_kind,    &w->edge_payload};
+    for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+        col_free(cols[i]);
     }
     abits_free(&w->seen);
     aset_free(&w->exclude);
     amap_free(&w->key_cache);
+    amap_free(&w->name_cache);
     amap_free(&w->closures);
     for (size_t t = 0; t < w->ntypes; t++) {
         PyMem_RawFree(w->types[t].member_offset);
@@ -1556,53 +1692,21 @@ static int walk_run(Walk *w) {
         if (ti == NULL) {
             return -1;
         }
-        if (vec_reserve(&w->type_id, 1) < 0 || vec_reserve(&w->size, 1) < 0
-            || vec_reserve(&w->length, 1) < 0 || vec_reserve(&w->flags, 1) < 0
-            || vec_reserve(&w->edge_count, 1) < 0) {
-            return -1;
-        }
-        VEC_AT(&w->type_id, uint32_t, i) = ti->index;
-        VEC_AT(&w->size, uint64_t, i) = shallow_size(o, tp, ti);
-        VEC_AT(&w->length, int64_t, i) = length_of(o, ti);
-        VEC_AT(&w->flags, uint8_t, i) = i < w->n_tracked ? NODE_GC_TRACKED : 0;
-        w->type_id.len = w->size.len = w->length.len = w->flags.len = i + 1;
+        COL_PUSH(&w->addr, uint64_t, (uint64_t)(uintptr_t)o);
+        COL_PUSH(&w->type_id, uint32_t, ti->index);
+        COL_PUSH(&w->size, uint64_t, shallow_size(o, tp, ti));
+        COL_PUSH(&w->length, int64_t, length_of(o, ti));
+        COL_PUSH(&w->flags, uint8_t, i < w->n_tracked ? NODE_GC_TRACKED : 0);
         if (append_text(w, o, ti) < 0) {
             return -1;
         }
-        size_t first = w->edge_target.len;
+        size_t first = w->n_edges;
         if (edges_of(w, o, tp, ti) < 0) {
             return -1;
         }
-        VEC_AT(&w->edge_count, uint32_t, i) = (uint32_t)(w->edge_target.len - first);
-        w->edge_count.len = i + 1;
+        COL_PUSH(&w->edge_count, uint32_t, (uint32_t)(w->n_edges - first));
     }
     return 0;
-}
-
-/* Copy a C column into a new array.array of typecode ``code``, then free the C column (one
- * column at a time, so the copies never double the whole snapshot). */
-static PyObject *column_to_array(PyObject *array_type, const char *code, Vec *v) {
-    PyObject *arr = PyObject_CallFunction(array_type, "s", code);
-    if (arr == NULL) {
-        return NULL;
-    }
-    if (v->len) {
-        PyObject *view = PyMemoryView_FromMemory(v->data, (Py_ssize_t)(v->len * v->item),
-                                                 PyBUF_READ);
-        if (view == NULL) {
-            Py_DECREF(arr);
-            return NULL;
-        }
-        PyObject *r = PyObject_CallMethod(arr, "frombytes", "O", view);
-        Py_DECREF(view);
-        if (r == NULL) {
-            Py_DECREF(arr);
-            return NULL;
-        }
-        Py_DECREF(r);
-    }
-    vec_free(v);
-    return arr;
 }
 
 static int add_exclusions(Walk *w, PyObject *exclude) {
@@ -1629,95 +1733,54 @@ static int add_exclusions(Walk *w, PyObject *exclude) {
 }
 
 static PyObject *build_result(Walk *w) {
-    PyObject *result = NULL, *array_type = NULL;
-    PyObject *array_mod = PyImport_ImportModule("array");
-    if (array_mod == NULL) {
-        return NULL;
-    }
-    array_type = PyObject_GetAttrString(array_mod, "array");
-    Py_DECREF(array_mod);
-    if (array_type == NULL) {
-        return NULL;
-    }
-    /* Node addresses replace the node pointers in place. */
-    for (size_t i = 0; i < w->nodes.len; i++) {
-        VEC_AT(&w->nodes, uint64_t, i) = (uint64_t)(uintptr_t)VEC_AT(&w->nodes, PyObject *, i);
-    }
-    result = PyDict_New();
+    PyObject *result = PyDict_New();
     if (result == NULL) {
-        goto fail;
+        return NULL;
     }
     struct {
         const char *name;
-        const char *code;
-        Vec *vec;
+        Col *col;
     } cols[] = {
-        {"type_index", "I", &w->type_id},     {"size", "Q", &w->size},
-        {"length", "q", &w->length},          {"flags", "B", &w->flags},
-        {"edge_count", "I", &w->edge_count},  {"repr_offsets", "Q", &w->repr_offsets},
-        {"edge_target", "Q", &w->edge_target}, {"edge_kind", "B", &w->edge_kind},
-        {"edge_payload", "i", &w->edge_payload},
+        {"addr", &w->addr},
+        {"type_index", &w->type_id},
+        {"size", &w->size},
+        {"length", &w->length},
+        {"flags", &w->flags},
+        {"edge_count", &w->edge_count},
+        {"repr_offsets", &w->repr_offsets},
+        {"edge_target", &w->edge_target},
+        {"edge_kind", &w->edge_kind},
+        {"edge_payload", &w->edge_payload},
     };
     for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
-        PyObject *arr = column_to_array(array_type, cols[c].code, cols[c].vec);
-        if (arr == NULL || PyDict_SetItemString(result, cols[c].name, arr) < 0) {
-            Py_XDECREF(arr);
-            goto fail;
-        }
-        Py_DECREF(arr);
-    }
-    /* The address column is last: the node pointers are needed until the references taken
-     * on discovered nodes are released (walk_clear reads them as addresses anyway). */
-    {
-        Vec copy = w->nodes;
-        PyObject *arr = PyObject_CallFunction(array_type, "s", "Q");
-        if (arr == NULL) {
-            goto fail;
-        }
-        if (copy.len) {
-            PyObject *view = PyMemoryView_FromMemory(copy.data, (Py_ssize_t)(copy.len * 8),
-                                                     PyBUF_READ);
-            PyObject *r = view ? PyObject_CallMethod(arr, "frombytes", "O", view) : NULL;
-            Py_XDECREF(view);
-            if (r == NULL) {
-                Py_DECREF(arr);
-                goto fail;
-            }
-            Py_DECREF(r);
-        }
-        int rc = PyDict_SetItemString(result, "addr", arr);
-        Py_DECREF(arr);
-        if (rc < 0) {
+        if (col_flush(cols[c].col) < 0
+            || PyDict_SetItemString(result, cols[c].name, cols[c].col->arr) < 0) {
             goto fail;
         }
     }
-    {
-        PyObject *blob = PyByteArray_FromStringAndSize(w->repr_blob.data,
-                                                       (Py_ssize_t)w->repr_blob.len);
-        if (blob == NULL) {
-            goto fail;
-        }
-        vec_free(&w->repr_blob);
-        int rc = PyDict_SetItemString(result, "repr_blob", blob);
-        Py_DECREF(blob);
-        if (rc < 0) {
-            goto fail;
-        }
+    PyObject *blob = PyByteArray_FromStringAndSize(w->repr_blob.data,
+                                                   (Py_ssize_t)w->repr_blob.len);
+    if (blob == NULL) {
+        goto fail;
     }
-    {
-        PyObject *num = PyLong_FromSize_t(w->seen_bytes);
-        int rc = num ? PyDict_SetItemString(result, "seen_bytes", num) : -1;
-        Py_XDECREF(num);
-        if (rc < 0) {
-            goto fail;
-        }
+    vec_free(&w->repr_blob);
+    int rc = PyDict_SetItemString(result, "repr_blob", blob);
+    Py_DECREF(blob);
+    PyObject *num = rc < 0 ? NULL : PyLong_FromSize_t(w->seen_bytes);
+    rc = num ? PyDict_SetItemString(result, "seen_bytes", num) : -1;
+    Py_XDECREF(num);
+    if (rc < 0) {
+        goto fail;
     }
-    Py_DECREF(array_type);
     return result;
 fail:
-    Py_XDECREF(result);
-    Py_XDECREF(array_type);
+    Py_DECREF(result);
     return NULL;
+}
+
+static int start_offsets(Walk *w) {
+    COL_PUSH(&w->repr_offsets, uint64_t, 0);
+    return 0;
 }
 
 static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
@@ -1734,16 +1797,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     Walk w;
     memset(&w, 0, sizeof(w));
     vec_init(&w.nodes, sizeof(PyObject *));
-    vec_init(&w.type_id, 4);
-    vec_init(&w.size, 8);
-    vec_init(&w.length, 8);
-    vec_init(&w.flags, 1);
-    vec_init(&w.edge_count, 4);
-    vec_init(&w.repr_offsets, 8);
     vec_init(&w.repr_blob, 1);
-    vec_init(&w.edge_target, 8);
-    vec_init(&w.edge_kind, 1);
-    vec_init(&w.edge_payload, 4);
     vec_init(&w.refs, sizeof(PyObject *));
     vec_init(&w.cands, sizeof(Cand));
     vec_init(&w.closure_payloads, 4);
@@ -1763,8 +1817,31 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
         PyErr_NoMemory();
         goto done;
     }
-    if (w.keep == NULL || amap_init(&w.key_cache) < 0 || amap_init(&w.closures) < 0) {
+    if (w.keep == NULL || amap_init(&w.key_cache) < 0 || amap_init(&w.closures) < 0
+        || amap_init(&w.name_cache) < 0) {
         goto done;
+    }
+    {
+        PyObject *array_mod = PyImport_ImportModule("array");
+        PyObject *array_type = array_mod ? PyObject_GetAttrString(array_mod, "array") : NULL;
+        Py_XDECREF(array_mod);
+        if (array_type == NULL) {
+            goto done;
+        }
+        int rc = col_init(&w.addr, array_type, "Q", 8) < 0
+                 || col_init(&w.type_id, array_type, "I", 4) < 0
+                 || col_init(&w.size, array_type, "Q", 8) < 0
+                 || col_init(&w.length, array_type, "q", 8) < 0
+                 || col_init(&w.flags, array_type, "B", 1) < 0
+                 || col_init(&w.edge_count, array_type, "I", 4) < 0
+                 || col_init(&w.repr_offsets, array_type, "Q", 8) < 0
+                 || col_init(&w.edge_target, array_type, "Q", 8) < 0
+                 || col_init(&w.edge_kind, array_type, "B", 1) < 0
+                 || col_init(&w.edge_payload, array_type, "i", 4) < 0;
+        Py_DECREF(array_type);
+        if (rc != 0) {
+            goto done;
+        }
     }
     if (abits_init(&w.seen) < 0 || aset_init(&w.exclude, 64) < 0) {
         goto done;
@@ -1817,11 +1894,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
             goto done;
         }
     }
-    if (vec_reserve(&w.repr_offsets, 1) < 0) {
-        goto done;
-    }
-    VEC_AT(&w.repr_offsets, uint64_t, w.repr_offsets.len++) = 0;
-    if (walk_run(&w) < 0) {
+    if (start_offsets(&w) < 0 || walk_run(&w) < 0) {
         goto done;
     }
     /* The seen-set is the biggest structure after the columns: free it before copying. */
