@@ -11,17 +11,17 @@ straight from their ``array.array`` buffers (no copies of big arrays on little-e
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
 import re
 import struct
 import sys
-import tempfile
 import zlib
 from array import array
 from collections.abc import Iterator
-from itertools import accumulate
+from itertools import accumulate, count
 from typing import Any, BinaryIO
 
 from heaptui.capture.raw import RawSnapshot
@@ -40,6 +40,12 @@ _UNSIGNED_FORMATS = "BHILQN"
 _SIGNED_FORMATS = "bhilqn"
 _PADDING = b"\0" * ALIGN
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Made once at import: struct.pack(fmt, ...) and tempfile.mkstemp() fill module-level caches on
+# first use (a Struct, tempfile's random name sequence), which a later capture of the same
+# process would report as growth.
+_PREAMBLE = struct.Struct("<IIQ")
+_TEMP_COUNTER = count()
+_TEMP_ATTEMPTS = 10_000
 
 
 def write_snapshot(raw: RawSnapshot, fileobj: BinaryIO) -> int:
@@ -82,9 +88,7 @@ def _write_columns(
     header_bytes = json.dumps(
         header, ensure_ascii=True, allow_nan=False, separators=(",", ":")
     ).encode("ascii")
-    preamble = MAGIC + struct.pack(
-        "<IIQ", FORMAT_VERSION, zlib.crc32(header_bytes), len(header_bytes)
-    )
+    preamble = MAGIC + _PREAMBLE.pack(FORMAT_VERSION, zlib.crc32(header_bytes), len(header_bytes))
     written = _write_all(fileobj, preamble)
     written += _write_all(fileobj, header_bytes)
     written += _write_all(fileobj, _PADDING[: aligned(written) - written])
@@ -108,9 +112,7 @@ def write_snapshot_file(raw: RawSnapshot, path: str | os.PathLike[str]) -> str:
     """
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
-    fd, temp_path = tempfile.mkstemp(
-        dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".tmp"
-    )
+    fd, temp_path = _create_temp_file(directory, os.path.basename(target))
     try:
         with os.fdopen(fd, "wb") as out:
             write_snapshot(raw, out)
@@ -287,6 +289,25 @@ def _valid_meta_value(value: Any) -> Any:
     if isinstance(value, list):
         return [_valid_text(v) if isinstance(v, str) else v for v in value]
     return _valid_text(value) if isinstance(value, str) else value
+
+
+def _create_temp_file(directory: str, basename: str) -> tuple[int, str]:
+    """Create ``.<basename>.<pid>.<n>.tmp`` in ``directory`` exclusively, mode 0600.
+
+    Unlike ``tempfile.mkstemp`` this leaves nothing behind in the process (mkstemp keeps a
+    ``random.Random`` for its names from the first call on, which would show up as growth in
+    the next snapshot of this process).
+    """
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    pid = os.getpid()
+    for _ in range(_TEMP_ATTEMPTS):
+        path = os.path.join(directory, f".{basename}.{pid}.{next(_TEMP_COUNTER)}.tmp")
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", directory)
 
 
 def _fsync_directory(directory: str) -> None:
