@@ -78,7 +78,7 @@ class FilterInput(Input):
 
 
 class TypesPane(Vertical):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("slash", "app.filter_types", "Filter")]
+    """The type table and its filter field."""
 
 
 class HeapApp(App[int]):
@@ -94,6 +94,9 @@ class HeapApp(App[int]):
         Binding("4", "show_pane('growth')", "Growth", show=False),
         Binding("tab", "cycle_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False, priority=True),
+        # Priority: the app sees "/" before the focused widget queues the keys typed after it,
+        # so "/sess" typed fast all lands in the filter field.
+        Binding("slash", "filter_types", "Filter", priority=True),
         Binding("w", "why_alive", "Why alive"),
         Binding("left_square_bracket", "go_back", "Back"),
         Binding("backspace", "go_back", "Back", show=False),
@@ -215,6 +218,7 @@ class HeapApp(App[int]):
             if pane in ("types", "growth"):
                 self._left_top = pane
             self._apply_layout()
+            self.refresh_bindings()
 
     @on(Tabs.TabActivated)
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:
@@ -430,6 +434,7 @@ class HeapApp(App[int]):
             self.history.visit(node)
         self._path_wanted = None
         self._show_selected()
+        self.refresh_bindings()
 
     def _show_selected(self) -> None:
         pane = self.query_one(ObjectPane)
@@ -526,6 +531,18 @@ class HeapApp(App[int]):
         self.select_object(suspect.sample)
         self.action_why_alive()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide keys that would do nothing now, so the Footer fits in 80 columns."""
+        if action == "go_back":
+            return self.history.can_go_back
+        if action == "go_forward":
+            return self.history.can_go_forward
+        if action == "filter_types":  # "/" is text in an input and in other screens
+            return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
+        if action == "why_alive":
+            return self.selected is not None or self.active_pane == "instances"
+        return True
+
     # --- panes, filter, sort, help -------------------------------------------------------
     def action_show_pane(self, pane: str) -> None:
         if pane not in PANES:
@@ -534,7 +551,9 @@ class HeapApp(App[int]):
         if pane in ("types", "growth"):
             self._left_top = cast(Pane, pane)
         self._apply_layout()
-        self._pane_widget(self.active_pane).focus()
+        # Focus now (not after a refresh), so keys typed right after go to the new pane.
+        self.screen.set_focus(self._pane_widget(self.active_pane))
+        self.refresh_bindings()
 
     def action_cycle_pane(self, step: int) -> None:
         position = PANES.index(self.active_pane)
@@ -544,7 +563,7 @@ class HeapApp(App[int]):
         self.action_show_pane("types")
         field = self.query_one(FilterInput)
         field.display = True
-        field.focus()
+        self.screen.set_focus(field)
 
     @on(Input.Changed, "#type-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

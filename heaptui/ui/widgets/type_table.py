@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 NUMBER_COLUMNS_WIDTH = 38
 MIN_NAME_WIDTH = 16
 
+SORT_GROUP = Binding.Group("Sort")
+
 # sort key -> (column title, function giving the sort value, largest first by default)
 SORTS: dict[str, tuple[str, bool]] = {
     "name": ("Type", False),
@@ -54,9 +56,9 @@ class TypeTable(DataTable[Text]):
     """Type, count, bytes and share of the heap; one row per type present in the snapshot."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("b", "sort('size')", "Sort bytes"),
-        Binding("c", "sort('count')", "Sort count"),
-        Binding("n", "sort('name')", "Sort name"),
+        Binding("b", "sort('size')", "bytes", group=SORT_GROUP),
+        Binding("c", "sort('count')", "count", group=SORT_GROUP),
+        Binding("n", "sort('name')", "name", group=SORT_GROUP),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("g", "scroll_top", "Top", show=False),
