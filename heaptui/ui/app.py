@@ -12,6 +12,7 @@ Instances are stacked on the left and the Object pane fills the right.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 import numpy as np
@@ -284,6 +285,11 @@ class HeapApp(App[int]):
         self.query_one("#panes").loading = False
         self.query_one(HeapHeader).show_snapshot(message.snapshot, message.baseline)
         has_baseline = message.baseline is not None
+        self.query_one("#growth-pane").border_subtitle = (
+            f"since {os.path.basename(message.baseline.source) or 'baseline'}"
+            if message.baseline is not None
+            else ""
+        )
         self.query_one("#no-baseline").display = not has_baseline
         self.query_one(GrowthTable).display = has_baseline
         self.query_one(ObjectPane).show_message(

@@ -41,6 +41,7 @@ class GrowthTable(DataTable[Text]):
     """One row per type whose count or bytes changed; suspects on top with a mark."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Instances"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("g", "scroll_top", "Top", show=False),

@@ -56,6 +56,7 @@ class TypeTable(DataTable[Text]):
     """Type, count, bytes and share of the heap; one row per type present in the snapshot."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Instances"),
         Binding("b", "sort('size')", "bytes", group=SORT_GROUP),
         Binding("c", "sort('count')", "count", group=SORT_GROUP),
         Binding("n", "sort('name')", "name", group=SORT_GROUP),
