@@ -1,4 +1,4 @@
-"""Build the optional C accelerator of the heap capture (heaptui.capture._walk).
+"""Build heaptui's optional C extensions: the capture accelerator and the dominator tree.
 
 Project metadata lives in pyproject.toml; this file only declares the extension. It is
 ``optional``: where no compiler is available, ``pip install .`` still installs heaptui, and the
@@ -13,6 +13,13 @@ setup(
             "heaptui.capture._walk",
             sources=["heaptui/capture/_walk.c"],
             optional=True,
-        )
+        ),
+        # Lengauer-Tarjan dominators over CSR arrays; heaptui.model.dominators_python is the
+        # fallback with the same answers where this was not built.
+        Extension(
+            "heaptui.model.dominators_native",
+            sources=["heaptui/model/dominators_native.c"],
+            optional=True,
+        ),
     ]
 )
