@@ -6,7 +6,7 @@ import io
 
 from conftest import settle
 from rich.console import Console
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from ui_heaps import shop_heap, shop_pair
 
 from heaptui.errors import SnapshotError
@@ -213,3 +213,18 @@ async def test_top_suspect_is_preselected_with_its_path():
         why = str(app.query_one("#why-alive", Static).render())
         assert why.startswith("Why alive:") and name.split(".")[-1] in why
         assert app.query_one(InstanceList).highlighted_node == app.selected
+
+
+async def test_filter_typed_in_one_burst_lands_in_the_field(app_with_baseline):
+    """Keys that arrive together (a fast typist, a paste, tmux send-keys) all reach the filter."""
+    from textual import events
+
+    app = app_with_baseline
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.post_message(events.Key("slash", "/"))
+        for char in "listen":
+            app.post_message(events.Key(char, char))
+        await settle(pilot)
+        assert app.query_one("#type-filter", Input).value == "listen"
+        assert app.query_one(TypeTable).shown_names == ["shop.Listener"]
