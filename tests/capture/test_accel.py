@@ -242,8 +242,9 @@ def test_whole_snapshots_agree_on_shared_objects(both: Any) -> None:
     shared = py.pos.keys() & c.pos.keys()
     # The C capture ran second: it also holds the first capture's output (a local here).
     assert len(shared) > 0.95 * len(py.pos)
+    sample = sorted(shared)[::7]  # every 7th: enough to see a systematic difference
     same_type = same_size = same_text = same_edges = 0
-    for addr in shared:
+    for addr in sample:
         i, j = py.pos[addr], c.pos[addr]
         same_type += (
             py.raw.type_names[py.raw.type_index[i]] == c.raw.type_names[c.raw.type_index[j]]
@@ -254,10 +255,10 @@ def test_whole_snapshots_agree_on_shared_objects(both: Any) -> None:
         same_edges += refines(Counter(c.edges_by_addr(addr)), Counter(py.edges_by_addr(addr)))
     # Objects the two captures saw in different states (the first capture's output, this
     # frame's locals, caches filled in between) are a handful among many thousands.
-    assert len(shared) - same_type <= 5
-    assert len(shared) - same_size <= 20
-    assert len(shared) - same_text <= 20
-    assert len(shared) - same_edges <= 50
+    assert len(sample) - same_type <= 5
+    assert len(sample) - same_size <= 10
+    assert len(sample) - same_text <= 10
+    assert len(sample) - same_edges <= 20
 
 
 def test_gc_tracked_flag_marks_exactly_the_tracked_objects(both: Any) -> None:
@@ -355,8 +356,7 @@ def test_a_second_capture_does_not_contain_the_first() -> None:
     del first
     assert columns() is None  # nothing the capture left behind holds its output
     second = accel.capture_raw(root_frame=sys._getframe())
-    view = View(second)
-    assert view.has(strings)  # still held by this frame: it is part of the heap
+    assert id(strings) in second.addr  # still held by this frame: it is part of the heap
     assert second.node_count < first_count * 1.5
 
 
