@@ -89,14 +89,14 @@ class HeapApp(App[int]):
     TITLE = "heaptui"
     COMMANDS = App.COMMANDS | {HeapCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "show_pane('types')", "Types", show=False),
-        Binding("2", "show_pane('instances')", "Instances", show=False),
-        Binding("3", "show_pane('object')", "Object", show=False),
-        Binding("4", "show_pane('growth')", "Growth", show=False),
+        Binding("1", "show_pane('types')", "Types", show=False, priority=True),
+        Binding("2", "show_pane('instances')", "Instances", show=False, priority=True),
+        Binding("3", "show_pane('object')", "Object", show=False, priority=True),
+        Binding("4", "show_pane('growth')", "Growth", show=False, priority=True),
         Binding("tab", "cycle_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False, priority=True),
-        # Priority: the app sees "/" before the focused widget queues the keys typed after it,
-        # so "/sess" typed fast all lands in the filter field.
+        # Priority keys (1-4, tab, /) are seen by the app before the focused widget queues the
+        # keys typed after them, so "2jj" or "/sess" typed fast go where the user means.
         Binding("slash", "filter_types", "Filter", priority=True),
         Binding("w", "why_alive", "Why alive"),
         Binding("left_square_bracket", "go_back", "Back"),
@@ -543,7 +543,9 @@ class HeapApp(App[int]):
             return self.history.can_go_back
         if action == "go_forward":
             return self.history.can_go_forward
-        if action == "filter_types":  # "/" is text in an input and in other screens
+        if action == "cycle_pane":  # a priority key: not behind the help screen
+            return self.screen is self.screen_stack[0]
+        if action in ("filter_types", "show_pane"):  # priority keys: text in an input
             return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
         if action == "why_alive":
             return self.selected is not None or self.active_pane == "instances"

@@ -228,3 +228,20 @@ async def test_filter_typed_in_one_burst_lands_in_the_field(app_with_baseline):
         await settle(pilot)
         assert app.query_one("#type-filter", Input).value == "listen"
         assert app.query_one(TypeTable).shown_names == ["shop.Listener"]
+
+
+async def test_pane_key_then_moves_typed_in_one_burst_go_to_the_new_pane(app_with_baseline):
+    from textual import events
+
+    app = app_with_baseline
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key in ("2", "j", "j"):
+            app.post_message(events.Key(key, key))
+        await settle(pilot)
+        assert app.active_pane == "instances"
+        assert app.query_one(InstanceList).cursor == 2
+        assert app.query_one(TypeTable).cursor_coordinate.row == 0
+        await pilot.press("slash", "4")  # a digit typed into the filter stays text
+        assert app.active_pane == "types"
+        assert app.query_one("#type-filter", Input).value == "4"
