@@ -98,14 +98,14 @@ def inject_agent(
     directory = _private_dir(target_uid)
     try:
         payload_path = os.path.join(directory, "payload.py")
-        write_payload(payload_path, build_payload(directory=directory, socket_dir=socket_dir))
-        if target_uid != os.geteuid():
-            os.chown(payload_path, target_uid, -1)
+        session = None
+        if not use_remote_exec:  # gdb attaches while the payload is being built
+            assert gdb is not None
+            session = GdbSession(gdb, pid, payload_path, min_version=".".join(map(str, MIN_PYTHON)))
+        payload = build_payload(directory=directory, socket_dir=socket_dir)
+        write_payload(payload_path, payload, owner=target_uid)
         if use_remote_exec:
             _remote_exec(pid, payload_path)
-            return _wait_for_result(pid, directory, None, timeout, keep_waiting)
-        assert gdb is not None
-        session = GdbSession(gdb, pid, payload_path, min_version=".".join(map(str, MIN_PYTHON)))
         return _wait_for_result(pid, directory, session, timeout, keep_waiting)
     finally:
         # Removing the directory is also the "cancel" signal to a payload that has not run.
@@ -244,7 +244,7 @@ def _busy(pid: int, waited: float, session: GdbSession | None) -> TargetBusy:
     elif session.last_step() == "waiting-gil":
         where = "a thread keeps the GIL while running C code"
     else:
-        where = f"gdb is still at step {session.last_step() or 'attach'!r}"
+        where = f"gdb is still at step {session.last_step() or 'attaching'!r} (a slow machine?)"
     return TargetBusy(
         f"process {pid} did not run heaptui's code within {waited:.0f} s: {where}. "
         "Nothing was started; try again when it is less busy, or give a longer --timeout"

@@ -9,7 +9,7 @@ What it does in the target, in order, printing one ``HEAPTUI: <step> ...`` line 
    idle in a system call usually is one; otherwise breakpoints on the entries of malloc and
    free catch a busy thread at a function entry, where it holds none of those locks.
 3. On that thread, start a brand-new native thread (``PyThread_start_new_thread``) whose start
-   function is libc's ``sleep(1)``, and take it while it sleeps (or at the entry of ``sleep``).
+   function is libc's ``usleep``, and take it while it sleeps (or at the entry of ``usleep``).
 4. On the new thread (which holds no lock and runs no Python code): copy the payload into a
    ``PyMem_RawMalloc`` buffer, take the GIL the ordinary way (``PyGILState_Ensure``, waiting
    like any thread would), run the payload, release the GIL, free the buffer, and detach.
@@ -24,6 +24,7 @@ Inputs come from the environment: ``HEAPTUI_INJECT_PAYLOAD`` (path of the code t
 """
 
 import os
+import time
 
 import gdb  # type: ignore[import-not-found]  # only exists inside gdb
 
@@ -145,20 +146,21 @@ def go_to_safe_point():
 
 
 def start_fresh_thread():
-    """Start a native thread and leave it selected, parked in ``sleep`` (a safe point).
+    """Start a native thread and leave it selected, parked in ``usleep`` (a safe point).
 
-    Its start function is libc's ``sleep(1)``: the thread blocks in a system call holding no
-    lock. It must not stop on a breakpoint while our call that creates it is still running
-    (gdb would abandon that call), so the catcher is armed only once the call returned; a
-    thread that has not reached ``sleep`` by then is caught at its entry.
+    Its start function is libc's ``usleep(250000)``: the thread blocks in a system call holding
+    no lock, and ends by itself a moment after we are done with it. It must not stop on a
+    breakpoint while our call that creates it is still running (gdb would abandon that call),
+    so the catcher is armed only once the call returned; a thread that has not reached
+    ``usleep`` by then is caught at its entry.
     """
     known = {t.ptid[1] for t in gdb.selected_inferior().threads()}
-    catcher = NewThreadBreakpoint("sleep", known)
+    catcher = NewThreadBreakpoint("usleep", known)
     try:
         started = int(
             value(
                 "((unsigned long (*)(void (*)(void *), void *))PyThread_start_new_thread)"
-                "((void (*)(void *))sleep, (void *)1)"
+                "((void (*)(void *))usleep, (void *)250000)"
             )
         )
         if started in ((1 << 64) - 1, -1):
@@ -198,9 +200,18 @@ def run_payload(code):
     say("ran", str(result))
 
 
+def read_payload(path, timeout=10.0):
+    """The payload is written while gdb starts; wait for it (it appears whole, by rename)."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise gdb.error("the payload never arrived")
+        time.sleep(0.005)
+    with open(path, "rb") as f:
+        return f.read()
+
+
 def main():
-    with open(os.environ["HEAPTUI_INJECT_PAYLOAD"], "rb") as f:
-        code = f.read()
     for command in (
         "set pagination off",
         "set confirm off",
@@ -228,6 +239,7 @@ def main():
     if version == "older" or tuple(int(p) for p in version.split(".")) < minimum:
         say("unsupported", version)
         return
+    code = read_payload(os.environ["HEAPTUI_INJECT_PAYLOAD"])
     go_to_safe_point()
     start_fresh_thread()
     run_payload(code)

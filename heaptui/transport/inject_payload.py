@@ -12,7 +12,9 @@ name there.
 from __future__ import annotations
 
 import ast
+import functools
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -21,6 +23,17 @@ import heaptui
 AGENT_MODULE = "heaptui.transport.agent"
 _ROOT = Path(heaptui.__file__).resolve().parent
 _BOOT_FILE = Path(__file__).resolve().with_name("inject_boot.py")
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_at(path: Path, mtime_ns: int) -> tuple[str, ast.Module]:
+    source = path.read_text(encoding="utf-8")
+    return source, ast.parse(source, str(path))
+
+
+def _parsed(path: Path) -> tuple[str, ast.Module]:
+    """The source of ``path`` and its syntax tree, parsed once per version of the file."""
+    return _parsed_at(path, path.stat().st_mtime_ns)
 
 
 def module_file(name: str) -> Path | None:
@@ -41,22 +54,29 @@ def _is_type_checking_block(node: ast.AST) -> bool:
     )
 
 
-def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node that can run, leaving out ``if TYPE_CHECKING:`` blocks."""
-    found: list[ast.AST] = []
+def import_statements(
+    tree: ast.AST, *, skip_type_checking: bool = True
+) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement, at any depth (statements only: fast), in source order."""
+    found: list[ast.Import | ast.ImportFrom] = []
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
-        found.append(node)
-        for child in ast.iter_child_nodes(node):
-            if not _is_type_checking_block(child):
-                stack.append(child)
-    return found
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+            continue
+        if skip_type_checking and _is_type_checking_block(node):
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                stack.extend(c for c in children if isinstance(c, ast.AST))
+    return sorted(found, key=lambda n: (n.lineno, n.col_offset))
 
 
 def _imported_heaptui_modules(name: str, tree: ast.AST, is_package: bool) -> set[str]:
     found: set[str] = set()
-    for node in _runtime_nodes(tree):
+    for node in import_statements(tree):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == "heaptui")
         elif isinstance(node, ast.ImportFrom):
@@ -91,45 +111,47 @@ def agent_closure(start: str = AGENT_MODULE) -> dict[str, Path]:
         files[name] = path
         parts = name.split(".")
         todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        tree = _parsed(path)[1]
         todo.extend(_imported_heaptui_modules(name, tree, path.name == "__init__.py"))
     return files
 
 
-class _RenameHeaptui(ast.NodeTransformer):
-    """Point absolute ``heaptui`` imports at the private package."""
+_HEAPTUI_WORD = re.compile(r"\bheaptui\b")
 
-    def __init__(self, package: str) -> None:
-        self.package = package
 
-    def _renamed(self, module: str) -> str:
-        return self.package + module[len("heaptui") :]
+def _renamed_line(line: str, node: ast.Import | ast.ImportFrom, package: str) -> str:
+    """Rename the heaptui module names of one import statement written on one line."""
+    start = node.col_offset
+    end = node.end_col_offset if node.end_lineno == node.lineno else len(line)
+    statement = line[start:end]
+    if isinstance(node, ast.ImportFrom):  # 'from heaptui.x import y': only the module name
+        head, sep, tail = statement.partition(" import ")
+        renamed = _HEAPTUI_WORD.sub(package, head, count=1) + sep + tail
+    else:
+        renamed = _HEAPTUI_WORD.sub(package, statement)
+        if any(a.asname is None and a.name.split(".")[0] == "heaptui" for a in node.names):
+            renamed += f"; heaptui = {package}"  # 'import heaptui.x' binds the name heaptui
+    return line[:start] + renamed + line[end:]
 
-    def visit_Import(self, node: ast.Import) -> ast.AST | list[ast.AST]:
-        binds_heaptui = False
-        for alias in node.names:
-            if alias.name.split(".")[0] != "heaptui":
+
+def renamed_source(source: str, package: str, tree: ast.Module | None = None) -> str:
+    """Return ``source`` with its absolute heaptui imports pointing at ``package``.
+
+    Edits the import lines in place, so line numbers (and tracebacks) stay those of the file.
+    """
+    lines = source.splitlines(keepends=True)
+    tree = tree if tree is not None else ast.parse(source)
+    for node in import_statements(tree, skip_type_checking=False):
+        if isinstance(node, ast.ImportFrom):
+            if node.level or (node.module or "").split(".")[0] != "heaptui":
                 continue
-            if alias.asname is None:  # 'import heaptui.x' binds the name 'heaptui'
-                binds_heaptui = True
-            alias.name = self._renamed(alias.name)
-        if not binds_heaptui:
-            return node
-        rebind = ast.Assign(
-            targets=[ast.Name("heaptui", ast.Store())], value=ast.Name(self.package, ast.Load())
-        )
-        return [node, ast.copy_location(rebind, node)]
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.ImportFrom:
-        if node.level == 0 and node.module and node.module.split(".")[0] == "heaptui":
-            node.module = self._renamed(node.module)
-        return node
-
-
-def renamed_source(source: str, package: str) -> str:
-    """Return ``source`` with its heaptui imports pointing at ``package``."""
-    tree = _RenameHeaptui(package).visit(ast.parse(source))
-    return ast.unparse(ast.fix_missing_locations(tree))
+        elif not any(a.name.split(".")[0] == "heaptui" for a in node.names):
+            continue
+        if node.end_lineno != node.lineno and isinstance(node, ast.Import):
+            raise ValueError(f"line {node.lineno}: a multi-line 'import heaptui...' statement")
+        index = node.lineno - 1
+        lines[index] = _renamed_line(lines[index], node, package)
+    return "".join(lines)
 
 
 def private_package_name() -> str:
@@ -144,7 +166,8 @@ def build_payload(*, directory: str, socket_dir: str, package: str | None = None
     # Parents before children, so the import order is the natural one.
     for name, path in sorted(agent_closure().items()):
         private = package + name[len("heaptui") :]
-        text = renamed_source(path.read_text(encoding="utf-8"), package)
+        source, tree = _parsed(path)
+        text = renamed_source(source, package, tree)
         sources[private] = (text, path.name == "__init__.py")
     params = {"dir": directory, "socket_dir": socket_dir, "package": package}
     program = _BOOT_FILE.read_text(encoding="utf-8")
@@ -152,8 +175,12 @@ def build_payload(*, directory: str, socket_dir: str, package: str | None = None
     return f"exec({program!r}, {{'__name__': '__heaptui_attach__'}})\n"
 
 
-def write_payload(path: str, payload: str) -> None:
-    """Write the payload file readable only by its owner."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def write_payload(path: str, payload: str, *, owner: int | None = None) -> None:
+    """Write the payload readable only by its owner; it appears at ``path`` complete."""
+    partial = path + ".part"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(payload)
+    if owner is not None and owner != os.geteuid():
+        os.chown(partial, owner, -1)  # sys.remote_exec: the target reads it itself
+    os.replace(partial, path)

@@ -14,11 +14,16 @@ _PYTHON_EXE = re.compile(r"python(\d+)\.(\d+)")
 
 
 def process_uid(pid: int) -> int | None:
-    """Return the uid owning process ``pid``, or None if there is no such process."""
+    """Return the uid owning process ``pid``, or None if there is no such (live) process."""
     try:
-        return os.stat(f"/proc/{pid}").st_uid
-    except FileNotFoundError:
+        uid = os.stat(f"/proc/{pid}").st_uid
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rpartition(b")")[2].split()[:1]
+    except (FileNotFoundError, ProcessLookupError):
         return None
+    except OSError:
+        return uid
+    return None if state in ([b"Z"], [b"X"]) else uid  # exited, not yet reaped
 
 
 def executable(pid: int) -> str | None:

@@ -3,7 +3,8 @@
 Targets run ``sys.executable -S`` (no site-packages: heaptui is not importable in them, as in
 a process that never installed it) and write their own output to files, so a test can check
 that attaching changed nothing the program prints. On SIGUSR1 a target writes which heaptui
-modules and which threads it has, for the "nothing left behind" checks.
+modules, which threads and how many objects (after a collection) it has, for the "nothing
+left behind" checks.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 
 TARGET_SOURCE = r"""
-import os, signal, sys, threading, time
+import gc, os, signal, sys, threading, time
 
 class LeakyRecord:
     pass
@@ -28,8 +29,9 @@ REPORT = sys.argv[2]
 def report(signum, frame):
     modules = sorted(m for m in sys.modules if "heaptui" in m)
     threads = sorted(t.name for t in threading.enumerate())
+    gc.collect()
     with open(REPORT + ".part", "w") as f:
-        f.write(repr((modules, threads)))
+        f.write(repr((modules, threads, len(gc.get_objects()))))
     os.replace(REPORT + ".part", REPORT)
 
 signal.signal(signal.SIGUSR1, report)
@@ -118,13 +120,13 @@ class InjectTarget:
         seen = len(self.ticks())
         self.wait_for(lambda: len(self.ticks()) > seen + 1, "the target to keep running")
 
-    def report(self) -> tuple[list[str], list[str]]:
-        """Ask the target which heaptui modules and threads it has (through SIGUSR1)."""
+    def report(self) -> tuple[list[str], list[str], int]:
+        """Ask the target (through SIGUSR1) for its heaptui modules, threads and object count."""
         self.report_path.unlink(missing_ok=True)
         os.kill(self.pid, signal.SIGUSR1)
         self.wait_for(self.report_path.exists, "the target's report")
-        modules, threads = ast.literal_eval(self.report_path.read_text())
-        return modules, threads
+        modules, threads, objects = ast.literal_eval(self.report_path.read_text())
+        return modules, threads, objects
 
     def status(self) -> dict[str, int]:
         """Threads, open fds and resident memory, read from /proc."""
