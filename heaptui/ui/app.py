@@ -274,6 +274,7 @@ class HeapApp(App[int]):
         )
         self.snapshot, self.baseline = message.snapshot, message.baseline
         self.index = None
+        self.query_one(InstanceList).set_index(None)
         self.summary, self.growth_rows, self.suspects = [], [], []
         self.new_mask = None
         self.history.clear()
@@ -321,6 +322,7 @@ class HeapApp(App[int]):
         if not self._is_current(message.snapshot):
             return
         self.index = message.index
+        self.query_one(InstanceList).set_index(message.index)
         readdress, self._readdress = self._readdress, None
         node = message.snapshot.node_for_addr(readdress) if readdress is not None else None
         if node is not None:

@@ -79,3 +79,22 @@ def test_baseline_mismatch_names_both_programs():
     other.meta["pid"] = 7
     problem = baseline_mismatch(other, after)
     assert problem is not None and "worker.py" in problem and "shop.py" in problem
+
+
+def test_rows_without_a_repr_say_who_holds_the_object():
+    from ui_heaps import GET, LISTENERS, listener_addr
+
+    from heaptui.model.index import GraphIndex
+    from heaptui.ui.widgets.instance_list import held_by, instance_line
+
+    snapshot = shop_heap(3, 2)
+    index = GraphIndex(snapshot)
+    listener = snapshot.node_for_addr(listener_addr(1))
+    assert held_by(index, listener) == "held by [1] list"
+    assert held_by(index, snapshot.node_for_addr(GET)) == "held by ['method'] dict (+2 more)"
+    # a row shows the repr when there is one, else the holder
+    assert instance_line(snapshot, listener, True, 60, index).startswith("+ 0x800040")
+    assert "<Listener 1>" in instance_line(snapshot, listener, True, 60, index)
+    holder = snapshot.node_for_addr(LISTENERS)
+    snapshot.repr_of = lambda node: f"list at {int(snapshot.addr[node]):#x}"  # derived repr
+    assert "held by ['listeners'] mappingproxy" in instance_line(snapshot, holder, False, 80, index)

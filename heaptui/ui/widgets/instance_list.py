@@ -23,6 +23,7 @@ from textual.strip import Strip
 from heaptui.ui.format import clip, human_bytes, object_repr
 
 if TYPE_CHECKING:
+    from heaptui.model.index import GraphIndex
     from heaptui.model.snapshot import Snapshot
 
 ADDRESS_WIDTH = 14
@@ -30,20 +31,33 @@ SIZE_WIDTH = 10
 NEW_MARK = "+"
 
 
-def instance_line(snapshot: Snapshot, node: int, is_new: bool, width: int) -> str:
-    """One row: new mark, address, size and repr, cut to ``width`` cells."""
+def held_by(index: GraphIndex, node: int) -> str:
+    """``held by ['user:42'] dict (+2 more)``: the first referrer, for objects without a repr."""
+    nodes, edges = index.referrers(node)
+    if not len(nodes):
+        return "held by nothing in the snapshot"
+    snapshot = index.snapshot
+    text = f"held by {snapshot.edge_label(int(edges[0]))} {snapshot.type_name(int(nodes[0]))}"
+    return text + (f" (+{len(nodes) - 1:,} more)" if len(nodes) > 1 else "")
+
+
+def instance_line(
+    snapshot: Snapshot, node: int, is_new: bool, width: int, index: GraphIndex | None = None
+) -> str:
+    """One row: new mark, address, size and repr (or who holds it), cut to ``width`` cells."""
     mark = NEW_MARK if is_new else " "
     addr = f"{int(snapshot.addr[node]):#x}".ljust(ADDRESS_WIDTH)
     size = human_bytes(int(snapshot.size[node])).rjust(SIZE_WIDTH)
     head = f"{mark} {addr} {size}  "
-    return (head + clip(object_repr(snapshot, node), max(0, width - len(head)))).ljust(width)[
-        :width
-    ]
+    text = object_repr(snapshot, node)
+    if not text and index is not None and index.snapshot is snapshot:
+        text = held_by(index, node)
+    return (head + clip(text, max(0, width - len(head)))).ljust(width)[:width]
 
 
 def header_line(width: int) -> str:
     """Column titles matching :func:`instance_line`."""
-    head = f"  {'address'.ljust(ADDRESS_WIDTH)} {'size'.rjust(SIZE_WIDTH)}  repr"
+    head = f"  {'address'.ljust(ADDRESS_WIDTH)} {'size'.rjust(SIZE_WIDTH)}  repr, or who holds it"
     return head.ljust(width)[:width]
 
 
@@ -96,6 +110,7 @@ class InstanceList(ScrollView, can_focus=True):
         self._snapshot: Snapshot | None = None
         self._listed: np.ndarray = np.zeros(0, dtype=np.int64)
         self._new_mask: np.ndarray | None = None
+        self._index: GraphIndex | None = None
 
     # --- data --------------------------------------------------------------------------
     @property
@@ -119,6 +134,11 @@ class InstanceList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(nodes) + 1)
         self.scroll_to(0, 0, animate=False, immediate=True)
         self.cursor = 0
+        self.refresh()
+
+    def set_index(self, index: GraphIndex | None) -> None:
+        """Once references are indexed, rows without a repr say who holds the object."""
+        self._index = index
         self.refresh()
 
     def move_to_node(self, node: int) -> bool:
@@ -147,7 +167,9 @@ class InstanceList(ScrollView, can_focus=True):
             style = style + self.get_component_rich_style("instance-list--new", partial=True)
         if row == self.cursor:
             style = style + self.get_component_rich_style("instance-list--cursor")
-        return Strip([Segment(instance_line(snapshot, node, is_new, width), style)], width)
+        return Strip(
+            [Segment(instance_line(snapshot, node, is_new, width, self._index), style)], width
+        )
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._listed) + 1)
