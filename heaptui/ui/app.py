@@ -348,10 +348,10 @@ class HeapApp(App[int]):
             top = message.suspects[0] if message.suspects else None
             if top is not None:
                 self.notify(
-                    f"{top.name} grew by {top.count_delta:,} objects since the baseline: "
-                    "the path below keeps one alive. Growth (4) lists every suspect.",
+                    f"{top.name}: {top.count_delta:+,} objects since the baseline. "
+                    "4 lists all suspects.",
                     title="Top leak suspect",
-                    timeout=10,
+                    timeout=6,
                 )
 
     # --- types and instances -------------------------------------------------------------
