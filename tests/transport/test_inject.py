@@ -150,7 +150,9 @@ def test_twenty_attach_detach_cycles_leave_no_threads_fds_or_memory(
     assert last["fds"] == first["fds"]
     assert last_report[:2] == first_report[:2] == ([], ["MainThread"])
     assert abs(last_report[2] - first_report[2]) < 50, "objects left in the target"
-    assert last["VmRSS"] - first["VmRSS"] < 1536, (first, last)  # KiB, over 20 cycles
+    # Resident memory moves by a few MB with the allocator's trimming (each payload is parsed
+    # in the target); one copy of the agent's modules kept per cycle would add 6 MB or more.
+    assert last["VmRSS"] - first["VmRSS"] < 4096, (first, last)  # KiB, over 20 cycles
     assert target.err.read_text() == ""
 
 
