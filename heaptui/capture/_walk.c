@@ -82,60 +82,111 @@ static int vec_reserve(Vec *v, size_t extra) {
 #define VEC_AT(v, T, i) (((T *)(v)->data)[i])
 
 /* ------------------------------------------------------------------ output columns */
-/* An output column: an array.array filled through a small staging buffer, so the snapshot's
- * columns are never held twice (no C copy of a whole column to convert at the end). */
-#define COL_STAGE 65536
+/* An output column grows in memory from PyMem_Realloc and is handed over to an array.array at
+ * the end without a copy (array.array frees its buffer with PyMem_Free), so the snapshot's
+ * columns are never held twice.  The hand-over writes array.array's private fields; module
+ * initialisation checks that their layout is the expected one, else the data is copied. */
+typedef struct {
+    PyObject_VAR_HEAD
+    char *ob_item;
+    Py_ssize_t allocated;
+    const void *ob_descr;
+    PyObject *weakreflist;
+    Py_ssize_t ob_exports;
+} ArrayMirror;
+
+static int array_handover_ok = 0;
 
 typedef struct {
-    PyObject *arr;
-    char *buf;
-    size_t n;    /* staged elements */
-    size_t item; /* bytes per element */
+    PyObject *arr; /* an empty array.array of the column's typecode */
+    char *data;
+    size_t n;      /* elements */
+    size_t cap;    /* elements */
+    size_t item;   /* bytes per element */
 } Col;
 
 static int col_init(Col *c, PyObject *array_type, const char *code, size_t item) {
-    c->n = 0;
+    c->n = c->cap = 0;
+    c->data = NULL;
     c->item = item;
-    c->buf = PyMem_RawMalloc(COL_STAGE * item);
     c->arr = PyObject_CallFunction(array_type, "s", code);
-    if (c->buf == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
     return c->arr == NULL ? -1 : 0;
 }
 
-static int col_flush(Col *c) {
-    if (c->n == 0) {
+static int col_grow(Col *c) {
+    size_t cap = c->cap ? c->cap + c->cap / 2 : 65536;
+    char *data = PyMem_Realloc(c->data, cap * c->item);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    c->data = data;
+    c->cap = cap;
+    return 0;
+}
+
+/* Give the data to the array.array (``c->arr`` is then the finished column). */
+static int col_finish(Col *c) {
+    if (array_handover_ok && Py_SIZE(c->arr) == 0 && ((ArrayMirror *)c->arr)->ob_exports == 0) {
+        ArrayMirror *a = (ArrayMirror *)c->arr;
+        PyMem_Free(a->ob_item);
+        a->ob_item = c->data;
+        a->allocated = (Py_ssize_t)c->cap;
+        Py_SET_SIZE(c->arr, (Py_ssize_t)c->n);
+        c->data = NULL;
+        c->n = c->cap = 0;
         return 0;
     }
-    PyObject *view = PyMemoryView_FromMemory(c->buf, (Py_ssize_t)(c->n * c->item), PyBUF_READ);
-    if (view == NULL) {
-        return -1;
+    if (c->n) {
+        PyObject *view = PyMemoryView_FromMemory(c->data, (Py_ssize_t)(c->n * c->item),
+                                                 PyBUF_READ);
+        if (view == NULL) {
+            return -1;
+        }
+        PyObject *r = PyObject_CallMethod(c->arr, "frombytes", "O", view);
+        Py_DECREF(view);
+        if (r == NULL) {
+            return -1;
+        }
+        Py_DECREF(r);
     }
-    PyObject *r = PyObject_CallMethod(c->arr, "frombytes", "O", view);
-    Py_DECREF(view);
-    if (r == NULL) {
-        return -1;
-    }
-    Py_DECREF(r);
-    c->n = 0;
+    PyMem_Free(c->data);
+    c->data = NULL;
+    c->n = c->cap = 0;
     return 0;
 }
 
 static void col_free(Col *c) {
     Py_CLEAR(c->arr);
-    PyMem_RawFree(c->buf);
-    c->buf = NULL;
+    PyMem_Free(c->data);
+    c->data = NULL;
 }
 
 #define COL_PUSH(c, T, v)                                                                      \
     do {                                                                                       \
-        if ((c)->n == COL_STAGE && col_flush(c) < 0) {                                         \
+        if ((c)->n == (c)->cap && col_grow(c) < 0) {                                           \
             return -1;                                                                         \
         }                                                                                      \
-        ((T *)(c)->buf)[(c)->n++] = (v);                                                       \
+        ((T *)(c)->data)[(c)->n++] = (v);                                                      \
     } while (0)
+
+/* Check the array.array layout the hand-over relies on, on a probe array. */
+static void check_array_layout(PyObject *array_type) {
+    if (!PyType_Check(array_type)
+        || ((PyTypeObject *)array_type)->tp_basicsize != (Py_ssize_t)sizeof(ArrayMirror)) {
+        return;
+    }
+    PyObject *probe = PyObject_CallFunction(array_type, "sy#", "B", "\x01\x02\x03", (Py_ssize_t)3);
+    if (probe == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    ArrayMirror *a = (ArrayMirror *)probe;
+    array_handover_ok = Py_SIZE(probe) == 3 && a->allocated >= 3 && a->ob_item != NULL
+                        && memcmp(a->ob_item, "\x01\x02\x03", 3) == 0 && a->ob_exports == 0
+                        && a->weakreflist == NULL;
+    Py_DECREF(probe);
+}
 
 /* ------------------------------------------------------------------ address set */
 typedef struct {
@@ -1753,7 +1804,7 @@ static PyObject *build_result(Walk *w) {
         {"edge_payload", &w->edge_payload},
     };
     for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
-        if (col_flush(cols[c].col) < 0
+        if (col_finish(cols[c].col) < 0
             || PyDict_SetItemString(result, cols[c].name, cols[c].col->arr) < 0) {
             goto fail;
         }
@@ -1962,5 +2013,17 @@ PyMODINIT_FUNC PyInit__walk(void) {
     if (deque_type == NULL) {
         return NULL;
     }
-    return PyModule_Create(&walk_module);
+    PyObject *array_mod = PyImport_ImportModule("array");
+    PyObject *array_type = array_mod ? PyObject_GetAttrString(array_mod, "array") : NULL;
+    Py_XDECREF(array_mod);
+    if (array_type == NULL) {
+        return NULL;
+    }
+    check_array_layout(array_type);
+    Py_DECREF(array_type);
+    PyObject *module = PyModule_Create(&walk_module);
+    if (module != NULL && PyModule_AddIntConstant(module, "ARRAY_HANDOVER", array_handover_ok) < 0) {
+        Py_CLEAR(module);
+    }
+    return module;
 }
