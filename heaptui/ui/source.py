@@ -35,28 +35,28 @@ class SnapshotSource(Protocol):
         ...
 
 
-def program_of(snapshot: Snapshot) -> str:
-    """The program a snapshot was taken from, as a person names it (``leaky_app.py``)."""
-    argv = snapshot.meta.get("argv") or []
-    if isinstance(argv, list) and argv:
-        return os.path.basename(str(argv[0])) or str(argv[0])
-    return "?"
+def program_of(snapshot: Snapshot) -> str | None:
+    """The program a snapshot was taken from (``argv[0]``), or None when it is not recorded."""
+    argv = snapshot.meta.get("argv")
+    if isinstance(argv, list) and argv and isinstance(argv[0], str):
+        return argv[0]
+    return None
 
 
 def baseline_mismatch(baseline: Snapshot, snapshot: Snapshot) -> str | None:
-    """Why ``baseline`` cannot be compared with ``snapshot`` (another program), or None."""
-    argv_base = baseline.meta.get("argv")
-    argv_now = snapshot.meta.get("argv")
-    if not argv_base or not argv_now or argv_base == argv_now:
-        return None
-    if program_of(baseline) == program_of(snapshot) and baseline.meta.get(
-        "pid"
-    ) == snapshot.meta.get("pid"):
+    """Why ``baseline`` cannot be compared with ``snapshot`` (another program), or None.
+
+    Programs are told apart by ``argv[0]``, as ``heaptui report`` does (it only warns; the UI
+    refuses, since every growth figure would be meaningless).
+    """
+    before, after = program_of(baseline), program_of(snapshot)
+    if before is None or after is None or before == after:
         return None
     return (
         f"the baseline {baseline.source} comes from another program "
-        f"({program_of(baseline)}, pid {baseline.meta.get('pid', '?')}) than "
-        f"{snapshot.source} ({program_of(snapshot)}, pid {snapshot.meta.get('pid', '?')})"
+        f"({os.path.basename(before) or before}, pid {baseline.meta.get('pid', '?')}) than "
+        f"{snapshot.source} ({os.path.basename(after) or after}, "
+        f"pid {snapshot.meta.get('pid', '?')})"
     )
 
 
