@@ -1,0 +1,121 @@
+"""The injected payload on its own (no gdb): it starts the agent in an interpreter that cannot
+import heaptui, binds nothing in ``__main__``, does nothing once cancelled, and forgets its
+modules when the agent stops."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from heaptui.transport.inject_payload import (
+    agent_closure,
+    build_payload,
+    import_statements,
+    renamed_source,
+)
+
+# Runs the payload the way PyRun_SimpleString does (in __main__), then reports.
+RUNNER = r"""
+import os, sys, threading
+with open(sys.argv[1]) as f:
+    code = f.read()
+before = set(vars(sys.modules["__main__"]))
+exec(code, vars(sys.modules["__main__"]))
+added = sorted(set(vars(sys.modules["__main__"])) - before - {"before"})
+result_file = os.path.join(sys.argv[2], "result")
+result = "none"
+if os.path.exists(result_file):
+    with open(result_file) as f:
+        result = f.read()
+print(repr(added))
+print(repr(result))
+print(repr(sorted(m for m in sys.modules if "heaptui" in m and not m.startswith("_heaptui"))))
+if result.startswith("ok"):
+    import socket, struct, json
+    private = [m for m in sys.modules if m.startswith("_heaptui_attach_")]
+    print(repr(len(private) > 5))
+    sys.modules[[m for m in private if m.endswith(".transport.agent")][0]]._agent.stop()
+    print(repr([m for m in sys.modules if m.startswith("_heaptui_attach_")]))
+    print(repr(os.path.exists(result.split("\n")[1])))
+"""
+
+
+def run_payload(tmp_path: Path, *, cancelled: bool = False) -> list[object]:
+    directory = tmp_path / "private"
+    directory.mkdir(mode=0o700)
+    payload = tmp_path / "payload.py"
+    payload.write_text(
+        build_payload(directory=str(directory), socket_dir=str(tmp_path / "sockets"))
+    )
+    if cancelled:
+        directory.rmdir()
+    runner = tmp_path / "runner.py"
+    runner.write_text(RUNNER)
+    out = subprocess.run(
+        [sys.executable, "-S", str(runner), str(payload), str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,  # not the repository: heaptui must not be importable
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    return [ast.literal_eval(line) for line in out.stdout.splitlines()]
+
+
+def test_payload_starts_the_agent_without_heaptui_and_forgets_it_on_stop(
+    tmp_path: Path,
+) -> None:
+    added, result, public, loaded, left, socket_exists = run_payload(tmp_path)
+    assert added == []  # nothing bound in __main__
+    assert isinstance(result, str) and result.startswith("ok\n")
+    assert result.endswith(".sock")
+    assert public == []  # the real heaptui was never imported
+    assert loaded is True
+    assert left == []  # the private modules are gone once the agent stopped
+    assert socket_exists is False
+
+
+def test_cancelled_payload_does_nothing(tmp_path: Path) -> None:
+    added, result, public = run_payload(tmp_path, cancelled=True)
+    assert (added, result, public) == ([], "none", [])
+
+
+def test_closure_has_the_agent_capture_and_writer_but_nothing_heavy() -> None:
+    names = set(agent_closure())
+    assert {"heaptui.transport.agent", "heaptui.capture", "heaptui.fileformat.write"} <= names
+    assert not any(n.startswith(("heaptui.ui", "heaptui.model")) for n in names)
+    assert "heaptui.fileformat.read" not in names  # numpy, viewer side only
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from heaptui.labels import X\n", "from _p.labels import X\n"),
+        ("import heaptui.capture\n", "import _p.capture; heaptui = _p\n"),
+        ("import heaptui.a as b, os  # keep\n", "import _p.a as b, os  # keep\n"),
+        ("from heaptui import (a,\n    heaptui)\n", "from _p import (a,\n    heaptui)\n"),
+        ("x = 'heaptui.capture'\nfrom . import y\n", "x = 'heaptui.capture'\nfrom . import y\n"),
+        ("def f():\n    from heaptui.x import y\n", "def f():\n    from _p.x import y\n"),
+    ],
+)
+def test_renamed_source_points_imports_at_the_private_package(source: str, expected: str) -> None:
+    assert renamed_source(source, "_p") == expected
+
+
+def test_renamed_agent_modules_import_no_heaptui() -> None:
+    for name, path in agent_closure().items():
+        renamed = renamed_source(path.read_text(encoding="utf-8"), "_p")
+        for node in import_statements(ast.parse(renamed), skip_type_checking=False):
+            modules = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""] * (node.level == 0)
+            )
+            assert not any(m.split(".")[0] == "heaptui" for m in modules), (name, node.lineno)
