@@ -2,17 +2,17 @@
 
 How ``heaptui attach PID`` / ``heaptui snapshot PID`` use it (issue 5)::
 
-    from heaptui.transport import inject, sockdir
-    path = sockdir.socket_path(pid)
-    if not os.path.exists(path):          # no agent in that process yet
-        path = inject.inject_agent(pid)   # raises an AttachError (a UserError) with advice
-    client = AgentClient(path, pid=pid)   # then exactly as with an agent started by install()
+    path, injected = inject.ensure_agent(pid)   # the existing agent, or inject one
+    client = AgentClient(path, pid=pid)         # then exactly as with heaptui.install()
     ...
-    client.stop()                          # on detach: the injected agent stops, removes its
-                                           # socket, and forgets its modules
+    if injected:
+        client.stop_agent()   # on detach/exit: the injected agent stops, removes its socket
+                              # and forgets its modules; never stop an agent the host installed
 
-``inject_agent`` returns the socket path; it is ``sockdir.socket_path(pid)`` except when root
-attaches to another user's process (that agent must listen in its owner's directory).
+Both raise an :class:`~heaptui.transport.inject_errors.AttachError` (a ``UserError``) with
+what to do. The socket path is ``sockdir.socket_path(pid)`` except when root attaches to
+another user's process (that agent must listen in its owner's directory). An injected agent
+says ``"injected": True`` in its info.
 
 The agent's source travels with the payload (:mod:`heaptui.transport.inject_payload`), so the
 target needs no heaptui. Delivery: ``sys.remote_exec`` (PEP 768) when both sides run the same
@@ -46,7 +46,7 @@ from heaptui.transport.inject_errors import (
 from heaptui.transport.inject_gdb_run import GdbSession, gdb_path
 from heaptui.transport.inject_payload import build_payload, write_payload
 
-__all__ = ["MIN_PYTHON", "agent_socket_dir", "inject_agent"]
+__all__ = ["MIN_PYTHON", "agent_socket_dir", "ensure_agent", "inject_agent"]
 
 MIN_PYTHON = (3, 10)
 RESULT_NAME = "result"
@@ -61,6 +61,18 @@ def agent_socket_dir(target_uid: int) -> str:
     if target_uid == os.geteuid():
         return sockdir.default_socket_dir()
     return os.path.join(tempfile.gettempdir(), f"heaptui-{target_uid}")
+
+
+def ensure_agent(
+    pid: int, *, timeout: float = 10.0, keep_waiting: KeepWaiting | None = None
+) -> tuple[str, bool]:
+    """Return ``(socket path, injected)``: the agent already in ``pid``, or a fresh one."""
+    uid = inject_target.process_uid(pid)
+    if uid is not None:
+        existing = sockdir.socket_path(pid, agent_socket_dir(uid))
+        if _answers(existing):
+            return existing, False
+    return inject_agent(pid, timeout=timeout, keep_waiting=keep_waiting), True
 
 
 def inject_agent(

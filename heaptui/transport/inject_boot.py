@@ -80,6 +80,9 @@ def _start_agent(package, socket_dir):
     exiting = []
 
     class InjectedAgent(agent_module.Agent):
+        def info(self):
+            return {**super().info(), "injected": True}  # the viewer that injected stops it
+
         def stop(self):
             try:
                 super().stop()

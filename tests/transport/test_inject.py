@@ -64,11 +64,14 @@ def wait_until(condition: object, what: str, timeout: float = 10.0) -> None:
 def attach_capture_detach(
     target: InjectTarget, tmp_path: Path, socket_dir: str, *, capture: bool = True
 ) -> None:
-    path = inject.inject_agent(target.pid, timeout=20)
+    path, injected = inject.ensure_agent(target.pid, timeout=20)
+    assert injected
     assert path == sockdir.socket_path(target.pid, socket_dir)
+    assert inject.ensure_agent(target.pid) == (path, False)  # the running agent is reused
     snapshot_file = tmp_path / f"{target.pid}.heap"
     with AgentClient(path, pid=target.pid, timeout=20) as client:
         assert client.info["pid"] == target.pid
+        assert client.info["injected"] is True
         if capture:
             with open(snapshot_file, "wb") as out:
                 totals = client.capture_to(out, timeout=20)
