@@ -2,7 +2,8 @@
 
 Standard library only (plus :mod:`heaptui.labels` and, for :func:`dump`, the snapshot writer):
 this package runs inside the program being measured. The walk itself is in
-:mod:`heaptui.capture.walker`; see there for what "safe" and "not distorting" mean.
+:mod:`heaptui.capture.walker`; see there for what "safe" and "not distorting" mean. When
+tracemalloc is tracing, :mod:`heaptui.capture.allocsites` then records allocation sites.
 
 Type names: builtins are bare (``dict``, ``int``), everything else is ``module.QualName``
 (``collections.OrderedDict``, ``myapp.models.Value``).
@@ -24,10 +25,13 @@ def capture(*, collect: bool = False) -> RawSnapshot:
     by default the heap is captured as it is, garbage included. The calling thread's root is
     the frame that called this function.
     """
+    from heaptui.capture.allocsites import record_alloc_sites
     from heaptui.capture.roots import caller_frame
     from heaptui.capture.walker import take_snapshot
 
-    return take_snapshot(caller_frame(sys._getframe(1)), collect=collect)
+    raw = take_snapshot(caller_frame(sys._getframe(1)), collect=collect)
+    record_alloc_sites(raw)
+    return raw
 
 
 def dump(path: str, *, collect: bool = False) -> str:
@@ -36,10 +40,12 @@ def dump(path: str, *, collect: bool = False) -> str:
     Returns ``path``. The file is written to a temporary name and renamed into place, so a
     reader never sees half a snapshot.
     """
+    from heaptui.capture.allocsites import record_alloc_sites
     from heaptui.capture.roots import caller_frame
     from heaptui.capture.walker import take_snapshot
     from heaptui.fileformat.write import write_snapshot_file
 
     raw = take_snapshot(caller_frame(sys._getframe(1)), collect=collect)
+    record_alloc_sites(raw)
     write_snapshot_file(raw, path)
     return path

@@ -55,6 +55,18 @@ class RawSnapshot:
     # --- strings: attribute names, rendered keys, root labels (deduplicated) ---
     strings: list[str] = field(default_factory=list)
 
+    # --- allocation sites (optional; filled only when tracemalloc was tracing) ---
+    # Object ``alloc_addr[k]`` was allocated at traceback ``alloc_trace[k]``; traceback t is
+    # the frames ``trace_frames[trace_offsets[t]:trace_offsets[t+1]]``, most recent call
+    # first; frame f is ``strings[frame_file[f]]`` line ``frame_line[f]``. Empty
+    # ``trace_offsets`` means "not recorded" (and nothing of this group is written).
+    alloc_addr: array = field(default_factory=lambda: _col("Q"))
+    alloc_trace: array = field(default_factory=lambda: _col("I"))
+    trace_offsets: array = field(default_factory=lambda: _col("Q"))
+    trace_frames: array = field(default_factory=lambda: _col("I"))
+    frame_file: array = field(default_factory=lambda: _col("I"))
+    frame_line: array = field(default_factory=lambda: _col("I"))
+
     # --- metadata: JSON-compatible values only ---
     # pid, argv, python, platform, created (ISO 8601 UTC), rss, capture_seconds,
     # heaptui_version, walker ("python" or "c"), gc_collected (bool), ...

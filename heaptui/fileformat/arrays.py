@@ -16,6 +16,18 @@ from heaptui.capture.raw import RawSnapshot
 
 
 @dataclass
+class AllocColumns:
+    """Allocation tracebacks (optional columns, see docs/format.md "Allocation sites")."""
+
+    alloc_addr: np.ndarray  # uint64 K: objects with a known traceback
+    alloc_trace: np.ndarray  # uint32 K: their traceback (< TB)
+    trace_offsets: np.ndarray  # uint64 TB+1: traceback t is trace_frames[off[t]:off[t+1]]
+    trace_frames: np.ndarray  # uint32 F: frame indexes (< FR), most recent call first
+    frame_file: np.ndarray  # uint32 FR: string index of the file name
+    frame_line: np.ndarray  # uint32 FR: line number
+
+
+@dataclass
 class SnapshotArrays:
     """Validated columns of one snapshot (see docs/format.md for each one's meaning)."""
 
@@ -39,6 +51,7 @@ class SnapshotArrays:
     string_offsets: np.ndarray  # uint64 S+1
     string_blob: np.ndarray  # uint8
     meta: dict[str, Any] = field(default_factory=dict)
+    alloc: AllocColumns | None = None  # None: the capture recorded no allocation sites
 
 
 def _blob_and_offsets(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -81,4 +94,18 @@ def arrays_from_raw(raw: RawSnapshot) -> SnapshotArrays:
         string_offsets=string_offsets,
         string_blob=string_blob,
         meta=dict(raw.meta),
+        alloc=_alloc_from_raw(raw),
+    )
+
+
+def _alloc_from_raw(raw: RawSnapshot) -> AllocColumns | None:
+    if not len(raw.trace_offsets):
+        return None
+    return AllocColumns(
+        alloc_addr=_np(raw.alloc_addr, np.uint64),
+        alloc_trace=_np(raw.alloc_trace, np.uint32),
+        trace_offsets=_np(raw.trace_offsets, np.uint64),
+        trace_frames=_np(raw.trace_frames, np.uint32),
+        frame_file=_np(raw.frame_file, np.uint32),
+        frame_line=_np(raw.frame_line, np.uint32),
     )

@@ -37,6 +37,18 @@ COLUMN_DTYPES: dict[str, str] = {
     "string_blob": "|u1",
 }
 
+# Optional columns: allocation tracebacks recorded when the target ran with tracemalloc. A
+# file has all of them or none (older files have none); the writer puts them after the others.
+# See docs/format.md, "Allocation sites".
+OPTIONAL_COLUMN_DTYPES: dict[str, str] = {
+    "alloc_addr": "<u8",
+    "alloc_trace": "<u4",
+    "trace_offsets": "<u8",
+    "trace_frames": "<u4",
+    "frame_file": "<u4",
+    "frame_line": "<u4",
+}
+
 # Every dtype a file may declare (also for columns this version does not know).
 DTYPE_ITEMSIZE: dict[str, int] = {
     "|u1": 1,

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from heaptui.errors import SnapshotError
-from heaptui.fileformat.arrays import SnapshotArrays
+from heaptui.fileformat.arrays import AllocColumns, SnapshotArrays
 from heaptui.fileformat.layout import (
     ALIGN,
     COLUMN_DTYPES,
@@ -33,6 +33,7 @@ from heaptui.fileformat.layout import (
     END_MARKER,
     FORMAT_VERSION,
     MAGIC,
+    OPTIONAL_COLUMN_DTYPES,
     PREAMBLE_SIZE,
     aligned,
 )
@@ -45,6 +46,8 @@ from heaptui.labels import (
     MAX_EDGE_KIND,
     MAX_ROOT_KIND,
 )
+
+_KNOWN_DTYPES = {**COLUMN_DTYPES, **OPTIONAL_COLUMN_DTYPES}
 
 # Allowed payload range per edge kind: name-like kinds index the string table (a dict key's
 # text may also be -1, "not rendered"); the others are free (EDGE_INDEX holds a position).
@@ -153,9 +156,42 @@ def _parse(data: memoryview, name: str) -> SnapshotArrays:
         **{column: columns[column] for column in COLUMN_DTYPES},
         type_names=type_names,
         meta=meta,
+        alloc=_alloc_columns(columns),
     )
     _check_consistency(arrays)
+    if arrays.alloc is not None:
+        _check_alloc(arrays.alloc, len(arrays.string_offsets) - 1)
     return arrays
+
+
+def _alloc_columns(columns: dict[str, np.ndarray]) -> AllocColumns | None:
+    """The allocation-site columns: all of them, or None when the file has none."""
+    present = [name for name in OPTIONAL_COLUMN_DTYPES if name in columns]
+    if not present:
+        return None
+    missing = [name for name in OPTIONAL_COLUMN_DTYPES if name not in columns]
+    if missing:
+        raise _Invalid(f"column {missing[0]!r} missing (allocation columns come together)")
+    return AllocColumns(**{name: columns[name] for name in OPTIONAL_COLUMN_DTYPES})
+
+
+def _check_alloc(alloc: AllocColumns, strings: int) -> None:
+    """Allocation sites index each other and the string table only within bounds."""
+    traces = len(alloc.trace_offsets) - 1
+    frames = len(alloc.frame_file)
+    if len(alloc.alloc_trace) != len(alloc.alloc_addr):
+        raise _Invalid("column 'alloc_trace' does not match 'alloc_addr'")
+    if len(alloc.frame_line) != frames:
+        raise _Invalid("column 'frame_line' does not match 'frame_file'")
+    if traces < 0:
+        raise _Invalid("column 'trace_offsets' is empty")
+    _offsets("trace_offsets", alloc.trace_offsets, len(alloc.trace_frames))
+    if len(alloc.alloc_trace) and int(alloc.alloc_trace.max()) >= traces:
+        raise _Invalid("column 'alloc_trace' refers to a traceback that does not exist")
+    if len(alloc.trace_frames) and int(alloc.trace_frames.max()) >= frames:
+        raise _Invalid("column 'trace_frames' refers to a frame that does not exist")
+    if frames and int(alloc.frame_file.max()) >= strings:
+        raise _Invalid("column 'frame_file' refers to a string that does not exist")
 
 
 def _need(size: int, wanted: int) -> None:
@@ -251,7 +287,7 @@ def _columns(
         itemsize = DTYPE_ITEMSIZE.get(dtype)
         if itemsize is None:
             raise _Invalid(f"column {column!r} has unknown dtype {dtype!r}")
-        expected = COLUMN_DTYPES.get(column)
+        expected = _KNOWN_DTYPES.get(column)
         if expected is not None and dtype != expected:
             raise _Invalid(f"column {column!r} has dtype {dtype}, expected {expected}")
         if count < 0 or offset < 0 or offset % ALIGN or not 0 <= crc < 2**32:
@@ -275,7 +311,7 @@ def _columns(
         chunk = data[start : start + count * DTYPE_ITEMSIZE[dtype]]
         if zlib.crc32(chunk) != crc:
             raise _Invalid(f"column {column!r} fails its checksum")
-        if column in COLUMN_DTYPES:
+        if column in _KNOWN_DTYPES:
             array = np.frombuffer(data, dtype=np.dtype(dtype), count=count, offset=start)
             array.flags.writeable = False  # also when ``data`` is a bytearray
             arrays[column] = array

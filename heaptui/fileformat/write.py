@@ -31,8 +31,11 @@ from heaptui.fileformat.layout import (
     END_MARKER,
     FORMAT_VERSION,
     MAGIC,
+    OPTIONAL_COLUMN_DTYPES,
     aligned,
 )
+
+_ALL_DTYPES = {**COLUMN_DTYPES, **OPTIONAL_COLUMN_DTYPES}
 
 # Byte-swapping copies on big-endian hosts are made this many bytes at a time.
 _SWAP_CHUNK = 1 << 22
@@ -72,7 +75,7 @@ def _write_columns(
         directory.append(
             {
                 "name": name,
-                "dtype": COLUMN_DTYPES[name],
+                "dtype": _ALL_DTYPES[name],
                 "count": len(view) // _itemsize(name),
                 "offset": offset,
                 "crc32": _crc32_le(view, _itemsize(name)),
@@ -152,6 +155,8 @@ def _columns_of(raw: RawSnapshot) -> list[tuple[str, memoryview]]:
         "string_offsets": string_offsets,
         "string_blob": string_blob,
     }
+    if len(raw.trace_offsets):  # allocation sites were recorded: all six columns go out
+        sources.update({name: getattr(raw, name) for name in OPTIONAL_COLUMN_DTYPES})
     expected_lengths = {
         "type_index": nodes,
         "size": nodes,
@@ -165,6 +170,8 @@ def _columns_of(raw: RawSnapshot) -> list[tuple[str, memoryview]]:
         "type_flags": len(raw.type_names),
         "root_kind": len(raw.root_addr),
         "root_label": len(raw.root_addr),
+        "alloc_trace": len(raw.alloc_addr),
+        "frame_line": len(raw.frame_file),
     }
     columns = []
     for name, source in sources.items():
@@ -180,12 +187,12 @@ def _columns_of(raw: RawSnapshot) -> list[tuple[str, memoryview]]:
 
 
 def _itemsize(name: str) -> int:
-    return int(COLUMN_DTYPES[name][2:])
+    return int(_ALL_DTYPES[name][2:])
 
 
 def _byte_view(name: str, column: Any) -> memoryview:
     """View ``column`` (an ``array.array``, ``bytes`` or other buffer) as flat bytes."""
-    dtype = COLUMN_DTYPES[name]
+    dtype = _ALL_DTYPES[name]
     try:
         view = memoryview(column)
     except TypeError:

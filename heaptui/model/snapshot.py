@@ -64,6 +64,9 @@ class Snapshot:
         self._edges: ResolvedEdges | None = None
         self._roots: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._total_bytes: int | None = None
+        # Allocation sites (optional columns; None when the capture recorded none).
+        self.alloc = arrays.alloc
+        self._node_trace: np.ndarray | None = None
 
     @classmethod
     def from_raw(cls, raw: RawSnapshot, source: str = "live") -> Snapshot:
@@ -250,6 +253,25 @@ class Snapshot:
     def root_label(self) -> np.ndarray:
         """String index of each stored root's label (``sys.modules['app']``)."""
         return self._resolve_roots()[2]
+
+    # --- allocation sites (see heaptui.model.allocsites) ------------------------------
+    @property
+    def node_trace(self) -> np.ndarray | None:
+        """Allocation traceback index of every node (int64 N, -1 if unknown), or None when
+        the capture recorded no allocation sites. Computed once (a sorted search)."""
+        if self.alloc is None:
+            return None
+        if self._node_trace is None:
+            trace = np.full(self.node_count, -1, dtype=np.int64)
+            addrs = self.alloc.alloc_addr
+            if self.node_count and len(addrs):
+                sorted_addr = self.sorted_addr
+                pos = np.searchsorted(sorted_addr, addrs)
+                np.minimum(pos, len(sorted_addr) - 1, out=pos)
+                found = sorted_addr[pos] == addrs
+                trace[self.addr_order[pos[found]]] = self.alloc.alloc_trace[found]
+            self._node_trace = trace
+        return self._node_trace
 
     # --- text ----------------------------------------------------------------------------
     def string(self, index: int) -> str:

@@ -3,6 +3,10 @@
 A leak of ``Value`` objects also grows the ``dict``s, ``str``s and ``list``s each ``Value``
 owns, and those often weigh more; a person fixes the leak by finding where ``Value``s are
 kept, so types the user wrote rank above builtins and standard-library types.
+
+Given the snapshot's dominator tree (:func:`heaptui.model.dominators.dominators_for`), each
+suspect also carries the bytes its new objects retain and its accumulation point: the object
+that retains most of them (see :mod:`heaptui.model.retained`).
 """
 
 from __future__ import annotations
@@ -13,13 +17,19 @@ import numpy as np
 
 from heaptui.labels import TYPE_USER
 from heaptui.model.diff import GrowthRow, growth, new_objects
+from heaptui.model.dominators import Dominators
 from heaptui.model.index import GraphIndex
 from heaptui.model.paths import RootPath, shortest_root_path
+from heaptui.model.retained import Accumulation, find_accumulation, retained_of_selection
 from heaptui.model.snapshot import Snapshot
 
 
 class Suspect(NamedTuple):
-    """A type that grew, a sample new object of it (largest first) and that object's root path."""
+    """A type that grew, a sample new object of it (largest first) and that object's root path.
+
+    ``retained`` (bytes the new objects of the type keep alive together) and ``accumulation``
+    (where they pile up) are filled only when dominators were given; otherwise None.
+    """
 
     name: str
     count_delta: int
@@ -27,6 +37,8 @@ class Suspect(NamedTuple):
     sample: int | None
     path: RootPath | None
     user_type: bool
+    retained: int | None = None
+    accumulation: Accumulation | None = None
 
 
 def _user_type_names(snapshot: Snapshot) -> set[str]:
@@ -62,21 +74,52 @@ def _largest_new_of_each(now: Snapshot, is_new: np.ndarray, names: list[str]) ->
     return samples
 
 
+def new_of_type(now: Snapshot, is_new: np.ndarray, name: str) -> np.ndarray:
+    """Bool mask over ``now``'s nodes: the new objects whose type is called ``name``."""
+    type_ids = [t for t, type_name in enumerate(now.type_names) if type_name == name]
+    return is_new & np.isin(now.type_index, type_ids)
+
+
 def leak_suspects(
-    base: Snapshot, now: Snapshot, index_now: GraphIndex, top: int = 10
+    base: Snapshot,
+    now: Snapshot,
+    index_now: GraphIndex,
+    top: int = 10,
+    *,
+    dominators: Dominators | None = None,
+    is_new: np.ndarray | None = None,
 ) -> list[Suspect]:
-    """The ``top`` most likely leaking types between ``base`` and ``now``, with paths."""
+    """The ``top`` most likely leaking types between ``base`` and ``now``, with paths.
+
+    With ``dominators`` (of ``now``), each suspect gets its retained bytes and accumulation
+    point. ``is_new`` may pass a precomputed :func:`new_objects` mask.
+    """
     user_types = _user_type_names(now)
     ranked = rank_growth(growth(base, now), user_types)[: max(top, 0)]
     if not ranked:
         return []
-    is_new = new_objects(base, now)
+    if is_new is None:
+        is_new = new_objects(base, now)
     samples = _largest_new_of_each(now, is_new, [r.name for r in ranked])
     suspects = []
     for row in ranked:
         sample = samples.get(row.name)
         path = shortest_root_path(index_now, sample) if sample is not None else None
+        retained = accumulation = None
+        if dominators is not None:
+            selected = new_of_type(now, is_new, row.name)
+            retained = retained_of_selection(dominators, selected)
+            accumulation = find_accumulation(dominators, index_now, selected)
         suspects.append(
-            Suspect(row.name, row.count_delta, row.size_delta, sample, path, row.name in user_types)
+            Suspect(
+                row.name,
+                row.count_delta,
+                row.size_delta,
+                sample,
+                path,
+                row.name in user_types,
+                retained,
+                accumulation,
+            )
         )
     return suspects
