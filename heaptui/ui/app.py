@@ -161,10 +161,8 @@ class HeapApp(App[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        for pane in PANES:
-            self.query_one(
-                f"#{pane}-pane"
-            ).border_title = f"{PANES.index(pane) + 1} {PANE_TITLES[pane]}"
+        for number, pane in enumerate(PANES, 1):
+            self.query_one(f"#{pane}-pane").border_title = f"{number} {PANE_TITLES[pane]}"
         self.query_one("#type-filter").display = False
         self.query_one("#growth").display = False
         self.query_one("#error").display = False
@@ -307,16 +305,22 @@ class HeapApp(App[int]):
         self.summary = message.rows
         table = self.query_one(TypeTable)
         table.set_rows(message.rows)
-        if self._instances_type is None and table.highlighted_type is not None:
-            self.list_instances(table.highlighted_type)
+        if self.baseline is None:  # with a baseline, wait for the new-object marks
+            self._list_shown_type()
 
     def on_growth_computed(self, message: GrowthComputed) -> None:
         if not self._is_current(message.snapshot):
             return
         self.growth_rows, self.new_mask = message.rows, message.new_mask
         self.query_one(GrowthTable).set_rows(message.rows)
-        if self._instances_type is not None:  # list again: new objects first among equals
-            self.list_instances(self._instances_type)
+        self._list_shown_type()  # (again, if listed already): new objects first among equals
+
+    def _list_shown_type(self) -> None:
+        type_index = self._instances_type
+        if type_index is None:
+            type_index = self.query_one(TypeTable).highlighted_type
+        if type_index is not None:
+            self.list_instances(type_index)
 
     def on_index_built(self, message: IndexBuilt) -> None:
         if not self._is_current(message.snapshot):
