@@ -105,6 +105,12 @@ def inject_agent(
             "(apt-get install gdb, dnf install gdb), or start the program with "
             "'heaptui run' or call heaptui.install() in it"
         )
+    tracer = inject_target.tracer_pid(pid)
+    if tracer and not use_remote_exec:
+        raise PtraceDenied(
+            f"process {pid} is already being traced by process {tracer} (a debugger or strace): "
+            "detach that one first"
+        )
     if inject_target.looks_like_python(pid) is False:
         raise NotPython(_not_python_message(pid, "it maps no libpython, its program is not python"))
     directory = _private_dir(target_uid)
@@ -265,7 +271,6 @@ def _busy(pid: int, waited: float, session: GdbSession | None) -> TargetBusy:
 
 def _gdb_failure(pid: int, session: GdbSession) -> AttachError:
     output = session.output()
-    last = session.last_step()
     if "ptrace: Operation not permitted" in output or "Could not attach" in output:
         scope = inject_target.ptrace_scope()
         hint = (
@@ -277,10 +282,10 @@ def _gdb_failure(pid: int, session: GdbSession) -> AttachError:
         return PtraceDenied(f"the system does not allow tracing process {pid}{hint}")
     if "No such process" in output:
         return NoSuchProcess(f"no process with pid {pid} (it may have exited)")
-    if last == "not-python":
+    if session.step_detail("not-python") is not None:
         return NotPython(_not_python_message(pid, "gdb finds none of CPython's C API in it"))
-    if last == "unsupported":
-        found = session.step_detail("unsupported")
+    found = session.step_detail("unsupported")
+    if found is not None:
         return UnsupportedPython(
             f"process {pid} runs Python {found}; heaptui attaches to Python "
             f"{MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer"
@@ -288,7 +293,7 @@ def _gdb_failure(pid: int, session: GdbSession) -> AttachError:
     detail = session.step_detail("failed")
     if detail:
         return AttachError(f"gdb could not inject the agent into process {pid}: {detail}")
-    if last == "detached" and session.step_detail("ran") not in (None, "0"):
+    if session.step_detail("ran") not in (None, "0"):
         return AgentStartFailed(f"the injected code failed in process {pid} (see its stderr)")
     tail = " | ".join(line for line in output.splitlines()[-3:] if line.strip())
     return AttachError(f"gdb could not inject the agent into process {pid}: {tail}")

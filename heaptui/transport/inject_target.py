@@ -81,3 +81,15 @@ def ptrace_scope() -> int | None:
             return int(f.read().strip())
     except (OSError, ValueError):
         return None
+
+
+def tracer_pid(pid: int) -> int:
+    """Return the pid of a debugger already tracing ``pid`` (0 when none, or unknown)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("TracerPid:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0

@@ -18,12 +18,13 @@ from inject_targets import InjectTarget
 
 from heaptui.model.load import load_snapshot
 from heaptui.model.summary import type_summary
-from heaptui.transport import inject, sockdir
+from heaptui.transport import inject, inject_target, sockdir
 from heaptui.transport.client import AgentClient, AgentError
 from heaptui.transport.inject_errors import (
     GdbMissing,
     NoSuchProcess,
     NotPython,
+    PtraceDenied,
     TargetBusy,
     UnsupportedPython,
 )
@@ -224,6 +225,45 @@ def test_a_process_that_is_not_python_is_refused() -> None:
         with pytest.raises(NotPython, match=r"\(.*sleep\) is not a Python process"):
             inject.inject_agent(sleeper.pid)
     finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@needs_gdb
+def test_a_program_named_python_without_its_symbols_is_refused_by_gdb(tmp_path: Path) -> None:
+    impostor = tmp_path / "python3.11"  # looks like Python from outside; gdb looks inside
+    shutil.copy("/bin/sleep", impostor)
+    sleeper = subprocess.Popen([str(impostor), "30"])
+    try:
+        with pytest.raises(NotPython, match=r"gdb finds none of CPython's C API in it"):
+            inject.inject_agent(sleeper.pid)
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_process_already_being_traced_is_refused(tmp_path: Path) -> None:
+    sleeper = subprocess.Popen(["sleep", "30"])
+    tracer = (
+        subprocess.Popen(
+            ["gdb", "-batch", "-nx", "-p", str(sleeper.pid), "-ex", "shell sleep 20"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if shutil.which("gdb")
+        else None
+    )
+    try:
+        if tracer is None:
+            pytest.skip("gdb is not installed")
+        wait_until(lambda: inject_target.tracer_pid(sleeper.pid) != 0, "gdb to attach")
+        with pytest.raises(PtraceDenied, match=r"already being traced by process \d+"):
+            inject.inject_agent(sleeper.pid)
+    finally:
+        if tracer is not None:
+            tracer.kill()
+            tracer.wait()
         sleeper.kill()
         sleeper.wait()
 
