@@ -113,6 +113,25 @@ static int col_init(Col *c, PyObject *array_type, const char *code, size_t item)
     return c->arr == NULL ? -1 : 0;
 }
 
+/* Big columns start at a size malloc serves with mmap (32 MiB is glibc's highest threshold):
+ * their pages are only resident once written, and growing them is a remap, not a copy that
+ * would briefly hold the column twice. */
+#define COL_MMAP_BYTES ((size_t)33 << 20)
+
+static void col_reserve_hint(Col *c, size_t elements) {
+    c->cap = 0;
+    if (elements * c->item >= ((size_t)4 << 20)) {
+        size_t bytes = elements * c->item;
+        if (bytes < COL_MMAP_BYTES) {
+            bytes = COL_MMAP_BYTES;
+        }
+        c->data = PyMem_Malloc(bytes);
+        if (c->data != NULL) {
+            c->cap = bytes / c->item;
+        }
+    }
+}
+
 static int col_grow(Col *c) {
     size_t cap = c->cap ? c->cap + c->cap / 2 : 65536;
     char *data = PyMem_Realloc(c->data, cap * c->item);
@@ -559,7 +578,6 @@ static const char *const func_attr_names[FUNC_ATTR_COUNT] = {
 
 /* ------------------------------------------------------------------ walker state */
 typedef struct {
-    Vec nodes;        /* PyObject* of every node, in node order */
     Col addr;         /* uint64 */
     Col type_id;      /* uint32 */
     Col size;         /* uint64 */
@@ -1214,12 +1232,20 @@ static int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
 }
 
 /* ------------------------------------------------------------------ edges */
+/* The address column doubles as the work list: node i is the object at address addr[i]. */
+#define NODE_AT(w, i) (((PyObject **)(w)->addr.data)[i])
+
+static int push_borrowed(Walk *w, PyObject *o) {
+    COL_PUSH(&w->addr, uint64_t, (uint64_t)(uintptr_t)o);
+    return 0;
+}
+
+/* A node found on the way: kept alive by a strong reference until the walk ends. */
 static int push_node(Walk *w, PyObject *o) {
-    if (vec_reserve(&w->nodes, 1) < 0) {
+    if (push_borrowed(w, o) < 0) {
         return -1;
     }
     Py_INCREF(o);
-    VEC_AT(&w->nodes, PyObject *, w->nodes.len++) = o;
     return 0;
 }
 
@@ -1695,10 +1721,10 @@ static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
 /* ------------------------------------------------------------------ the walk */
 static void walk_clear(Walk *w) {
     /* Release the strong references taken on discovered nodes. */
-    for (size_t i = w->n_first; i < w->nodes.len; i++) {
-        Py_DECREF(VEC_AT(&w->nodes, PyObject *, i));
+    for (size_t i = w->n_first; i < w->addr.n; i++) {
+        Py_DECREF(NODE_AT(w, i));
     }
-    Vec *vecs[] = {&w->nodes, &w->repr_blob, &w->refs, &w->cands, &w->closure_payloads};
+    Vec *vecs[] = {&w->repr_blob, &w->refs, &w->cands, &w->closure_payloads};
     for (size_t i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
         vec_free(vecs[i]);
     }
@@ -1732,18 +1758,17 @@ static void walk_clear(Walk *w) {
 #define PREFETCH_AHEAD 6
 
 static int walk_run(Walk *w) {
-    for (size_t i = 0; i < w->nodes.len; i++) {
+    for (size_t i = 0; i < w->addr.n; i++) {
         /* Node headers are scattered over the heap: ask for one a few steps ahead. */
-        if (i + PREFETCH_AHEAD < w->nodes.len) {
-            PREFETCH(VEC_AT(&w->nodes, PyObject *, i + PREFETCH_AHEAD));
+        if (i + PREFETCH_AHEAD < w->addr.n) {
+            PREFETCH(NODE_AT(w, i + PREFETCH_AHEAD));
         }
-        PyObject *o = VEC_AT(&w->nodes, PyObject *, i);
+        PyObject *o = NODE_AT(w, i);
         PyTypeObject *tp = Py_TYPE(o);
         TypeInfo *ti = type_info(w, tp);
         if (ti == NULL) {
             return -1;
         }
-        COL_PUSH(&w->addr, uint64_t, (uint64_t)(uintptr_t)o);
         COL_PUSH(&w->type_id, uint32_t, ti->index);
         COL_PUSH(&w->size, uint64_t, shallow_size(o, tp, ti));
         COL_PUSH(&w->length, int64_t, length_of(o, ti));
@@ -1847,7 +1872,6 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     Walk w;
     memset(&w, 0, sizeof(w));
-    vec_init(&w.nodes, sizeof(PyObject *));
     vec_init(&w.repr_blob, 1);
     vec_init(&w.refs, sizeof(PyObject *));
     vec_init(&w.cands, sizeof(Cand));
@@ -1893,6 +1917,16 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
         if (rc != 0) {
             goto done;
         }
+        /* About 2.2 nodes and 3.5 references per tracked object on typical heaps. */
+        size_t nodes_hint = (size_t)n * 5 / 2, edges_hint = (size_t)n * 4;
+        Col *node_cols[] = {&w.addr, &w.type_id, &w.size, &w.length, &w.flags, &w.edge_count,
+                            &w.repr_offsets};
+        for (size_t i = 0; i < sizeof(node_cols) / sizeof(node_cols[0]); i++) {
+            col_reserve_hint(node_cols[i], nodes_hint);
+        }
+        col_reserve_hint(&w.edge_target, edges_hint);
+        col_reserve_hint(&w.edge_kind, edges_hint);
+        col_reserve_hint(&w.edge_payload, edges_hint);
     }
     if (abits_init(&w.seen) < 0 || aset_init(&w.exclude, 64) < 0) {
         goto done;
@@ -1922,19 +1956,18 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     /* The first nodes: the input list minus exclusions (the list keeps them alive, so these
      * references are borrowed).  All of it is seen, as in the walker. */
-    if (vec_reserve(&w.nodes, (size_t)n + (size_t)n + 1024) < 0) {
-        goto done;
-    }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *o = PyList_GET_ITEM(objects, i);
         if (abits_add(&w.seen, (uintptr_t)o) < 0) {
             goto done;
         }
         if (!aset_contains(&w.exclude, (uintptr_t)o)) {
-            VEC_AT(&w.nodes, PyObject *, w.nodes.len++) = o;
+            if (push_borrowed(&w, o) < 0) {
+                goto done;
+            }
         }
     }
-    w.n_first = w.n_tracked = w.nodes.len;
+    w.n_first = w.n_tracked = w.addr.n;
     if (register_closures(&w, objects) < 0) {
         goto done;
     }
@@ -1952,10 +1985,10 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     w.seen_bytes = abits_bytes(&w.seen);
     abits_free(&w.seen);
     amap_free(&w.key_cache);
-    for (size_t i = w.n_first; i < w.nodes.len; i++) {
-        Py_DECREF(VEC_AT(&w.nodes, PyObject *, i));
+    for (size_t i = w.n_first; i < w.addr.n; i++) {
+        Py_DECREF(NODE_AT(&w, i));
     }
-    w.n_first = w.nodes.len; /* released: walk_clear must not release them again */
+    w.n_first = w.addr.n; /* released: walk_clear must not release them again */
     result = build_result(&w);
 
 done:
