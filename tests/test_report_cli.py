@@ -67,9 +67,47 @@ def test_text_with_baseline_shows_growth_and_suspect_paths(
     assert "+38" in growth and "+38.3 KiB" in growth
     suspects = out[out.index("Leak suspects") :].splitlines()
     assert suspects[1].split()[:3] == ["1.", "shop.Session", "+38"]
-    assert "sys.modules['shop']" in suspects[2]
-    assert suspects[3].strip().startswith("-> .SESSIONS")
-    assert suspects[4].strip().startswith("-> ['user:")
+    # Each new Session keeps its dict and its 1033-byte buffer: 38 * 1193 B = 44.3 KiB.
+    assert "retaining 44.3 KiB" in suspects[1]
+    assert suspects[2].strip() == (
+        "the dict at sys.modules['shop'] -> .SESSIONS retains 100% of the new Session "
+        "objects (38 of 38; 50.5 KiB in all)"
+    )
+    assert suspects[3].strip() == "a new one is reached by:"
+    assert "sys.modules['shop']" in suspects[4]
+    assert suspects[5].strip().startswith("-> .SESSIONS")
+    assert suspects[6].strip().startswith("-> ['user:")
+    assert "PYTHONTRACEMALLOC=25" in out[out.index("Allocation sites:") :]
+
+
+def test_no_retained_leaves_out_retained_figures(
+    heaps: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, after = heaps
+    assert main(["report", after, "--baseline", base, "--no-retained"]) == 0
+    out = capsys.readouterr().out
+    assert "retain" not in out.replace(after, "").replace(base, "")  # test dir names aside
+    assert main(["report", after, "--baseline", base, "--no-retained", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["retained_computed"] is False
+    assert data["types"][0]["retained"] is None
+    assert data["suspects"][0]["retained"] is None
+    assert data["suspects"][0]["accumulation"] is None
+
+
+def test_retained_column_without_baseline_only_when_asked(
+    heaps: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, after = heaps
+    assert main(["report", after]) == 0
+    assert "retained" not in capsys.readouterr().out.replace(after, "")
+    assert main(["report", after, "--retained"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = next(line for line in lines if line.split()[:1] == ["type"])
+    assert header.split() == ["type", "count", "size", "share", "retained"]
+    rows = {line.split()[0]: line for line in lines[lines.index(header) + 1 :] if line.strip()}
+    # The module retains everything: 72 + 640 + 4000 + 40 * 1193 bytes.
+    assert rows["module"].split()[-2:] == ["51.2", "KiB"]
 
 
 def test_json_has_the_documented_keys_and_orders(
@@ -104,6 +142,39 @@ def test_json_has_the_documented_keys_and_orders(
     }
     assert [step["edge"] for step in path][1] == ".SESSIONS"
     assert path[-1]["type"] == "shop.Session" and path[-1]["edge"].startswith("['user:")
+
+
+def test_json_retained_figures_match_the_known_answer(
+    heaps: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    base, after = heaps
+    assert main(["report", after, "--baseline", base, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["retained_computed"] is True
+    retained = {t["type"]: t["retained"] for t in data["types"]}
+    per_session = 56 + 104 + 1033
+    assert retained == {
+        "module": 72 + 640 + 4000 + 40 * per_session,  # the root retains everything
+        # Outermost dicts only: the module's dict (which holds SESSIONS) retains the rest.
+        "dict": 640 + 4000 + 40 * per_session,
+        "shop.Session": 40 * per_session,
+        "bytes": 40 * 1033,
+    }
+    top = data["suspects"][0]
+    assert top["retained"] == 38 * per_session  # the new Sessions only
+    acc = top["accumulation"]
+    assert {k: acc[k] for k in ("type", "repr", "address", "retained", "share", "held")} == {
+        "type": "dict",
+        "repr": "dict len=40",
+        "address": 0x2000,
+        "retained": 4000 + 40 * per_session,
+        "share": 1.0,
+        "held": 38,
+    }
+    assert acc["root"] == "sys.modules['shop']"
+    assert [step["edge"] for step in acc["path"]] == [None, ".SESSIONS"]
+    assert top["alloc_sites"] is None
+    assert data["alloc"]["recorded"] is False
 
 
 def test_top_limits_rows(heaps: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> None:

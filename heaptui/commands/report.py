@@ -1,8 +1,11 @@
-"""`heaptui report SNAPSHOT [--baseline BASE] [--top N] [--json]`: the answers, without the UI.
+"""`heaptui report SNAPSHOT [--baseline BASE] [--top N] [--[no-]retained] [--json]`: the answers.
 
 Prints the type summary of a snapshot as an aligned table; with a baseline, also the growth by
-type and the leak suspects with the path from a root that keeps a sample of each alive.
-``--json`` prints the same for scripts and CI.
+type and the leak suspects with the path from a root that keeps a sample of each alive. With
+retained sizes (the dominator tree; on by default with a baseline), the type table gains a
+retained column and each suspect names its accumulation point: the object that retains most
+of its new objects. When the program ran under tracemalloc, each suspect also lists where its
+new objects were allocated. ``--json`` prints the same for scripts and CI.
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 from heaptui.errors import UserError
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from heaptui.model.allocsites import AllocStatus, SiteGrowth
     from heaptui.model.diff import GrowthRow
     from heaptui.model.paths import PathStep, RootPath
+    from heaptui.model.retained import Accumulation
     from heaptui.model.snapshot import Snapshot
     from heaptui.model.summary import TypeRow
     from heaptui.model.suspects import Suspect
@@ -32,6 +39,8 @@ PATH_TAIL = 12
 PROGRESS_BYTES = 32 * 1024 * 1024
 # Snapshots with more objects than this get a progress line while the index is built.
 PROGRESS_NODES = 500_000
+# Allocation sites listed per suspect.
+SITES_PER_SUSPECT = 3
 
 
 def add_parser(subparsers: Any) -> None:
@@ -43,7 +52,14 @@ def add_parser(subparsers: Any) -> None:
             "Print the type summary of SNAPSHOT as a table. With --baseline, also the growth "
             "by type since BASE and the leak suspects: the types that grew (types you wrote "
             "first), each with a new object and the chain of references from a root that "
-            "keeps it alive."
+            "keeps it alive. Retained sizes (bytes an object keeps alive: what would be "
+            "freed without it) come from the dominator tree of SNAPSHOT; they are computed "
+            "by default when there is a baseline (each suspect then names the object that "
+            "retains most of its new objects) and with --retained otherwise. On a heap of 2M "
+            "objects they added about 2 s and 150 MB with a baseline (the reference index is "
+            "built anyway) and 3 s and 400 MB without; --no-retained skips them. "
+            "If the program ran under tracemalloc (PYTHONTRACEMALLOC=25, or 'heaptui run "
+            "--trace'), each suspect also lists where its new objects were allocated."
         ),
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT", help="a .heap file written by heaptui")
@@ -55,6 +71,12 @@ def add_parser(subparsers: Any) -> None:
         metavar="N",
         default=str(DEFAULT_TOP),
         help=f"rows per table and number of suspects (default {DEFAULT_TOP})",
+    )
+    parser.add_argument(
+        "--retained",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="compute retained sizes and accumulation points (default: only with --baseline)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.set_defaults(handler=run)
@@ -118,7 +140,8 @@ def run(args: argparse.Namespace) -> int:
     top = _parse_top(args.top)
     now = _load(args.snapshot)
     base = _load(args.baseline) if args.baseline else None
-    report = build_report(now, base, top)
+    retained = args.retained if args.retained is not None else base is not None
+    report = build_report(now, base, top, retained=retained)
     if base is not None:
         _warn_if_other_program(base, now)
     if args.json:
@@ -140,6 +163,10 @@ class Report:
         growth: list[GrowthRow],
         suspects: list[Suspect],
         top: int,
+        *,
+        retained_by_type: np.ndarray | None = None,
+        sites: list[SiteGrowth | None] | None = None,
+        alloc: AllocStatus | None = None,
     ) -> None:
         self.now = now
         self.base = base
@@ -147,22 +174,64 @@ class Report:
         self.growth = growth
         self.suspects = suspects
         self.top = top
+        self.retained_by_type = retained_by_type  # uint64 T, None if not computed
+        self.sites = sites or [None] * len(suspects)  # per suspect, None if not recorded
+        self.alloc = alloc  # allocation-site status of ``now`` (with a baseline)
+
+    def type_retained(self, row: TypeRow) -> int | None:
+        """Bytes retained by all instances of ``row``'s type, or None if not computed."""
+        if self.retained_by_type is None:
+            return None
+        return int(self.retained_by_type[row.type_index])
 
 
-def build_report(now: Snapshot, base: Snapshot | None, top: int) -> Report:
-    """Compute the summary, and with a baseline the growth and suspects (builds the index)."""
+def build_report(
+    now: Snapshot, base: Snapshot | None, top: int, *, retained: bool = False
+) -> Report:
+    """Compute the summary, and with a baseline the growth and suspects (builds the index).
+
+    ``retained`` adds retained sizes (the dominator tree): a column in the type table and,
+    with a baseline, each suspect's retained bytes and accumulation point.
+    """
     from heaptui.model.diff import growth
     from heaptui.model.summary import type_summary
 
     types = type_summary(now)
-    if base is None:
+    if base is None and not retained:
         return Report(now, None, types, [], [], top)
     from heaptui.model.index import GraphIndex
+
+    big = now.node_count >= PROGRESS_NODES
+    with _progress("indexing references", big):
+        index = GraphIndex(now)
+    dominators = by_type = None
+    if retained:
+        from heaptui.model.dominators import dominators_for, retained_by_type
+
+        with _progress("computing retained sizes", big):
+            dominators = dominators_for(index)
+            by_type = retained_by_type(dominators, now)
+    if base is None:
+        return Report(now, None, types, [], [], top, retained_by_type=by_type)
+    from heaptui.model.allocsites import alloc_status, growth_by_site
+    from heaptui.model.diff import new_objects
     from heaptui.model.suspects import leak_suspects
 
-    with _progress("indexing references and finding suspects", now.node_count >= PROGRESS_NODES):
-        suspects = leak_suspects(base, now, GraphIndex(now), top=top)
-    return Report(now, base, types, growth(base, now), suspects, top)
+    with _progress("finding suspects", big):
+        is_new = new_objects(base, now)
+        suspects = leak_suspects(base, now, index, top=top, dominators=dominators, is_new=is_new)
+        sites = [growth_by_site(base, now, s.name, is_new=is_new) for s in suspects]
+    return Report(
+        now,
+        base,
+        types,
+        growth(base, now),
+        suspects,
+        top,
+        retained_by_type=by_type,
+        sites=sites,
+        alloc=alloc_status(now),
+    )
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -214,17 +283,70 @@ def _path_json(snapshot: Snapshot, path: RootPath | None) -> list[dict[str, Any]
     ]
 
 
+def _accumulation_json(snapshot: Snapshot, acc: Accumulation | None) -> dict[str, Any] | None:
+    if acc is None:
+        return None
+    return {
+        "type": acc.type,
+        "repr": acc.repr,
+        "address": int(snapshot.addr[acc.node]),
+        "retained": acc.retained,
+        "share": round(acc.share, 4),
+        "held": acc.held,
+        "root": acc.path.root_label if acc.path else None,
+        "path": _path_json(snapshot, acc.path),
+    }
+
+
+def _sites_json(sites: SiteGrowth | None) -> dict[str, Any] | None:
+    if sites is None:
+        return None
+    return {
+        "untraced_count": sites.untraced_count,
+        "untraced_size": sites.untraced_size,
+        "sites": [
+            {
+                "file": g.frames[0].filename,
+                "line": g.frames[0].lineno,
+                "count": g.objects,
+                "size": g.size,
+                "traceback": [{"file": f.filename, "line": f.lineno} for f in g.frames],
+            }
+            for g in sites.groups[:SITES_PER_SUSPECT]
+        ],
+    }
+
+
 def report_json(report: Report) -> dict[str, Any]:
-    """The report as JSON-ready data (keys documented in ``heaptui report --help`` and issue 2)."""
+    """The report as JSON-ready data (keys documented in ``heaptui report --help`` and issue 2).
+
+    ``retained`` keys are null when retained sizes were not computed; ``alloc_sites`` is null
+    when the snapshot has no allocation sites (``alloc.explanation`` says why).
+    """
     data: dict[str, Any] = {
         "snapshot": _header_json(report.now),
+        "retained_computed": report.retained_by_type is not None,
         "types": [
-            {"type": row.name, "count": row.count, "size": row.size}
+            {
+                "type": row.name,
+                "count": row.count,
+                "size": row.size,
+                "retained": report.type_retained(row),
+            }
             for row in report.types[: report.top]
         ],
     }
     if report.base is None:
         return data
+    if report.alloc is not None:
+        data["alloc"] = {
+            "recorded": report.alloc.recorded,
+            "tracemalloc": report.alloc.tracing,
+            "frames": report.alloc.frames,
+            "traced": report.alloc.traced,
+            "untraced": report.alloc.untraced,
+            "explanation": report.alloc.explanation,
+        }
     data["baseline"] = _header_json(report.base)
     data["growth"] = [
         {"type": row.name, "count_delta": row.count_delta, "size_delta": row.size_delta}
@@ -239,8 +361,11 @@ def report_json(report: Report) -> dict[str, Any]:
             "root": s.path.root_label if s.path else None,
             "path": _path_json(report.now, s.path),
             "path_steps_omitted": _shown_steps(s.path)[2] if s.path else 0,
+            "retained": s.retained,
+            "accumulation": _accumulation_json(report.now, s.accumulation),
+            "alloc_sites": _sites_json(sites),
         }
-        for s in report.suspects
+        for s, sites in zip(report.suspects, report.sites, strict=True)
     ]
     return data
 
@@ -296,11 +421,27 @@ def print_report(report: Report, out: TextIO) -> None:
     total = len(report.types)
     shown = report.types[: report.top]
     lines += ["", f"Types by size (top {len(shown)} of {total})"]
-    lines += _table(
-        ["type", "count", "size", "share"],
-        [[r.name, f"{r.count:,}", human_bytes(r.size), f"{r.share:.1%}"] for r in shown],
-        right={1, 2, 3},
-    )
+    if report.retained_by_type is None:
+        lines += _table(
+            ["type", "count", "size", "share"],
+            [[r.name, f"{r.count:,}", human_bytes(r.size), f"{r.share:.1%}"] for r in shown],
+            right={1, 2, 3},
+        )
+    else:
+        lines += _table(
+            ["type", "count", "size", "share", "retained"],
+            [
+                [
+                    r.name,
+                    f"{r.count:,}",
+                    human_bytes(r.size),
+                    f"{r.share:.1%}",
+                    human_bytes(report.type_retained(r) or 0),
+                ]
+                for r in shown
+            ],
+            right={1, 2, 3, 4},
+        )
     if report.base is not None:
         lines += ["", "Baseline " + _header_lines(report.base)[0], *_header_lines(report.base)[1:]]
         grown = report.growth[: report.top]
@@ -325,16 +466,72 @@ def print_report(report: Report, out: TextIO) -> None:
         lines += ["", "Leak suspects (types you wrote first, then by bytes grown)"]
         if not report.suspects:
             lines.append("  none: no type has more objects than in the baseline")
-        for rank, s in enumerate(report.suspects, start=1):
-            kind = "your type" if s.user_type else "builtin/library type"
-            lines.append(
-                f"{rank:3}. {s.name}  {signed_count(s.count_delta)} objects, "
-                f"{signed_bytes(s.size_delta)}  ({kind})"
-            )
-            if s.path is not None:
-                lines += _path_lines(s.path, "       ")
-            elif s.sample is not None:
-                lines.append("       no path from a root (unreachable: garbage in a cycle?)")
-            else:
-                lines.append("       no new object of this type to show")
+        for rank, (s, sites) in enumerate(zip(report.suspects, report.sites, strict=True), 1):
+            lines += _suspect_lines(rank, s, sites)
+        if report.suspects and report.alloc is not None:
+            lines += ["", "Allocation sites: " + report.alloc.explanation]
     out.write("\n".join(lines) + "\n")
+
+
+def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]:
+    """A suspect: its growth, where its new objects accumulate, a path, allocation sites."""
+    from heaptui.ui.format import human_bytes, signed_bytes, signed_count
+
+    indent = "       "
+    kind = "your type" if s.user_type else "builtin/library type"
+    retained = f", retaining {human_bytes(s.retained)}" if s.retained is not None else ""
+    lines = [
+        f"{rank:3}. {s.name}  {signed_count(s.count_delta)} objects, "
+        f"{signed_bytes(s.size_delta)}{retained}  ({kind})"
+    ]
+    if s.accumulation is not None:
+        lines.append(indent + accumulation_sentence(s.name, s.accumulation))
+    if s.path is not None:
+        lines.append(indent + "a new one is reached by:")
+        lines += _path_lines(s.path, indent + "  ")
+    elif s.sample is not None:
+        lines.append(indent + "no path from a root (unreachable: garbage in a cycle?)")
+    else:
+        lines.append(indent + "no new object of this type to show")
+    if sites is not None:
+        lines += _site_lines(sites, indent)
+    return lines
+
+
+def accumulation_sentence(type_name: str, acc: Accumulation) -> str:
+    """``the dict at sys.modules['app'] -> .CACHE retains 98% of the new Session objects
+    (52.0 MiB)``."""
+    from heaptui.model.paths import short_type
+    from heaptui.ui.format import human_bytes
+
+    where = f" at {path_text(acc.path)}" if acc.path is not None else ""
+    return (
+        f"the {short_type(acc.type)}{where} retains {acc.share:.0%} of the new "
+        f"{short_type(type_name)} objects ({acc.held:,} of {acc.total:,}; "
+        f"{human_bytes(acc.retained)} in all)"
+    )
+
+
+def path_text(path: RootPath) -> str:
+    """``sys.modules['app'] -> .CACHE``: the root and the references to the path's end."""
+    head, tail, omitted = _shown_steps(path)
+    parts = [path.root_label, *(step.edge or "" for step in head[1:])]
+    if omitted:
+        parts.append(f"... {omitted:,} more ...")
+    parts += [step.edge or "" for step in tail]
+    return " -> ".join(parts)
+
+
+def _site_lines(sites: SiteGrowth, indent: str) -> list[str]:
+    from heaptui.ui.format import human_bytes
+
+    lines = []
+    for group in sites.groups[:SITES_PER_SUSPECT]:
+        lines.append(
+            f"{indent}allocated at {group.frames[0]}  "
+            f"({group.objects:,} new objects, {human_bytes(group.size)})"
+        )
+        lines += [f"{indent}  called from {frame}" for frame in group.frames[1:3]]
+    if sites.untraced_count:
+        lines.append(f"{indent}{sites.untraced_count:,} new objects have no allocation traceback")
+    return lines
