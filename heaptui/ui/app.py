@@ -403,6 +403,8 @@ class HeapApp(App[int]):
         self._instances_type = type_index
         name = self.snapshot.type_names[type_index]
         self.query_one("#instances-title", Static).update(f"{name}: listing instances…")
+        # Empty until listed: keys pressed meanwhile must not move a cursor over another type.
+        self.query_one(InstanceList).set_instances(None, np.zeros(0, np.int64), None)
         self._list_instances(self.snapshot, type_index, self.new_mask)
 
     @work(thread=True, exclusive=True, group="instances")

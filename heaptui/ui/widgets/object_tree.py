@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 BATCH = 200
 # The tree opens at most this many levels of a why-alive path (nearest holders first).
-PATH_DEPTH = 40
+PATH_DEPTH = 12
 REPR_WIDTH = 60
 Mode = Literal["referrers", "referents"]
 
