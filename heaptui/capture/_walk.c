@@ -24,6 +24,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+
 /* ------------------------------------------------------------------ edge kinds (labels.py) */
 enum {
     EDGE_OTHER = 0,
@@ -605,6 +611,7 @@ typedef struct {
     int32_t p_func[FUNC_ATTR_COUNT]; /* payloads of the function attribute names */
     /* type table */
     TypeInfo *types;
+    TypeInfo *last_type; /* the type of the previous node, most often this one's */
     size_t ntypes, types_cap;
     size_t *type_slots; /* open addressing over types, value = index + 1 */
     size_t type_mask;
@@ -906,6 +913,9 @@ static int types_grow(Walk *w) {
 }
 
 static TypeInfo *type_info(Walk *w, PyTypeObject *tp) {
+    if (w->last_type != NULL && w->last_type->type == tp) {
+        return w->last_type;
+    }
     size_t i = aset_hash((uintptr_t)tp) & w->type_mask;
     for (;;) {
         size_t v = w->type_slots[i];
@@ -913,7 +923,8 @@ static TypeInfo *type_info(Walk *w, PyTypeObject *tp) {
             break;
         }
         if (w->types[v - 1].type == tp) {
-            return &w->types[v - 1];
+            w->last_type = &w->types[v - 1];
+            return w->last_type;
         }
         i = (i + 1) & w->type_mask;
     }
@@ -934,6 +945,7 @@ static TypeInfo *type_info(Walk *w, PyTypeObject *tp) {
         return NULL;
     }
     w->type_slots[i] = ++w->ntypes;
+    w->last_type = NULL; /* the array may move when it grows */
     if (w->ntypes * 2 > w->type_mask + 1 && types_grow(w) < 0) {
         return NULL;
     }
@@ -1339,6 +1351,9 @@ static int edges_uniform(Walk *w, PyObject *o, PyTypeObject *tp, uint8_t kind) {
 static int register_closures(Walk *w, PyObject *objects) {
     Py_ssize_t n = PyList_GET_SIZE(objects);
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + 8 < n) {
+            PREFETCH(PyList_GET_ITEM(objects, i + 8));
+        }
         PyObject *f = PyList_GET_ITEM(objects, i);
         if (!Py_IS_TYPE(f, &PyFunction_Type)) {
             continue;
@@ -1750,11 +1765,6 @@ static void walk_clear(Walk *w) {
     Py_CLEAR(w->keep);
 }
 
-#if defined(__GNUC__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) ((void)0)
-#endif
 #define PREFETCH_AHEAD 6
 
 static int walk_run(Walk *w) {
