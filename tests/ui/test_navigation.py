@@ -179,3 +179,34 @@ async def test_more_node_loads_the_next_batch():
         assert "50 more" in str(children[-1].label)
         assert tree.cursor_node is children[BATCH]  # the first of the new batch
         assert app.selected == node_at(app, GET)  # loading more does not change selection
+
+
+async def test_a_long_path_opens_the_nearest_holders_and_shows_both_ends():
+    from heaptui.labels import EDGE_ATTR, ROOT_MODULE
+    from heaptui.model.snapshot import Snapshot
+    from heaptui.testing import SnapshotBuilder
+    from heaptui.ui.source import MemorySource
+    from heaptui.ui.widgets.object_tree import PATH_DEPTH
+
+    b = SnapshotBuilder()
+    b.node(0x100, "module", repr="chain")
+    b.root(0x100, ROOT_MODULE, "sys.modules['chain']")
+    previous = 0x100
+    for i in range(40):
+        addr = 0x1000 + i * 0x10
+        b.node(addr, "chain.Link")
+        b.edge(previous, addr, EDGE_ATTR, "next")
+        previous = addr
+    app = HeapApp(MemorySource(Snapshot.from_raw(b.build()), None))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.select_object(node_at(app, previous))
+        await pilot.press("w")
+        await settle(pilot)
+        why = str(app.query_one("#why-alive", Static).render())
+        assert "sys.modules['chain']" in why and "more steps" in why
+        tree = app.query_one(ObjectTree)
+        depth, node = 0, tree.cursor_node
+        while node is not None and node.parent is not None:
+            depth, node = depth + 1, node.parent
+        assert depth == PATH_DEPTH

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from heaptui.labels import ROOT_KIND_NAMES
 from heaptui.ui.format import clip, human_bytes, object_repr
-from heaptui.ui.widgets.object_tree import Mode, ObjectTree
+from heaptui.ui.widgets.object_tree import PATH_DEPTH, Mode, ObjectTree
 
 if TYPE_CHECKING:
     from heaptui.model.index import GraphIndex
@@ -153,6 +153,12 @@ class ObjectPane(Vertical):
         why.update(breadcrumb(path))
         if path is not None:
             self.object_tree.open_path(path)
+            if len(path.steps) - 1 > PATH_DEPTH:
+                self.notify(
+                    f"The path is {len(path.steps) - 1:,} references long; the tree opens the "
+                    f"{PATH_DEPTH} nearest holders (the line above shows both ends).",
+                    timeout=6,
+                )
 
     def hide_path(self) -> None:
         self.query_one("#why-alive", Static).display = False
