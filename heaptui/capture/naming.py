@@ -85,6 +85,14 @@ FUNCTION_ATTRS = (
     "__doc__",
     "__type_params__",
 )
+# What getattr(f, name) reads on an exact function: the function type's own data descriptors
+# (members and getsets), which an instance __dict__ cannot shadow. Names missing on this Python
+# (``__type_params__`` before 3.12) are left out, as getattr would fail on them.
+_FUNCTION_GETTERS = tuple(
+    (name, types.FunctionType.__dict__[name].__get__)
+    for name in FUNCTION_ATTRS
+    if name in types.FunctionType.__dict__
+)
 METHOD_ATTRS = ("__func__", "__self__")
 # Getsets that are safe to read on C types (they return a stored pointer).
 GENERIC_GETSETS = ("__self__", "__func__", "__objclass__", "gi_code", "cr_code", "ag_code")
@@ -180,6 +188,42 @@ class InstanceInfo:
         return self.candidates
 
 
+def _has_local_name(varname: Any, i: int) -> bool:
+    try:
+        varname(i)
+    except IndexError:
+        return False
+    return True
+
+
+def free_var_names(code: Any, count: int) -> tuple[Any, ...]:
+    """``code.co_freevars`` (``count`` names), without leaving anything behind on 3.13+.
+
+    3.13 builds ``co_freevars`` on first access and caches the tuple on the code object for
+    good: a capture would add one tuple per closure's code to the heap, seen as growth in the
+    next snapshot. Free variables are the last entries of the code's local names, which
+    ``code._varname_from_oparg(i)`` reads one at a time without caching; their number is the
+    length of the function's closure.
+    """
+    varname = getattr(code, "_varname_from_oparg", None)
+    if sys.version_info < (3, 13) or varname is None:
+        return code.co_freevars
+    upper = 1
+    while _has_local_name(varname, upper):
+        upper *= 2
+    lo, hi = 0, upper  # the number of local names is in [lo, hi]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _has_local_name(varname, mid):
+            lo = mid + 1
+        else:
+            hi = mid
+    names = []
+    for i in range(max(lo - count, 0), lo):
+        names.append(varname(i))
+    return tuple(names)
+
+
 def _proxy_items(ns: Any) -> list[tuple[Any, Any]]:
     # A class namespace proxy wraps an exact dict; get_referents(proxy) returns that dict.
     for inner in _getref(ns):
@@ -264,6 +308,7 @@ class Namer:
         self.key_cache: dict[int, int] = {}  # id(key object) -> string index of its text
         self.closure_names: dict[int, tuple[int, ...]] = {}  # id(closure tuple) -> payloads
         self.attr_payload: dict[str, int] = {}
+        self.function_payloads = [self.intern(name) for name, _ in _FUNCTION_GETTERS]
 
     # --- helpers ---------------------------------------------------------------------------
     def attr(self, name: str) -> int:
@@ -396,22 +441,67 @@ class Namer:
                     break
         return self.match(refs, named, explicit)
 
+    @staticmethod
+    def match_attrs(
+        refs: list[Any], values: Any, payloads: list[int]
+    ) -> tuple[list[Any], list[int], list[int]]:
+        """:meth:`match` for ``named`` attributes only (``values[i]`` is named ``payloads[i]``)."""
+        want: dict[int, int] = {}
+        for r in refs:
+            rid = id(r)
+            want[rid] = want.get(rid, 0) + 1
+        targets: list[Any] = []
+        out: list[int] = []
+        for value, payload in zip(values, payloads, strict=True):
+            vid = id(value)
+            count = want.get(vid)
+            if count:
+                want[vid] = count - 1
+                targets.append(value)
+                out.append(payload)
+        kinds = [EDGE_ATTR] * len(targets)
+        if len(targets) < len(refs):
+            for r in refs:
+                rid = id(r)
+                count = want.get(rid)
+                if count:
+                    want[rid] = count - 1
+                    targets.append(r)
+                    kinds.append(EDGE_OTHER)
+                    out.append(-1)
+        return targets, kinds, out
+
     def label_function(self, f: Any, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
-        named = []
-        for name in FUNCTION_ATTRS:
-            try:
-                value = getattr(f, name)
-            except AttributeError:
-                continue
-            named.append((value, EDGE_ATTR, self.attr(name)))
-        return self.match(refs, named, [])
+        values = [getter(f) for _, getter in _FUNCTION_GETTERS]
+        return self.match_attrs(refs, values, self.function_payloads)
+
+    def label_functions(
+        self, funcs: list[Any]
+    ) -> tuple[list[Any], list[int], list[int], list[int]]:
+        """:meth:`label_function` of many functions: flat targets, kinds, payloads, and counts."""
+        columns = []
+        for _, getter in _FUNCTION_GETTERS:
+            columns.append(list(map(getter, funcs)))
+        targets: list[Any] = []
+        kinds: list[int] = []
+        payloads: list[int] = []
+        counts: list[int] = []
+        match_attrs = self.match_attrs
+        names = self.function_payloads
+        for refs, values in zip(map(_getref, funcs), zip(*columns, strict=True), strict=True):
+            t, k, p = match_attrs(refs, values, names)
+            targets += t
+            kinds += k
+            payloads += p
+            counts.append(len(t))
+        return targets, kinds, payloads, counts
 
     def register_closure(self, f: Any) -> None:
         """Remember the free variable names of ``f``'s closure tuple (walked later)."""
         closure = f.__closure__
         if closure is None:
             return
-        names = f.__code__.co_freevars
+        names = free_var_names(f.__code__, len(closure))
         self.closure_names[id(closure)] = tuple(
             self.intern(n) if type(n) is str else -1 for n in names
         )
@@ -434,15 +524,30 @@ class Namer:
         return self.match(refs, named, [])
 
     def label_class(self, cls: type, refs: list[Any]) -> tuple[list[Any], list[int], list[int]]:
+        """A class's ``.__dict__``, ``.__mro__``, ``.__bases__``, ``.__base__``, ``.__class__``.
+
+        A static type (``int``, ``dict``, a C extension's type) is not a GC object, so
+        ``gc.get_referents`` reports nothing for it: its namespace dict and MRO/bases tuples
+        would look like unreferenced "other" roots. They become explicit edges instead (the
+        namespace is the real dict behind the mapping proxy; ``__base__`` only when it is not
+        None; no ``__class__`` edge, as the metatype is a static type too).
+        """
         named: list[tuple[Any, int, int]] = []
         try:
             for inner in _getref(_TYPE_NS(cls)):
-                named.append((inner, EDGE_ATTR, self.attr("__dict__")))
+                if type(inner) is dict:
+                    named.append((inner, EDGE_ATTR, self.attr("__dict__")))
             named.append((_TYPE_MRO(cls), EDGE_ATTR, self.attr("__mro__")))
             named.append((_TYPE_BASES(cls), EDGE_ATTR, self.attr("__bases__")))
             named.append((_TYPE_BASE(cls), EDGE_ATTR, self.attr("__base__")))
         except Exception:
             pass
+        if not is_heap_type(cls):
+            explicit = []
+            for entry in named:
+                if entry[0] is not None:
+                    explicit.append(entry)
+            return self.match(refs, [], explicit)
         named.append((type(cls), EDGE_ATTR, self.attr("__class__")))
         return self.match(refs, named, [])
 
@@ -479,6 +584,8 @@ class Namer:
         root), so these become explicit edges. Reading ``f_locals`` on 3.10-3.12 fills a dict
         cached on the frame; when only the frame holds it, it is emptied again afterwards, so
         no reference to a local survives the capture (3.13 returns a fresh proxy instead).
+        That dict is an explicit ``.f_locals`` edge: the frame holds it from then on, and it
+        must be a node in the first capture too, or the next one would show it as growth.
         """
         running = not refs
         pairs: list[tuple[Any, int, int]] = []
@@ -489,13 +596,18 @@ class Namer:
                 continue
             if value is not None:
                 pairs.append((value, EDGE_ATTR, self.attr(name)))
-        for name, value in _frame_local_items(f):
+        items, loc = _frame_local_items(f)
+        for name, value in items:
             if type(name) is str:
                 pairs.append((value, EDGE_LOCAL, self.intern(name)))
+        del items
         back = f.f_back
         explicit = []
         if back is not None:
             explicit.append((back, EDGE_ATTR, self.attr("f_back")))
+        if loc is not None:
+            explicit.append((loc, EDGE_ATTR, self.attr("f_locals")))
+            loc = None
         if running:
             explicit.extend(pairs)
             return self.match(refs, [], explicit)
@@ -541,11 +653,12 @@ class GenericInfo:
                     self.getset_payloads.append(strings.intern(name))
 
 
-def _frame_local_items(f: Any) -> list[tuple[Any, Any]]:
+def _frame_local_items(f: Any) -> tuple[list[tuple[Any, Any]], dict[Any, Any] | None]:
+    """``(name, value)`` of the frame's locals, and the frame's locals dict if it has one."""
     try:
         loc = f.f_locals
     except Exception:
-        return []
+        return [], None
     if type(loc) is dict:
         items = list(dict.items(loc))
         optimized = f.f_code.co_flags & CO_OPTIMIZED
@@ -553,10 +666,10 @@ def _frame_local_items(f: Any) -> list[tuple[Any, Any]]:
             # Only the frame holds this snapshot of its locals (we made it): empty it so it
             # keeps nothing alive. The next locals() call refills it.
             dict.clear(loc)
-        return items
+        return items, loc
     if type(loc).__name__ == "FrameLocalsProxy":
-        return list(loc.items())
-    return []
+        return list(loc.items()), None
+    return [], None
 
 
 __all__ = [

@@ -1,9 +1,9 @@
 """The roots of a capture: modules in ``sys.modules`` and the innermost frame of every thread.
 
-Standard library only; nothing here runs user code. Thread names come from
-``threading._active`` (only if ``threading`` was already imported: the capture imports nothing
-into the target), read as the ``_name`` instance attribute through ``object.__getattribute__``
-when no class in the thread's MRO defines ``_name`` (so no property can run).
+Standard library only; nothing here runs user code and nothing is imported into the target.
+Thread names come from ``threading._active`` (only if ``threading`` was already imported),
+read as the ``_name`` instance attribute through ``object.__getattribute__`` when no class in
+the thread's MRO defines ``_name`` (so no property can run).
 """
 
 from __future__ import annotations
@@ -79,11 +79,49 @@ def frame_text(frame: Any) -> str:
     return f"{code.co_name}() {base}:{line if line is not None else '?'}"
 
 
+def main_thread_ident(thread_idents: list[int]) -> int | None:
+    """The ident of the process's main thread, found without importing anything.
+
+    3.13's ``_thread._get_main_thread_ident()`` knows it; before that ``threading`` (if the
+    program imported it) keeps it in ``threading._main_thread``. Otherwise no thread was
+    started through ``threading``, so when only one thread exists it is the main thread (a
+    thread started with ``_thread.start_new_thread`` ends with the main thread). With several
+    threads and neither source: None, and they keep their hexadecimal idents.
+    """
+    get_main = getattr(_thread, "_get_main_thread_ident", None)
+    if get_main is not None:
+        ident = get_main()
+        if type(ident) is int:
+            return ident
+    threading = dict.get(sys.modules, "threading")
+    if threading is not None:
+        ns = types.ModuleType.__dict__["__dict__"].__get__(threading)
+        main = dict.get(ns, "_main_thread") if type(ns) is dict else None
+        if main is not None and not mro_lookup(type(main), "_ident")[0]:
+            try:
+                ident = object.__getattribute__(main, "_ident")
+            except Exception:
+                ident = None
+            if type(ident) is int:
+                return ident
+    if len(thread_idents) == 1:
+        return thread_idents[0]
+    return None
+
+
 def thread_roots(own_frame: Any) -> list[tuple[Any, int, str]]:
-    """``(frame, ROOT_THREAD, label)`` per thread; this thread's root is ``own_frame``."""
+    """``(frame, ROOT_THREAD, label)`` per thread; this thread's root is ``own_frame``.
+
+    Threads are named as ``threading`` names them; the main thread is ``MainThread`` even when
+    ``threading`` was never imported (see :func:`main_thread_ident`); other unnamed threads
+    show their ident (``thread 0x7f...``).
+    """
     names = _thread_names()
     me = _thread.get_ident()
     frames = sys._current_frames()
+    main = main_thread_ident(list(frames))
+    if main is not None and main not in names:
+        names[main] = "MainThread"
     roots: list[tuple[Any, int, str]] = []
     for ident, frame in list(dict.items(frames)):
         if ident == me:

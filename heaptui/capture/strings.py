@@ -6,6 +6,9 @@ str runs no user code); callers pass names they have checked with ``type(name) i
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import not_
+
 
 class StringTable:
     """Append-only list of distinct strings with a reverse index."""
@@ -23,3 +26,14 @@ class StringTable:
             pos = self.index[text] = len(self.strings)
             self.strings.append(text)
         return pos
+
+    def intern_many(self, texts: list[str]) -> list[int]:
+        """Return the position of each text, adding new ones (in first-seen order) in bulk."""
+        index = self.index
+        new = list(compress(texts, map(not_, map(index.__contains__, texts))))
+        if new:
+            new = list(dict.fromkeys(new))
+            start = len(self.strings)
+            self.strings.extend(new)
+            index.update(zip(new, range(start, start + len(new)), strict=True))
+        return list(map(index.__getitem__, texts))

@@ -147,6 +147,11 @@ def _preheader(cls: type, obj_is_type: bool) -> int:
     return (GC_HEADER if is_gc else 0) + extra
 
 
+def size_preheader(cls: type) -> int:
+    """What ``sys.getsizeof`` adds to ``__sizeof__`` for instances (not classes) of ``cls``."""
+    return _preheader(cls, False)
+
+
 def constant_size(cls: type) -> int:
     """The ``sys.getsizeof`` of every instance of ``cls`` if it cannot vary, else -1.
 

@@ -15,40 +15,57 @@ Not distorting what it measures:
 - the walking function uses no closures, comprehensions or lambdas: on 3.10/3.11 they turn its
   locals into cells that already exist when ``gc.get_objects()`` runs, and whatever is later
   assigned to them (a previous capture's columns) would appear in the snapshot;
+- nothing it calls fills a first-call cache (``platform``'s version cache, ``struct``'s format
+  cache, ``tempfile``'s name sequence...): such leftovers would show up as growth between a
+  first and a second snapshot;
 - no user code runs (see :mod:`heaptui.capture.typeinfo`, :mod:`heaptui.capture.saferepr`,
   :mod:`heaptui.capture.naming`).
 
-The hot loop handles exact lists, tuples, dicts, sets, scalars and the usual instance shape
-itself, with bulk C-level calls (``map``, ``array.extend``); referents are collected in a
-buffer and deduplicated against the seen-set in chunks (a dict keyed by id and a set
-difference) so that no Python-level loop runs per edge.
+Speed: the walk is bound by per-object interpreter work, so each batch (first the objects of
+``gc.get_objects()``, then the new referents found while walking it, and so on) is split by
+exact type with C-level calls only, and each type's objects are handled together: ids, sizes,
+lengths and texts by ``map`` and ``array.extend``, the items of lists, tuples, sets, dicts and
+cells by ``itertools.chain.from_iterable``, the instances of a class checked in bulk against
+the attribute layout learned from the first one. Per-object Python loops remain only for rare
+kinds (functions, classes, modules, frames, C types' instances, instances that do not fit
+their class's layout). Nodes therefore come out grouped by type within a batch, not in
+``gc.get_objects()`` order. Referents are deduplicated against the seen-set in chunks (a dict
+keyed by id and a set difference) so that no Python-level loop runs per edge.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import platform
 import sys
 import time
 import types
+from array import array
 from collections import deque
 from datetime import datetime, timezone
-from itertools import compress, repeat
-from operator import not_
+from itertools import accumulate, chain, compress, filterfalse, repeat
+from operator import add, attrgetter, getitem, gt, is_, not_
 from typing import Any
 
 from heaptui.capture import roots as _roots
 from heaptui.capture.naming import INLINE_VALUES, GenericInfo, InstanceInfo, Namer
 from heaptui.capture.raw import RawSnapshot
 from heaptui.capture.saferepr import (
+    ELLIPSIS,
+    MAX_INT_BITS,
+    MAX_KEY,
+    MAX_REPR,
     builtin_text,
+    bytes_text,
     class_text,
     code_text,
     function_text,
+    int_text,
+    key_text,
     method_text,
     module_text,
     scalar_text_function,
+    str_text,
 )
 from heaptui.capture.strings import StringTable
 from heaptui.capture.typeinfo import (
@@ -56,17 +73,25 @@ from heaptui.capture.typeinfo import (
     constant_size,
     has_base,
     is_heap_type,
+    mro_lookup,
     safe_sizer,
+    size_preheader,
     type_flags,
     type_name,
 )
 from heaptui.labels import (
+    EDGE_CELL,
     EDGE_DICT_KEY,
     EDGE_INDEX,
     EDGE_KEY,
     EDGE_MEMBER,
     NODE_GC_TRACKED,
 )
+
+try:  # imported here, not on first use: an import during a capture shows up as growth
+    import resource as _resource
+except ImportError:  # pragma: no cover - not on this platform
+    _resource = None  # type: ignore[assignment]
 
 # Walker categories, one per type (cached by id(type)).
 CAT_LEAF = 0  # no referents (not a GC type): str, int, float, bytes, code ...
@@ -87,13 +112,24 @@ CAT_GENERIC = 12  # other C types: members and a few safe getsets by identity
 SWITCH_INTERVAL = 1000.0
 # Referents are deduplicated against the seen-set this many at a time.
 CHUNK = 1 << 16
+# Objects of one type are handled this many at a time: each bulk pass touches every object
+# again (even ``map(id, ...)`` increments its reference count), so a slice small enough to
+# stay in the CPU cache makes all passes after the first one cheap.
+STEP = 2048
 
 _LEN_TYPES = (list, tuple, dict, set, frozenset, str, bytes, bytearray, deque)
 _B_INDEX = bytes([EDGE_INDEX])
 _B_KEY = bytes([EDGE_KEY])
 _B_DICT_KEY = bytes([EDGE_DICT_KEY])
 _B_MEMBER = bytes([EDGE_MEMBER])
-_NEG1 = (-1).to_bytes(4, sys.byteorder, signed=True)
+_B_KEY_PAIR = bytes([EDGE_KEY, EDGE_DICT_KEY])
+_B_CELL = bytes([EDGE_CELL])
+_NEG1_I = array("i", [-1]).tobytes()
+_NEG1_Q = array("q", [-1]).tobytes()
+_ZERO_I = array("I", [0]).tobytes()
+_ZERO = (0,)
+_SLICE_REPR = slice(0, MAX_REPR)
+_SLICE_KEY = slice(0, MAX_KEY)
 
 
 class _TypeTable:
@@ -105,12 +141,18 @@ class _TypeTable:
         self.info: dict[int, tuple[Any, ...]] = {}
 
     def classify(self, tp: type) -> tuple[Any, ...]:
+        """``(index, category, constant size, sizer, size add, has len, text function, extra)``.
+
+        The size of an object is ``constant size`` if that is not negative, else
+        ``sizer(obj) + size add``. :mod:`heaptui.capture.accel` relies on the first two and the
+        last two entries.
+        """
         raw = self.raw
         index = len(raw.type_names)
         raw.type_names.append(type_name(tp))
         raw.type_addr.append(id(tp))
         raw.type_flags.append(type_flags(tp))
-        sizer = safe_sizer(tp) or sys.getsizeof
+        sizer, size_add = _bulk_sizer(tp)
         const_size = constant_size(tp)
         has_len = False
         for t in _LEN_TYPES:
@@ -150,9 +192,25 @@ class _TypeTable:
             extra = GenericInfo(tp, self.strings, sequence=False)
             if tp is types.BuiltinFunctionType:
                 text = builtin_text
-        info = (index, cat, const_size, sizer, has_len, text, extra)
+        info = (index, cat, const_size, sizer, size_add, has_len, text, extra)
         self.info[id(tp)] = info
         return info
+
+
+def _bulk_sizer(tp: type) -> tuple[Any, int]:
+    """``(sizer, add)`` with ``sizer(obj) + add == sys.getsizeof(obj)`` for instances of ``tp``.
+
+    For types whose ``__sizeof__`` is C code (all builtins), the C ``__sizeof__`` itself plus
+    the header ``sys.getsizeof`` adds: about seven times cheaper per call than
+    ``sys.getsizeof``, which parses its arguments and looks the method up every time.
+    """
+    sizer = safe_sizer(tp)
+    if sizer is not None:
+        return sizer, 0
+    found, impl, _ = mro_lookup(tp, "__sizeof__")
+    if not found or type(impl) is not types.MethodDescriptorType or has_base(tp, type):
+        return sys.getsizeof, 0
+    return impl, size_preheader(tp)
 
 
 def _rss_bytes() -> int:
@@ -160,11 +218,11 @@ def _rss_bytes() -> int:
         with open("/proc/self/statm", "rb") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
+        if _resource is None:
+            return 0
         try:
-            import resource
-
             scale = 1 if sys.platform == "darwin" else 1024
-            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+            return int(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss * scale)
         except Exception:
             return 0
 
@@ -173,6 +231,12 @@ def _heaptui_version() -> str:
     module = sys.modules.get("heaptui")
     version = getattr(module, "__version__", None)
     return version if type(version) is str else "unknown"
+
+
+def python_version() -> str:
+    """``3.11.7``: from ``sys.version_info`` (``platform.python_version()`` fills a cache)."""
+    major, minor, micro = sys.version_info[:3]
+    return f"{major}.{minor}.{micro}"
 
 
 def take_snapshot(root_frame: Any, *, collect: bool = False) -> RawSnapshot:
@@ -199,7 +263,7 @@ def take_snapshot(root_frame: Any, *, collect: bool = False) -> RawSnapshot:
         {
             "pid": os.getpid(),
             "argv": [a for a in sys.argv if type(a) is str],
-            "python": platform.python_version(),
+            "python": python_version(),
             "implementation": sys.implementation.name,
             "platform": sys.platform,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -225,6 +289,404 @@ def _own_frame_ids(root_frame: Any) -> set[int]:
     return ids
 
 
+# --- texts of many objects of one exact type at once --------------------------------------
+def _largest(values: Any) -> int:
+    """``max(values, default=0)`` for non-negative values, without the keyword: on first use
+    a keyword argument makes ``max`` build and keep a tuple of its keyword names (growth)."""
+    return max(chain(_ZERO, values))
+
+
+def _sliced_texts(objs: list[Any], lens: list[int], cut: slice, limit: int) -> list[str]:
+    """``str_text``/``bytes_text`` of each object: the repr of a slice, cut to ``limit``.
+
+    ``lens`` are the objects' lengths. A text is cut when the object or its repr is longer
+    than ``limit``, exactly as the per-object functions do.
+    """
+    if _largest(lens) > limit:
+        texts = list(map(repr, map(getitem, objs, repeat(cut))))
+    else:
+        texts = list(map(repr, objs))
+    text_lens = list(map(len, texts))
+    if _largest(lens) > limit or _largest(text_lens) > limit:
+        longest = list(map(max, lens, text_lens))
+        for i in compress(range(len(texts)), map(gt, longest, repeat(limit))):
+            texts[i] = texts[i][: limit - 1] + ELLIPSIS
+    return texts
+
+
+def _str_texts(objs: list[Any], lens: list[int]) -> list[str]:
+    return _sliced_texts(objs, lens, _SLICE_REPR, MAX_REPR)
+
+
+def _bytes_texts(objs: list[Any], lens: list[int]) -> list[str]:
+    return _sliced_texts(objs, lens, _SLICE_REPR, MAX_REPR)
+
+
+def _int_texts(objs: list[Any], lens: Any) -> list[str]:
+    # Up to MAX_INT_BITS bits the repr is short (and never hits the int-to-str digit limit).
+    if _largest(map(int.bit_length, objs)) <= MAX_INT_BITS:
+        return list(map(repr, objs))
+    return list(map(int_text, objs))
+
+
+def _repr_texts(objs: list[Any], lens: Any) -> list[str]:
+    return list(map(repr, objs))
+
+
+# Keyed by id() of the per-object text function the type table gives.
+_BULK_TEXTS: dict[int, Any] = {
+    id(str_text): _str_texts,
+    id(bytes_text): _bytes_texts,
+    id(int_text): _int_texts,
+    id(repr): _repr_texts,
+}
+
+
+def _key_texts(keys: list[Any]) -> list[str]:
+    """``key_text`` of each key, in bulk for exact str and int keys."""
+    tp = type(keys[0])
+    if (tp is str or tp is int) and all(map(is_, map(type, keys), repeat(tp))):
+        if tp is int:
+            return _int_texts(keys, None)
+        return _sliced_texts(keys, list(map(len, keys)), _SLICE_KEY, MAX_KEY)
+    return list(map(key_text, keys))
+
+
+class _Columns:
+    """Appends the nodes and edges of a group of objects of one exact type to a RawSnapshot.
+
+    Holds target objects only in ``cand`` (referents not yet deduplicated) and ``pending``
+    (the next batch); :meth:`close` drops both.
+    """
+
+    def __init__(self, raw: RawSnapshot, namer: Namer, strings: StringTable, seen: set[int]):
+        self.raw = raw
+        self.namer = namer
+        self.strings = strings
+        self.seen = seen
+        self.cand: list[Any] = []
+        self.cand_ids: list[int] = []  # id() of each entry of ``cand``
+        self.getters: dict[int, tuple[list[str], Any]] = {}  # id(InstanceInfo) -> attrgetter
+        self.pending: list[Any] = []
+        self.blen = 0
+        raw.repr_offsets.append(0)
+
+    # --- node columns ---------------------------------------------------------------------
+    def nodes(self, objs: list[Any], info: tuple[Any, ...]) -> list[int] | None:
+        """Write the node columns of ``objs``; return their lengths if the type has one."""
+        ti, _, const_size, sizer, size_add, has_len, text, _ = info
+        raw = self.raw
+        n = len(objs)
+        raw.addr.fromlist(list(map(id, objs)))
+        raw.type_index.frombytes(array("I", [ti]).tobytes() * n)
+        if const_size >= 0:
+            raw.size.frombytes(array("Q", [const_size]).tobytes() * n)
+        elif size_add:
+            raw.size.fromlist(list(map(add, map(sizer, objs), repeat(size_add))))
+        else:
+            raw.size.fromlist(list(map(sizer, objs)))
+        lens: list[int] | None = None
+        if has_len:
+            lens = list(map(len, objs))
+            raw.length.fromlist(lens)
+        else:
+            raw.length.frombytes(_NEG1_Q * n)
+        if text is None:
+            raw.repr_offsets.frombytes(array("Q", [self.blen]).tobytes() * n)
+        else:
+            bulk = _BULK_TEXTS.get(id(text))
+            texts = bulk(objs, lens or []) if bulk is not None else list(map(text, objs))
+            self.texts(texts)
+        return lens
+
+    def texts(self, texts: list[str]) -> None:
+        blob = self.raw.repr_blob
+        joined = "".join(texts)
+        if joined.isascii():
+            blob += joined.encode("ascii")
+            sizes: Any = map(len, texts)
+        else:
+            encoded = list(map(str.encode, texts, repeat("utf-8"), repeat("backslashreplace")))
+            blob += b"".join(encoded)
+            sizes = map(len, encoded)
+        offsets = list(accumulate(sizes, initial=self.blen))
+        del offsets[0]
+        self.raw.repr_offsets.fromlist(offsets)
+        self.blen = len(blob)
+
+    # --- edges of whole groups ------------------------------------------------------------
+    def targets(self, objs: list[Any], ids: list[int] | None = None, all_new: bool = False) -> None:
+        """Record edge targets (``ids`` are their ids if already known); keep them for dedupe.
+
+        Objects the collector tracks were in ``gc.get_objects()``, so they are nodes already
+        and need no look-up in the seen-set (the costliest part of a walk): only untracked
+        ones are kept. Not so for what the rare per-object labellers return (``all_new``): a
+        frame's ``f_back`` may be a frame object created just now, and on 3.10-3.12 reading
+        ``f_locals`` may start tracking a dict that was untracked when the walk began.
+        """
+        if ids is None:
+            ids = list(map(id, objs))
+        self.raw.edge_target.fromlist(ids)
+        if all_new:
+            self.cand += objs
+            self.cand_ids += ids
+            return
+        untracked = list(map(not_, map(gc.is_tracked, objs)))
+        self.cand += compress(objs, untracked)
+        self.cand_ids += compress(ids, untracked)
+
+    def no_edges(self, n: int) -> None:
+        self.raw.edge_count.frombytes(_ZERO_I * n)
+
+    def items(self, objs: list[Any], lens: list[int], kind: bytes) -> None:
+        """Lists, tuples, deques (``[i]``) and sets (``<member>``): iteration order is C's."""
+        raw = self.raw
+        items = list(chain.from_iterable(objs))
+        self.targets(items)
+        raw.edge_kind.frombytes(kind * len(items))
+        if kind is _B_INDEX:
+            raw.edge_payload.fromlist(list(chain.from_iterable(map(range, lens))))
+        else:
+            raw.edge_payload.frombytes(_NEG1_I * len(items))
+        raw.edge_count.fromlist(lens)
+
+    def cells(self, objs: list[Any]) -> None:
+        raw = self.raw
+        refs = list(map(gc.get_referents, objs))
+        items = list(chain.from_iterable(refs))
+        self.targets(items)
+        raw.edge_kind.frombytes(_B_CELL * len(items))
+        raw.edge_payload.frombytes(_NEG1_I * len(items))
+        raw.edge_count.fromlist(list(map(len, refs)))
+
+    def dicts(self, objs: list[Any], lens: list[int]) -> None:
+        """Exact dicts: per entry its value (``['key']``), then its key (``<key 'key'>``).
+
+        Entry by entry, like the items of dict subclasses (:meth:`Namer.container_items`).
+        """
+        raw = self.raw
+        keys = list(chain.from_iterable(objs))
+        if not keys:
+            self.no_edges(len(objs))
+            return
+        key_ids = list(map(id, keys))
+        cache = self.namer.key_cache
+        payloads = list(map(cache.get, key_ids))
+        if None in payloads:
+            self.learn_keys(list(compress(keys, map(is_, payloads, repeat(None)))))
+            payloads = list(map(cache.__getitem__, key_ids))
+        values = list(chain.from_iterable(map(dict.values, objs)))
+        targets = list(chain.from_iterable(zip(values, keys, strict=True)))
+        del values, keys
+        self.targets(targets)
+        raw.edge_kind.frombytes(_B_KEY_PAIR * len(key_ids))
+        raw.edge_payload.fromlist(list(chain.from_iterable(zip(payloads, payloads, strict=True))))
+        raw.edge_count.fromlist(list(map(add, lens, lens)))
+
+    def learn_keys(self, keys: list[Any]) -> None:
+        """Put the string index of each key's text into the namer's key cache."""
+        by_id = dict(zip(map(id, keys), keys, strict=True))
+        keys = list(by_id.values())
+        payloads = self.strings.intern_many(_key_texts(keys))
+        self.namer.key_cache.update(zip(by_id, payloads, strict=True))
+
+    def instances(self, objs: list[Any], tp: type, extra: InstanceInfo) -> bool:
+        """Instances whose references are exactly the class's learned layout, in bulk.
+
+        Returns False (writing nothing) unless every object has exactly the referents
+        ``names`` (inline attributes, 3.11+) + slots + class, in that order.
+        """
+        n = len(objs)
+        k = len(extra.payloads)
+        refs = list(map(gc.get_referents, objs))
+        if min(map(len, refs)) != k or sum(map(len, refs)) != n * k:
+            return False
+        columns: list[Any] = []
+        names = extra.names if INLINE_VALUES else []
+        getter = self.attr_getter(tp, extra) if names else None
+        try:
+            if getter is not None and not extra.member_descrs:
+                tail = (tp,)
+                if len(names) == 1:
+                    values = list(chain.from_iterable(zip(map(getter, objs), repeat(tp))))
+                else:
+                    values = list(chain.from_iterable(map(add, map(getter, objs), repeat(tail))))
+            else:
+                ogetattr = object.__getattribute__
+                for name in names:
+                    columns.append(list(map(ogetattr, objs, repeat(name))))
+                mget = types.MemberDescriptorType.__get__
+                for descr in extra.member_descrs:
+                    columns.append(list(map(mget, repeat(descr), objs)))
+                columns.append(repeat(tp, n))
+                values = list(chain.from_iterable(zip(*columns, strict=False)))
+                del columns
+        except AttributeError:
+            return False
+        ids = list(map(id, values))
+        if ids != list(map(id, chain.from_iterable(refs))):
+            return False
+        raw = self.raw
+        self.targets(values, ids)
+        raw.edge_kind.frombytes(extra.kinds * n)
+        raw.edge_payload.frombytes(array("i", extra.payloads).tobytes() * n)
+        raw.edge_count.frombytes(array("I", [k]).tobytes() * n)
+        return True
+
+    def attr_getter(self, tp: type, extra: InstanceInfo) -> Any:
+        """``operator.attrgetter(*extra.names)`` if getattr on instances of ``tp`` is safe.
+
+        Safe when the class keeps ``object.__getattribute__`` and has no ``__getattr__`` (so a
+        missing attribute raises AttributeError instead of running user code) and no class in
+        the MRO defines one of the names (the namer only learns such names): then ``getattr``
+        reads exactly what ``object.__getattribute__`` reads, in one C call per instance.
+        """
+        cached = self.getters.get(id(extra))
+        if cached is not None and cached[0] is extra.names:
+            return cached[1]
+        getter = None
+        dotted = False
+        for name in extra.names:
+            if "." in name:  # attrgetter would follow a dotted path
+                dotted = True
+        if extra.getattr_ok and not dotted and not mro_lookup(tp, "__getattr__")[0]:
+            getter = attrgetter(*extra.names)
+        self.getters[id(extra)] = (extra.names, getter)
+        return getter
+
+    # --- edges of one object --------------------------------------------------------------
+    def edges(self, targets: list[Any], kinds: Any, payloads: Any) -> None:
+        raw = self.raw
+        self.targets(targets, all_new=True)
+        raw.edge_kind.extend(kinds)
+        raw.edge_payload.extend(payloads)
+        raw.edge_count.append(len(targets))
+
+    def instance(self, o: Any, tp: type, extra: InstanceInfo) -> None:
+        """One instance: its class's layout if it fits (in any order), else the namer."""
+        refs = gc.get_referents(o)
+        if extra.fast:
+            names = extra.names
+            try:
+                vals = (
+                    list(map(object.__getattribute__, repeat(o, len(names)), names))
+                    if INLINE_VALUES
+                    else []
+                )
+                vals.extend(map(types.MemberDescriptorType.__get__, extra.member_descrs, repeat(o)))
+            except AttributeError:
+                vals = None
+            if vals is not None:
+                vals.append(tp)
+                a = list(map(id, vals))
+                b = list(map(id, refs))
+                if a == b or (len(a) == len(b) and sorted(a) == sorted(b)):
+                    raw = self.raw
+                    self.targets(vals, a)
+                    raw.edge_kind.frombytes(extra.kinds)
+                    raw.edge_payload.fromlist(extra.payloads)
+                    raw.edge_count.append(len(a))
+                    return
+        self.edges(*self.namer.label_instance(o, refs, extra))
+
+    # --- referents not yet seen become the next batch -------------------------------------
+    def dedupe(self) -> None:
+        cand = self.cand
+        if not cand:
+            return
+        by_id = dict(zip(self.cand_ids, cand, strict=True))
+        cand.clear()
+        self.cand_ids.clear()
+        # Not ``by_id.keys() - seen``: that costs a pass over the whole seen-set.
+        new = list(filterfalse(self.seen.__contains__, by_id))
+        if new:
+            self.seen.update(new)
+            self.pending.extend(map(by_id.__getitem__, new))
+
+    def group(self, objs: list[Any], info: tuple[Any, ...], closures: dict[int, Any]) -> None:
+        """Write the nodes and edges of ``objs``, objects of one exact type."""
+        cat = info[1]
+        if cat == CAT_LEAF:
+            self.nodes(objs, info)
+            self.no_edges(len(objs))
+            return
+        if cat == CAT_TUPLE:
+            is_closure = list(map(closures.__contains__, map(id, objs)))
+            if any(is_closure):
+                plain = list(compress(objs, map(not_, is_closure)))
+                if plain:
+                    self.group(plain, info, {})
+                label_closure = self.namer.label_closure
+                objs = list(compress(objs, is_closure))
+                self.nodes(objs, info)
+                for o in objs:
+                    self.edges(*label_closure(o, closures[id(o)]))
+                return
+        if cat == CAT_SEQ or cat == CAT_TUPLE or cat == CAT_SET:  # noqa: SIM109 - ints
+            lens = self.nodes(objs, info)
+            assert lens is not None
+            self.items(objs, lens, _B_MEMBER if cat == CAT_SET else _B_INDEX)
+            return
+        if cat == CAT_DICT:
+            lens = self.nodes(objs, info)
+            assert lens is not None
+            self.dicts(objs, lens)
+            return
+        if cat == CAT_CELL:
+            self.nodes(objs, info)
+            self.cells(objs)
+            return
+        tp = type(objs[0])
+        extra = info[-1]
+        if cat == CAT_INSTANCE:
+            if extra.fast:
+                if self.instances(objs, tp, extra):
+                    self.nodes(objs, info)
+                    return
+                # Learn the layout from the first instance, then try the rest in bulk again.
+                self.nodes(objs[:1], info)
+                self.instance(objs[0], tp, extra)
+                objs = objs[1:]
+                if not objs:
+                    return
+                if self.instances(objs, tp, extra):
+                    self.nodes(objs, info)
+                    return
+            self.nodes(objs, info)
+            for o in objs:
+                self.instance(o, tp, extra)
+            return
+        self.nodes(objs, info)
+        namer = self.namer
+        if cat == CAT_FUNCTION:
+            targets, kinds, payloads, counts = namer.label_functions(objs)
+            self.targets(targets)
+            raw = self.raw
+            raw.edge_kind.fromlist(kinds)
+            raw.edge_payload.fromlist(payloads)
+            raw.edge_count.fromlist(counts)
+            return
+        getref = gc.get_referents
+        for o in objs:
+            refs = getref(o)
+            if cat == CAT_METHOD:
+                self.edges(*namer.label_method(o, refs))
+            elif cat == CAT_CLASS:
+                self.edges(*namer.label_class(o, refs))
+            elif cat == CAT_MODULE:
+                self.edges(*namer.label_module(o, refs))
+            elif cat == CAT_FRAME:
+                self.edges(*namer.label_frame(o, refs))
+            else:
+                self.edges(*namer.label_generic(o, refs, tp, extra))
+
+    def close(self) -> None:
+        self.getters.clear()
+        self.cand.clear()
+        self.cand_ids.clear()
+        self.pending = []
+
+
 def _walk(root_frame: Any) -> RawSnapshot:
     objs = gc.get_objects()
     excluded = _own_frame_ids(root_frame)
@@ -238,200 +700,65 @@ def _walk(root_frame: Any) -> RawSnapshot:
 
     seen = set(map(id, objs))
     seen |= excluded
-    for o in objs:
-        if type(o) is types.FunctionType:
-            namer.register_closure(o)
-    closures = namer.closure_names
-
-    pending: list[Any] = []
+    cols = _Columns(raw, namer, strings, seen)
     for obj, kind, label in root_list:
         raw.root_addr.append(id(obj))
         raw.root_kind.append(kind)
         raw.root_label.append(strings.intern(label))
         if id(obj) not in seen:
             seen.add(id(obj))
-            pending.append(obj)
+            cols.pending.append(obj)
     del root_list, obj
 
-    # Local aliases for the hot loop.
-    addr_a = raw.addr.append
-    ti_a = raw.type_index.append
-    size_a = raw.size.append
-    len_a = raw.length.append
-    ec_a = raw.edge_count.append
-    roff_a = raw.repr_offsets.append
-    blob = raw.repr_blob
-    et_x = raw.edge_target.extend
-    ek_x = raw.edge_kind.extend
-    ek_b = raw.edge_kind.frombytes
-    ep_x = raw.edge_payload.extend
-    ep_b = raw.edge_payload.frombytes
     info_get = table.info.get
-    classify = table.classify
-    getref = gc.get_referents
-    ogetattr = object.__getattribute__
-    mget = types.MemberDescriptorType.__get__
-    dict_keys = dict.keys
-    dict_values = dict.values
-    key_cache_get = namer.key_cache.get
-    key_payload = namer.key_payload
-    label_instance = namer.label_instance
-    label_function = namer.label_function
-    label_generic = namer.label_generic
-    label_closure = namer.label_closure
-    inline = INLINE_VALUES
-    b_index, b_key, b_dkey, b_member, neg1 = _B_INDEX, _B_KEY, _B_DICT_KEY, _B_MEMBER, _NEG1
-    chunk = CHUNK
-
-    roff_a(0)
-    flags_b = raw.flags.frombytes
+    closures = namer.closure_names
+    function_tid = id(types.FunctionType)
     # The capture's own frames (3.10 tracks every frame) are dropped before the walk.
     batch: list[Any] = list(compress(objs, map(not_, map(excluded.__contains__, map(id, objs)))))
     objs = None  # type: ignore[assignment]
-    cand: list[Any] = []
-    cand_x = cand.extend
-    flag = NODE_GC_TRACKED
-    blen = 0
+    flag = bytes([NODE_GC_TRACKED])
     while batch:
-        pend_x = pending.extend
         first_node = len(raw.addr)
-        for o in batch:
-            tp = type(o)
-            info = info_get(id(tp))
+        # Split the batch by exact type: two C-level passes, no Python loop per object.
+        tids = list(map(id, map(type, batch)))
+        groups: dict[int, Any] = dict.fromkeys(tids)
+        for tid in groups:
+            groups[tid] = []
+        any(map(list.append, map(groups.__getitem__, tids), batch))
+        tids = batch = None  # type: ignore[assignment]
+        functions = groups.get(function_tid)
+        if functions:
+            # Before any tuple is walked: closure tuples are labelled by free variable name.
+            for f in functions:
+                namer.register_closure(f)
+            f = functions = None
+        for tid in groups:
+            group = groups[tid]
+            groups[tid] = None
+            info = info_get(tid)
             if info is None:
-                info = classify(tp)
-            ti, cat, const_size, sizer, has_len, text, extra = info
-            oid = id(o)
-            addr_a(oid)
-            ti_a(ti)
-            size_a(sizer(o) if const_size < 0 else const_size)
-            len_a(len(o) if has_len else -1)
-            if text is not None:
-                t = text(o)
-                if t:
-                    blob += t.encode("utf-8", "backslashreplace")
-                    blen = len(blob)
-            roff_a(blen)
-
-            if cat == CAT_LEAF:
-                ec_a(0)
-                continue
-            if cat == CAT_SEQ or (cat == CAT_TUPLE and oid not in closures):
-                # Exact list/tuple/deque iteration is C code; tp_traverse visits the items
-                # backwards, so positions come from the object, not from get_referents.
-                n = len(o)
-                et_x(map(id, o))
-                ek_b(b_index * n)
-                ep_x(range(n))
-                cand_x(o)
-                ec_a(n)
-            elif cat == CAT_DICT:
-                ks = list(dict_keys(o))
-                vs = list(dict_values(o))
-                n = len(ks)
-                kids = list(map(id, ks))
-                pl = list(map(key_cache_get, kids))
-                if None in pl:
-                    i = pl.index(None)
-                    while True:
-                        pl[i] = key_payload(ks[i])
-                        try:
-                            i = pl.index(None, i + 1)
-                        except ValueError:
-                            break
-                et_x(map(id, vs))
-                et_x(kids)
-                ek_b(b_key * n + b_dkey * n)
-                ep_x(pl)
-                ep_x(pl)
-                cand_x(vs)
-                cand_x(ks)
-                ec_a(n + n)
-            elif cat == CAT_SET:
-                refs = getref(o)
-                n = len(refs)
-                et_x(map(id, refs))
-                ek_b(b_member * n)
-                ep_b(neg1 * n)
-                cand_x(refs)
-                ec_a(n)
-            elif cat == CAT_INSTANCE:
-                refs = getref(o)
-                done = False
-                if extra.fast:
-                    names = extra.names
-                    try:
-                        vals = list(map(ogetattr, repeat(o, len(names)), names)) if inline else []
-                        vals.extend(map(mget, extra.member_descrs, repeat(o)))
-                    except AttributeError:
-                        vals = None
-                    if vals is not None:
-                        vals.append(tp)
-                        a = list(map(id, vals))
-                        b = list(map(id, refs))
-                        if a == b or (len(a) == len(b) and sorted(a) == sorted(b)):
-                            et_x(a)
-                            ek_b(extra.kinds)
-                            ep_x(extra.payloads)
-                            cand_x(vals)
-                            ec_a(len(a))
-                            done = True
-                if not done:
-                    targets, kinds, payloads = label_instance(o, refs, extra)
-                    et_x(map(id, targets))
-                    ek_x(kinds)
-                    ep_x(payloads)
-                    cand_x(targets)
-                    ec_a(len(targets))
+                info = table.classify(type(group[0]))
+            if len(group) <= STEP:
+                cols.group(group, info, closures)
             else:
-                refs = getref(o)
-                if cat == CAT_TUPLE:
-                    targets, kinds, payloads = label_closure(o, closures[oid])
-                elif cat == CAT_FUNCTION:
-                    targets, kinds, payloads = label_function(o, refs)
-                elif cat == CAT_CELL:
-                    targets, kinds, payloads = namer.label_cell(refs)
-                elif cat == CAT_METHOD:
-                    targets, kinds, payloads = namer.label_method(o, refs)
-                elif cat == CAT_CLASS:
-                    targets, kinds, payloads = namer.label_class(o, refs)
-                elif cat == CAT_MODULE:
-                    targets, kinds, payloads = namer.label_module(o, refs)
-                elif cat == CAT_FRAME:
-                    targets, kinds, payloads = namer.label_frame(o, refs)
-                else:
-                    targets, kinds, payloads = label_generic(o, refs, tp, extra)
-                et_x(map(id, targets))
-                ek_x(kinds)
-                ep_x(payloads)
-                cand_x(targets)
-                ec_a(len(targets))
-
-            if len(cand) > chunk:
-                by_id = dict(zip(map(id, cand), cand, strict=True))
-                new = set(by_id).difference(seen)
-                if new:
-                    seen |= new
-                    pend_x(map(by_id.__getitem__, new))
-                cand.clear()
-                del by_id, new
-        if cand:
-            by_id = dict(zip(map(id, cand), cand, strict=True))
-            new = set(by_id).difference(seen)
-            if new:
-                seen |= new
-                pend_x(map(by_id.__getitem__, new))
-            cand.clear()
-            del by_id, new
-        flags_b(bytes([flag]) * (len(raw.addr) - first_node))
-        batch = pending
-        pending = []
-        flag = 0
+                for start in range(0, len(group), STEP):
+                    cols.group(group[start : start + STEP], info, closures)
+                    if len(cols.cand) > CHUNK:
+                        cols.dedupe()
+            if len(cols.cand) > CHUNK:
+                cols.dedupe()
+        groups = group = None  # type: ignore[assignment]
+        cols.dedupe()
+        raw.flags.frombytes(flag * (len(raw.addr) - first_node))
+        batch = cols.pending
+        cols.pending = []
+        flag = b"\0"
 
     # Drop every reference to target objects before returning.
-    o = batch = pending = None  # type: ignore[assignment]
-    refs = targets = vals = ks = vs = tp = extra = info = None  # type: ignore[assignment]
+    batch = info = None  # type: ignore[assignment]
+    cols.close()
     table.info.clear()
     namer.key_cache.clear()
+    namer.closure_names.clear()
     raw.strings = strings.strings
     return raw
