@@ -43,9 +43,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--trace-frames",
         type=int,
-        default=1,
+        default=25,
         metavar="N",
-        help="frames tracemalloc keeps per allocation with --trace (default 1)",
+        help="frames tracemalloc keeps per allocation with --trace (default 25: enough to "
+        "see which of your lines called into a library)",
     )
     parser.add_argument("program", nargs=argparse.REMAINDER, help="the script and its arguments")
     parser.set_defaults(handler=run)
