@@ -16,6 +16,7 @@ import os
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 import numpy as np
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -167,7 +168,7 @@ class HeapApp(App[int]):
         self.query_one("#growth").display = False
         self.query_one("#error").display = False
         self.query_one("#panes").loading = True
-        self.query_one(HeapHeader).show_info(f"Loading {self.source.label}…")
+        self.query_one(HeapHeader).show_info(Text(f"Loading {self.source.label}…"))
         self._apply_layout()
         self._pane_widget("types").focus()
         self.load_source()
@@ -257,10 +258,10 @@ class HeapApp(App[int]):
         self.query_one("#panes").display = False
         error = self.query_one("#error", Static)
         error.update(
-            f"Could not open {self.source.label}:\n\n  {message.error}\n\nPress q to quit."
+            Text(f"Could not open {self.source.label}:\n\n  {message.error}\n\nPress q to quit.")
         )
         error.display = True
-        self.query_one(HeapHeader).show_info(f"heaptui: error loading {self.source.label}")
+        self.query_one(HeapHeader).show_info(Text(f"heaptui: error loading {self.source.label}"))
         self.query_one(HeapHeader).show_status("")
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
@@ -356,6 +357,7 @@ class HeapApp(App[int]):
                     "4 lists all suspects.",
                     title="Top leak suspect",
                     timeout=6,
+                    markup=False,
                 )
 
     # --- types and instances -------------------------------------------------------------
@@ -374,7 +376,11 @@ class HeapApp(App[int]):
     def _growth_type_selected(self, event: GrowthTable.TypeNameSelected) -> None:
         type_index = self.type_index_named(event.name)
         if type_index is None:
-            self.notify(f"No {event.name} objects are left in this snapshot.", severity="warning")
+            self.notify(
+                f"No {event.name} objects are left in this snapshot.",
+                severity="warning",
+                markup=False,
+            )
             return
         self.show_type(type_index)
         self.action_show_pane("instances")
@@ -402,7 +408,7 @@ class HeapApp(App[int]):
             return
         self._instances_type = type_index
         name = self.snapshot.type_names[type_index]
-        self.query_one("#instances-title", Static).update(f"{name}: listing instances…")
+        self.query_one("#instances-title", Static).update(Text(f"{name}: listing instances…"))
         # Empty until listed: keys pressed meanwhile must not move a cursor over another type.
         self.query_one(InstanceList).set_instances(None, np.zeros(0, np.int64), None)
         self._list_instances(self.snapshot, type_index, self.new_mask)
@@ -428,7 +434,7 @@ class HeapApp(App[int]):
         if self.new_mask is not None and len(nodes):
             new = int(np.count_nonzero(self.new_mask[nodes]))
             title += f" ({new:,} new, marked +)"
-        self.query_one("#instances-title", Static).update(title)
+        self.query_one("#instances-title", Static).update(Text(title))
         instances = self.query_one(InstanceList)
         instances.set_instances(snapshot, nodes, self.new_mask)
         if self._cursor_after_listing is not None:

@@ -245,3 +245,23 @@ async def test_pane_key_then_moves_typed_in_one_burst_go_to_the_new_pane(app_wit
         await pilot.press("slash", "4")  # a digit typed into the filter stays text
         assert app.active_pane == "types"
         assert app.query_one("#type-filter", Input).value == "4"
+
+
+async def test_type_names_with_brackets_are_shown_as_text():
+    """Names and reprs come from the user's program: "[bold]" in them is text, not markup."""
+    from heaptui.model.snapshot import Snapshot
+    from heaptui.testing import SnapshotBuilder
+
+    b = SnapshotBuilder()
+    b.node(0x100, "app.Box[bold]", repr="[red]not red[/red]")
+    app = HeapApp(MemorySource(Snapshot.from_raw(b.build(), source="[x].heap"), None))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        title = str(app.query_one("#instances-title", Static).render())
+        assert title.startswith("app.Box[bold]: 1 instances")
+        assert "[x].heap" in str(app.query_one("#header-info", Static).render())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "[red]not red[/red]" in str(app.query_one("#object-title", Static).render())

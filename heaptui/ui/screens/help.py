@@ -23,7 +23,7 @@ def help_table() -> Table:
     for section, keys in KEY_SECTIONS.items():
         table.add_row(Text(section, "bold underline"), "")
         for key in keys:
-            table.add_row(key.keys, key.description)
+            table.add_row(Text(key.keys), Text(key.description))  # "[" is text, not markup
         table.add_row("", "")
     return table
 
