@@ -1211,7 +1211,9 @@ static int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
     if (fast < 0 && ti->text_kind != TEXT_NONE) {
         PyObject *t = node_text(o, ti);
         if (t == NULL) {
-            return -1;
+            PyErr_Clear(); /* no text: the viewer derives one from type and address */
+            t = Py_None;
+            Py_INCREF(t);
         }
         if (PyUnicode_Check(t) && PyUnicode_GET_LENGTH(t) > 0) {
             Py_ssize_t n;
@@ -1315,8 +1317,14 @@ static int edges_dict(Walk *w, PyObject *d) {
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     while (PyDict_Next(d, &pos, &k, &v)) {
+        /* key_text may run the walker's Python code (odd keys): hold the entry meanwhile. */
+        Py_INCREF(k);
+        Py_INCREF(v);
         int32_t p = key_payload(w, k);
-        if (p == -2 || emit(w, v, EDGE_KEY, p) < 0 || emit(w, k, EDGE_DICT_KEY, p) < 0) {
+        int rc = (p == -2 || emit(w, v, EDGE_KEY, p) < 0 || emit(w, k, EDGE_DICT_KEY, p) < 0);
+        Py_DECREF(k);
+        Py_DECREF(v);
+        if (rc) {
             return -1;
         }
     }
@@ -1432,10 +1440,17 @@ static int edges_callback(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) 
         PyList_SET_ITEM(refs, (Py_ssize_t)i, r);
     }
     PyObject *res = PyObject_CallFunctionObjArgs(ti->labeler, o, refs, NULL);
-    Py_DECREF(refs);
     if (res == NULL) {
-        return -1;
+        /* A labeller that fails on an odd object costs its labels, not the capture. */
+        PyErr_Clear();
+        int rc = 0;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(refs) && rc == 0; i++) {
+            rc = emit(w, PyList_GET_ITEM(refs, i), EDGE_OTHER, -1);
+        }
+        Py_DECREF(refs);
+        return rc;
     }
+    Py_DECREF(refs);
     PyObject *targets = NULL, *kinds = NULL, *payloads = NULL;
     int rc = -1;
     if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 3) {

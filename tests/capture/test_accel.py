@@ -399,3 +399,28 @@ def test_without_the_extension_capture_raw_refuses(monkeypatch: pytest.MonkeyPat
     assert not accel.available()
     with pytest.raises(RuntimeError, match="not built"):
         accel.capture_raw()
+
+
+def test_a_failing_labeller_costs_labels_not_the_capture(monkeypatch: pytest.MonkeyPatch) -> None:
+    from heaptui.capture.naming import Namer
+
+    def broken(self: Any, obj: Any, refs: list[Any]) -> Any:
+        raise RuntimeError("labeller bug")
+
+    monkeypatch.setattr(Namer, "label_module", broken)
+    raw = accel.capture_raw(root_frame=sys._getframe())
+    view = View(raw)
+    module_dict = functools.__dict__
+    assert view.labels_to(functools, module_dict) == ["<ref>"]
+
+
+def test_columns_are_ordinary_arrays() -> None:
+    raw = accel.capture_raw(root_frame=sys._getframe())
+    n = raw.node_count
+    raw.addr.append(1)
+    raw.size.extend(range(1000))
+    del raw.flags[:10]
+    assert len(raw.addr) == n + 1 and raw.addr[-1] == 1
+    assert len(raw.size) == n + 1000 and raw.size[-1] == 999
+    assert len(raw.flags) == n - 10
+    assert bytes(raw.edge_kind) == raw.edge_kind.tobytes()
