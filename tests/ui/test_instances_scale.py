@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from big_heap import million_heap
-from conftest import settle
+from ui_pilot import settle
 
 from heaptui.ui.app import HeapApp
 from heaptui.ui.source import MemorySource

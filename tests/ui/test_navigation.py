@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import settle
 from textual.widgets import Static
 from ui_heaps import SESSIONS, session_addr
+from ui_pilot import settle
 
 from heaptui.ui.app import HeapApp
 from heaptui.ui.widgets.instance_list import InstanceList

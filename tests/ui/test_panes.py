@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
-from conftest import settle
 from rich.console import Console
 from textual.widgets import Input, Static
 from ui_heaps import shop_heap, shop_pair
+from ui_pilot import settle
 
 from heaptui.errors import SnapshotError
 from heaptui.ui.app import HeapApp

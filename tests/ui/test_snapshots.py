@@ -7,8 +7,8 @@ only change when the UI does. Update them with ``pytest tests/ui --snapshot-upda
 from __future__ import annotations
 
 import pytest
-from conftest import settle
 from ui_heaps import shop_heap, shop_pair
+from ui_pilot import settle
 
 from heaptui.ui.app import HeapApp
 from heaptui.ui.source import MemorySource

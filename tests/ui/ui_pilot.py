@@ -1,0 +1,20 @@
+"""Helpers for Pilot tests (imported by name: ``conftest`` is not importable twice)."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until every worker is done and every message they posted is handled."""
+    app = pilot.app
+    for _ in range(10):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # the app is closing
+            return
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            return
