@@ -2,8 +2,10 @@
 
 Built on :mod:`heaptui.model.dominators` (the dominator tree of one snapshot):
 
-- :func:`retained_of_selection`: bytes freed if every selected object went away (objects
-  dominated by another selected object are counted once, through it);
+- :func:`retained_of_selection`: bytes the selected objects retain, each counted once (MAT's
+  quick "minimum retained size" of a group: the sum over the selected objects no other
+  selected object dominates; an object kept alive only by two selected objects *together* is
+  not counted, so freeing them all may free more);
 - :func:`find_accumulation`: the object that retains most of a selection (the cache dict
   holding the new ``Session`` objects), with its share, its retained bytes and its path from
   a root: an :class:`Accumulation`.
@@ -60,7 +62,8 @@ def outermost_selected(
 def retained_of_selection(
     dom: Dominators, selected: np.ndarray, *, backend: str | None = None
 ) -> int:
-    """Bytes that would be freed if all selected objects went away together."""
+    """Bytes retained by the selected objects, no byte counted twice (a lower bound of what
+    freeing them all together would free: see the module docstring)."""
     top = outermost_selected(dom, selected, backend=backend)
     return int(dom.retained[top].sum(dtype=np.uint64))
 

@@ -27,7 +27,7 @@ from heaptui.model.snapshot import Snapshot
 class Suspect(NamedTuple):
     """A type that grew, a sample new object of it (largest first) and that object's root path.
 
-    ``retained`` (bytes the new objects of the type keep alive together) and ``accumulation``
+    ``retained`` (bytes the new objects of the type retain, each byte once) and ``accumulation``
     (where they pile up) are filled only when dominators were given; otherwise None.
     """
 
