@@ -173,12 +173,9 @@ class HeapApp(App[int]):
         self._pane_widget("types").focus()
         self.load_source()
 
-    @property
-    def is_wide(self) -> bool:
-        return self.size.width >= WIDE
-
-    def _apply_layout(self) -> None:
-        wide = self.is_wide
+    def _apply_layout(self, width: int | None = None) -> None:
+        """Show the panes for ``width`` columns (default: the current width)."""
+        wide = (self.size.width if width is None else width) >= WIDE
         self.query_one("#panes").set_class(wide, "-wide")
         for pane in PANES:
             if wide:
@@ -191,7 +188,7 @@ class HeapApp(App[int]):
         self.query_one(PaneTabs).active = f"tab-{self.active_pane}"
 
     def on_resize(self, event: Resize) -> None:
-        self._apply_layout()
+        self._apply_layout(event.size.width)  # self.size may still be the old size here
 
     def _pane_widget(self, pane: Pane) -> Widget:
         """The widget that takes the focus when ``pane`` is shown."""

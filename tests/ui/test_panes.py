@@ -265,3 +265,21 @@ async def test_type_names_with_brackets_are_shown_as_text():
         await pilot.press("enter")
         await settle(pilot)
         assert "[red]not red[/red]" in str(app.query_one("#object-title", Static).render())
+
+
+async def test_resizing_switches_between_one_pane_and_three(app_with_baseline):
+    app = app_with_baseline
+
+    def shown() -> set[str]:
+        panes = ("types", "instances", "object", "growth")
+        return {p for p in panes if app.query_one(f"#{p}-pane").display}
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert shown() == {"types"}
+        await pilot.resize_terminal(150, 40)
+        await pilot.pause()
+        assert shown() == {"types", "instances", "object"}
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert shown() == {"types"}
