@@ -1,55 +1,26 @@
 """Time and peak memory of heaptui's pure-Python capture against a plain unlabelled walk.
 
-Usage: python bench/bench_walker.py [TRACKED_OBJECTS]   (default 1_000_000)
+Usage: python bench/bench_walker.py [TRACKED_OBJECTS] [ROUNDS]   (default 1_000_000, 2)
 
-Both walks run in this process on the same synthetic heap, alternately, so machine load hits
-both alike; the ratio is the figure to read. Peak extra memory is VmHWM after resetting it
-(/proc/self/clear_refs), minus VmRSS before the walk.
+Both walks run in this process on the same synthetic heap (``heap_shapes.build_heap``, the
+benchmarks' common heap), alternately, so machine load hits both alike; the ratio is the
+figure to read. Times are wall clock and CPU time of this process (on a loaded machine the
+CPU ratio is the steadier one). Peak extra memory is VmHWM after resetting it
+(/proc/self/clear_refs), minus VmRSS before the walk. Set HEAPTUI_WALKER=python to be sure
+the pure-Python walker is measured (``capture`` is always the pure-Python walker today).
 """
 
 from __future__ import annotations
 
-import functools
 import gc
+import os
+import statistics
 import sys
 import time
 from array import array
 
-
-class Value:
-    def __init__(self, i: int) -> None:
-        self.i = i
-        self.name = f"value-{i}"
-        self.tags = [i, str(i)]
-
-
-class Slotted:
-    __slots__ = ("a", "b")
-
-    def __init__(self, i: int) -> None:
-        self.a = i * 1.5
-        self.b = (i, "x")
-
-
-@functools.cache
-def cached(i: int) -> tuple[int, str]:
-    return (i, f"c{i}")
-
-
-def build(tracked: int) -> list[object]:
-    n = tracked // 8
-    heap: list[object] = [Value(i) for i in range(n)]
-    heap += [Slotted(i) for i in range(n)]
-    heap.append({f"key-{i}": {"x": i, "y": [i]} for i in range(n // 2)})
-    ring: list[object] = []
-    for i in range(n // 4):
-        node = [i, None]
-        if ring:
-            node[1] = ring[-1]
-        ring.append(node)
-    heap.append(ring)
-    heap.append([cached(i) for i in range(n // 4)])
-    return heap
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from heap_shapes import build_heap
 
 
 def plain_walk() -> int:
@@ -79,7 +50,8 @@ def _status(field: str) -> int:
     return 0
 
 
-def measure(fn) -> tuple[float, int, object]:  # type: ignore[no-untyped-def]
+def measure(fn) -> tuple[float, float, int, object]:  # type: ignore[no-untyped-def]
+    """(wall seconds, CPU seconds, peak extra bytes, result) of one call."""
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -87,34 +59,43 @@ def measure(fn) -> tuple[float, int, object]:  # type: ignore[no-untyped-def]
         pass
     before = _status("VmRSS:")
     started = time.perf_counter()
+    cpu = time.process_time()
     result = fn()
+    cpu = time.process_time() - cpu
     elapsed = time.perf_counter() - started
-    return elapsed, _status("VmHWM:") - before, result
+    return elapsed, cpu, _status("VmHWM:") - before, result
 
 
 def main() -> None:
     from heaptui.capture import capture
 
     tracked = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    heap = build(tracked)
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    heap = build_heap(tracked)
     gc.collect()
     heap_rss = _status("VmRSS:")
     print(f"python {sys.version.split()[0]}, gc-tracked objects: {len(gc.get_objects())}")
-    rows = []
-    for _ in range(2):
+    wall_ratios, cpu_ratios = [], []
+    for _ in range(rounds):
         gc.disable()
-        t_plain, m_plain, nodes = measure(plain_walk)
+        t_plain, c_plain, m_plain, plain_nodes = measure(plain_walk)
         gc.enable()
-        t_cap, m_cap, raw = measure(capture)
-        rows.append((t_plain, m_plain, t_cap, m_cap, raw.node_count, raw.edge_total, nodes))
+        t_cap, c_cap, m_cap, raw = measure(capture)
+        n, e = raw.node_count, raw.edge_total  # type: ignore[attr-defined]
         del raw
-    for t_plain, m_plain, t_cap, m_cap, n, e, plain_nodes in rows:
+        wall_ratios.append(t_cap / t_plain)
+        cpu_ratios.append(c_cap / c_plain)
         print(
-            f"plain walk {t_plain:6.2f} s peak +{m_plain / 1e6:5.0f} MB ({plain_nodes} objects) | "
-            f"heaptui capture {t_cap:6.2f} s peak +{m_cap / 1e6:5.0f} MB "
-            f"({n} nodes, {e} edges) | ratio {t_cap / t_plain:4.2f}x"
+            f"plain walk {t_plain:6.2f} s (cpu {c_plain:5.2f}) peak +{m_plain / 1e6:5.0f} MB "
+            f"({plain_nodes} objects) | heaptui capture {t_cap:6.2f} s (cpu {c_cap:5.2f}) "
+            f"peak +{m_cap / 1e6:5.0f} MB ({n} nodes, {e} edges) | "
+            f"ratio wall {t_cap / t_plain:4.2f}x cpu {c_cap / c_plain:4.2f}x"
         )
-    print(f"process RSS with the heap: {heap_rss / 1e6:.0f} MB")
+    print(
+        f"median ratio to the plain walk: wall {statistics.median(wall_ratios):.2f}x, "
+        f"cpu {statistics.median(cpu_ratios):.2f}x; "
+        f"process RSS with the heap: {heap_rss / 1e6:.0f} MB"
+    )
     del heap
 
 

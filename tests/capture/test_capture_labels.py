@@ -61,6 +61,9 @@ def heap() -> dict[str, object]:
         "dd": collections.defaultdict(list, b=[2]),
     }
     objs["method"] = objs["acc"].deposit  # type: ignore[attr-defined]
+    pending = ["job-1", "job-2"]  # a local of the frame that calls capture()
+    objs["pending"] = pending
+    objs["frame"] = sys._getframe()
     objs["view"] = View(capture())
     return objs
 
@@ -131,10 +134,21 @@ def test_bound_method_class_and_module(heap: dict) -> None:
     assert view.repr(Account) == f"{__name__}.Account"
 
 
-def test_frame_locals_of_the_caller() -> None:
-    pending = ["job-1", "job-2"]
-    view = View(capture())
-    frame = sys._getframe()
+def test_static_types_reach_their_namespace_and_mro(heap: dict) -> None:
+    # Static types are not GC objects: gc.get_referents(int) is empty, yet int holds these.
+    view = heap["view"]
+    assert gc.get_referents(int) == []
+    namespace = gc.get_referents(int.__dict__)[0]
+    assert type(namespace) is dict
+    assert view.labels_to(int, namespace) == [".__dict__"]
+    assert view.labels_to(int, int.__mro__) == [".__mro__"]
+    assert view.labels_to(int, int.__bases__) == [".__bases__"]
+    assert view.labels_to(int, object) == [".__base__"]
+    assert view.labels_to(namespace, namespace["bit_length"]) == ["['bit_length']"]
+
+
+def test_frame_locals_of_the_caller(heap: dict) -> None:
+    pending, frame, view = heap["pending"], heap["frame"], heap["view"]
     assert view.labels_to(frame, pending) == ["f_locals['pending']"]
     assert view.labels_to(frame, frame.f_code) == [".f_code"]
 

@@ -7,6 +7,7 @@ import sys
 import threading
 import weakref
 from array import array
+from typing import Any
 
 import pytest
 from capture_view import View
@@ -90,86 +91,8 @@ class Plain:
         self.items = [1, 2]
 
 
-def test_no_user_code_runs_and_hostile_objects_are_still_described() -> None:
-    hostile = Hostile()
-    table = {HostileKey(): hostile, "k": Hostile}
-    CALLS.clear()
-    view = View(capture())
-    assert CALLS == []
-    name = f"{__name__}.Hostile"
-    assert view.type_name(hostile) == name
-    assert view.repr(hostile) == ""
-    assert view.repr(Hostile) == name
-    assert view.labels_to(hostile, hostile.payload) == [".payload"]
-    # Sized by the C __sizeof__ plus the header sys.getsizeof would add.
-    size = view.raw.size[view.node(hostile)]
-    assert size == sys.getsizeof(Plain())
-    assert view.labels_to(table, hostile)[0].startswith(f"[<{__name__}.HostileKey at 0x")
-    assert view.raw.length[view.node(hostile)] == -1
-
-
-def test_type_table_names_and_flags() -> None:
-    p = Plain()
-    raw = capture()
-    view = View(raw)
-    names = raw.type_names
-    assert "dict" in names and "int" in names and "builtins.dict" not in names
-    ti = raw.type_index[view.node(p)]
-    assert names[ti] == f"{__name__}.Plain"
-    assert raw.type_flags[ti] & TYPE_USER
-    assert raw.type_flags[names.index("dict")] & TYPE_BUILTIN
-    od_flags = [raw.type_flags[i] for i, n in enumerate(names) if n == "collections.OrderedDict"]
-    assert all(not f & TYPE_USER for f in od_flags)
-
-
-def test_safe_reprs_of_scalars_are_truncated_values() -> None:
-    big = 10**5000
-    long_text = "x" * 10_000
-    short = "".join(["he", "llo"])
-    container = [1, 2]
-    view = View(capture())
-    assert view.repr(short) == "'hello'"
-    assert view.repr(big) == f"<int of {big.bit_length()} bits>"
-    text = view.repr(long_text)
-    assert text.startswith("'xxx") and len(text) <= 80
-    assert view.repr(container) == ""
-
-
-def test_sizes_match_sys_getsizeof_for_ordinary_objects() -> None:
-    samples = [Plain(), [1, 2, 3], {"a": 1}, (1, 2), "text" * 10, 12345678901234, 1.5, Plain]
-    view = View(capture())
-    for obj in samples:
-        assert view.raw.size[view.node(obj)] == sys.getsizeof(obj), obj
-
-
-def test_untracked_objects_are_reached() -> None:
-    key = "".join(["only-a-key-", "123"])
-    value = 10**30
-    holder = {key: value, "tracked because of": []}
-    assert not gc.is_tracked(key)
-    view = View(capture())
-    assert view.has(key) and view.has(value)
-    assert not view.raw.flags[view.node(key)] & NODE_GC_TRACKED
-    assert view.raw.flags[view.node(holder)] & NODE_GC_TRACKED
-
-
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="managed dicts exist from 3.11")
-def test_managed_instance_dicts_are_not_materialised() -> None:
-    objs = [Plain() for _ in range(3)]
-    sizes = [sys.getsizeof(o) for o in objs]
-    capture()
-    for o in objs:
-        assert not any(type(r) is dict for r in gc.get_referents(o))
-    assert [sys.getsizeof(o) for o in objs] == sizes
-
-
-def test_no_reference_to_a_target_survives() -> None:
-    target = Plain()
-    ref = weakref.ref(target)
-    raw = capture()
-    assert id(target) in set(raw.addr)
-    del target
-    assert ref() is None
+# The tests that take their own captures come first: the module's shared capture (the fixture
+# below) stays alive until the module ends and would make every later capture walk it too.
 
 
 def test_own_objects_are_left_out_and_two_captures_in_a_row() -> None:
@@ -243,3 +166,102 @@ def test_a_million_long_chain_does_not_crash() -> None:
     raw = capture()
     assert raw.node_count > 1_000_000
     del head
+
+
+@pytest.fixture(scope="module")
+def heap() -> dict[str, Any]:
+    """The objects of the tests below, captured once for the whole module (a capture is slow).
+
+    Whatever a test checks about the state before the capture is recorded here, before it.
+    """
+    hostile = Hostile()
+    key = "".join(["only-a-key-", "123"])
+    objs: dict[str, Any] = {
+        "hostile": hostile,
+        "table": {HostileKey(): hostile, "k": Hostile},
+        "p": Plain(),
+        "big": 10**5000,
+        "long_text": "x" * 10_000,
+        "short": "".join(["he", "llo"]),
+        "container": [1, 2],
+        "samples": [Plain(), [1, 2, 3], {"a": 1}, (1, 2), "text" * 10, 12345678901234, 1.5, Plain],
+        "key": key,
+        "value": 10**30,
+        "managed": [Plain() for _ in range(3)],
+        "target": Plain(),
+    }
+    objs["holder"] = {key: objs["value"], "tracked because of": []}
+    objs["key_was_tracked"] = gc.is_tracked(key)
+    objs["managed_sizes"] = [sys.getsizeof(o) for o in objs["managed"]]
+    objs["ref"] = weakref.ref(objs["target"])
+    CALLS.clear()
+    raw = capture()
+    objs["calls"] = list(CALLS)
+    objs["view"] = View(raw)
+    return objs
+
+
+def test_no_user_code_runs_and_hostile_objects_are_still_described(heap: dict) -> None:
+    hostile, table, view = heap["hostile"], heap["table"], heap["view"]
+    assert heap["calls"] == []
+    name = f"{__name__}.Hostile"
+    assert view.type_name(hostile) == name
+    assert view.repr(hostile) == ""
+    assert view.repr(Hostile) == name
+    assert view.labels_to(hostile, hostile.payload) == [".payload"]
+    # Sized by the C __sizeof__ plus the header sys.getsizeof would add.
+    size = view.raw.size[view.node(hostile)]
+    assert size == sys.getsizeof(Plain())
+    assert view.labels_to(table, hostile)[0].startswith(f"[<{__name__}.HostileKey at 0x")
+    assert view.raw.length[view.node(hostile)] == -1
+
+
+def test_type_table_names_and_flags(heap: dict) -> None:
+    p, view = heap["p"], heap["view"]
+    raw = view.raw
+    names = raw.type_names
+    assert "dict" in names and "int" in names and "builtins.dict" not in names
+    ti = raw.type_index[view.node(p)]
+    assert names[ti] == f"{__name__}.Plain"
+    assert raw.type_flags[ti] & TYPE_USER
+    assert raw.type_flags[names.index("dict")] & TYPE_BUILTIN
+    od_flags = [raw.type_flags[i] for i, n in enumerate(names) if n == "collections.OrderedDict"]
+    assert all(not f & TYPE_USER for f in od_flags)
+
+
+def test_safe_reprs_of_scalars_are_truncated_values(heap: dict) -> None:
+    big, view = heap["big"], heap["view"]
+    assert view.repr(heap["short"]) == "'hello'"
+    assert view.repr(big) == f"<int of {big.bit_length()} bits>"
+    text = view.repr(heap["long_text"])
+    assert text.startswith("'xxx") and len(text) <= 80
+    assert view.repr(heap["container"]) == ""
+
+
+def test_sizes_match_sys_getsizeof_for_ordinary_objects(heap: dict) -> None:
+    view = heap["view"]
+    for obj in heap["samples"]:
+        assert view.raw.size[view.node(obj)] == sys.getsizeof(obj), obj
+
+
+def test_untracked_objects_are_reached(heap: dict) -> None:
+    key, view = heap["key"], heap["view"]
+    assert not heap["key_was_tracked"]
+    assert view.has(key) and view.has(heap["value"])
+    assert not view.raw.flags[view.node(key)] & NODE_GC_TRACKED
+    assert view.raw.flags[view.node(heap["holder"])] & NODE_GC_TRACKED
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="managed dicts exist from 3.11")
+def test_managed_instance_dicts_are_not_materialised(heap: dict) -> None:
+    objs = heap["managed"]
+    for o in objs:
+        assert not any(type(r) is dict for r in gc.get_referents(o))
+    assert [sys.getsizeof(o) for o in objs] == heap["managed_sizes"]
+
+
+def test_no_reference_to_a_target_survives(heap: dict) -> None:
+    ref = heap["ref"]
+    assert id(heap["target"]) in heap["view"].pos
+    del heap["target"]
+    assert ref() is None
