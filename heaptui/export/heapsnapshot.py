@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from itertools import compress
+from operator import not_
 from typing import TextIO
 
 import numpy as np
@@ -83,13 +85,19 @@ class _Strings:
             found = self.index[text] = len(self.index)
         return found
 
+    def many(self, texts: list[str]) -> list[int]:
+        """Indexes of many texts at once (new ones added in order), without a call per text."""
+        index = self.index
+        new = dict.fromkeys(compress(texts, map(not_, map(index.__contains__, texts))))
+        index.update(zip(new, range(len(index), len(index) + len(new)), strict=True))
+        return list(map(index.__getitem__, texts))
+
 
 def _write_numbers(out: TextIO, rows: np.ndarray, first: bool) -> None:
-    """Append a 2-D block of integers as comma-separated numbers, one row per line."""
+    """Append a 2-D block of integers as comma-separated numbers (one join per block)."""
     if not len(rows):
         return
-    lines = [",".join(map(str, row)) for row in rows.tolist()]
-    out.write(("" if first else ",\n") + ",\n".join(lines))
+    out.write(("" if first else ",\n") + ",".join(map(str, rows.ravel().tolist())))
 
 
 def _node_types(snapshot_type_names: list[str]) -> np.ndarray:
@@ -148,8 +156,8 @@ def write_heapsnapshot(
         rows = np.empty((stop - start, nf), dtype=np.int64)
         rows[:, 0] = type_kind[types]
         rows[:, 1] = type_name_index[types]
-        for i in np.flatnonzero(textual[types]).tolist():  # strings and numbers: their text
-            rows[i, 1] = strings(snap.repr_of(start + i))
+        texts = np.flatnonzero(textual[types])  # strings and numbers are named by their text
+        rows[texts, 1] = strings.many(list(map(snap.repr_of, (texts + start).tolist())))
         rows[:, 2] = 2 * np.arange(start, stop, dtype=np.int64) + 3
         rows[:, 3] = np.minimum(snap.size[start:stop], _U32_MAX).astype(np.int64)
         rows[:, 4] = edge_counts[start:stop]
@@ -184,11 +192,11 @@ def write_heapsnapshot(
         progress("strings")
     out.write('"trace_function_infos":[],"trace_tree":[],"samples":[],"locations":[],\n')
     out.write('"strings":[')
-    texts = list(strings.index)
-    for start in range(0, len(texts), CHUNK):
+    table = list(strings.index)
+    for start in range(0, len(table), CHUNK):
         if start:
             out.write(",\n")
-        out.write(",\n".join(json.dumps(text) for text in texts[start : start + CHUNK]))
+        out.write(json.dumps(table[start : start + CHUNK])[1:-1])
     out.write("]}\n")
     return n + 1, n_edges
 
