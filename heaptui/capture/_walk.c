@@ -1731,8 +1731,27 @@ static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
         }
         return 0;
     }
-    case LAB_SEQ:
-        return edges_uniform(w, o, tp, EDGE_INDEX);
+    case LAB_SEQ: {
+        /* deque: its items in iteration order (the walker's view; tp_traverse may add the
+         * type).  Iterating an exact deque runs C code only. */
+        PyObject *it = PyObject_GetIter(o);
+        if (it == NULL) {
+            return -1;
+        }
+        PyObject *item;
+        int32_t i = 0;
+        while ((item = PyIter_Next(it)) != NULL) {
+            int rc = emit(w, item, EDGE_INDEX, i++);
+            Py_DECREF(item);
+            if (rc < 0) {
+                Py_DECREF(it);
+                return -1;
+            }
+        }
+        Py_DECREF(it);
+        PyErr_Clear(); /* a deque mutated meanwhile: keep what was read */
+        return 0;
+    }
     case LAB_TUPLE:
         return edges_tuple(w, o);
     case LAB_SET:
