@@ -663,6 +663,7 @@ static PyObject *sizeof_name = NULL;         /* interned "__sizeof__" */
 static PyObject *ellipsis_char = NULL;       /* "\u2026", what saferepr cuts texts with */
 static PyObject *question_mark = NULL;       /* "?" */
 static PyTypeObject *deque_type = NULL;      /* collections.deque */
+static size_t static_type_presize = 0;       /* what sys.getsizeof adds for a static type */
 /* The namespace dict of ``tp`` (a new reference), or NULL without an error set. */
 static PyObject *namespace_of(PyTypeObject *tp) {
 #if PY_VERSION_HEX >= 0x030C0000
@@ -957,7 +958,7 @@ static TypeInfo *type_info(Walk *w, PyTypeObject *tp) {
 static size_t preheader_size(PyObject *o, PyTypeObject *tp) {
 #if PY_VERSION_HEX >= 0x030C0000
     if (tp == &PyType_Type && !PyType_HasFeature((PyTypeObject *)o, Py_TPFLAGS_HEAPTYPE)) {
-        return 0;
+        return static_type_presize; /* 0 from some 3.12 patch release on, measured at import */
     }
     size_t pre = PyType_IS_GC(tp) ? GC_HEAD_SIZE : 0;
     if (PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER)) {
@@ -2097,6 +2098,25 @@ PyMODINIT_FUNC PyInit__walk(void) {
         return NULL;
     }
     check_array_layout(array_type);
+    /* sys.getsizeof(int) - type.__sizeof__(int): whether this release counts a static type's GC
+     * header (3.12.0 and .1 do, later releases do not).  Both calls run C code only. */
+    {
+        PyObject *sys_mod = PyImport_ImportModule("sys");
+        PyObject *total = sys_mod ? PyObject_CallMethod(sys_mod, "getsizeof", "O",
+                                                        (PyObject *)&PyLong_Type) : NULL;
+        PyObject *bare = total ? PyObject_CallMethod((PyObject *)&PyType_Type, "__sizeof__", "O",
+                                                      (PyObject *)&PyLong_Type) : NULL;
+        Py_XDECREF(sys_mod);
+        if (bare == NULL) {
+            Py_XDECREF(total);
+            Py_DECREF(array_type);
+            return NULL;
+        }
+        Py_ssize_t diff = PyLong_AsSsize_t(total) - PyLong_AsSsize_t(bare);
+        Py_DECREF(total);
+        Py_DECREF(bare);
+        static_type_presize = diff > 0 ? (size_t)diff : 0;
+    }
     Py_DECREF(array_type);
     PyObject *module = PyModule_Create(&walk_module);
     if (module != NULL && PyModule_AddIntConstant(module, "ARRAY_HANDOVER", array_handover_ok) < 0) {
