@@ -1,7 +1,8 @@
 """The analysis run after a snapshot arrives, in a worker thread, one posted result per step.
 
 Cheap results first (type summary, growth) so the first screen appears quickly on a huge
-heap; the graph index and the leak suspects (which search paths) follow.
+heap; the graph index and the leak suspects (which search paths) follow, then the dominator
+tree with every object's retained size (seconds on millions of objects; the UI stays usable).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from heaptui.ui.messages import (
+    DominatorsComputed,
     GrowthComputed,
     IndexBuilt,
     LoadProgressed,
@@ -23,6 +25,14 @@ if TYPE_CHECKING:
     from heaptui.model.snapshot import Snapshot
 
 SUSPECTS = 10
+# dominators_for's phase names, as the status line says them
+PHASES = {
+    "start": "reachability",
+    "unreachable": "garbage cycles",
+    "dominators": "dominator tree",
+    "retained": "summing",
+    "by type": "per type",
+}
 
 
 def analyse(
@@ -31,8 +41,10 @@ def analyse(
     post: Callable[[Message], object],
     cancelled: Callable[[], bool],
 ) -> None:
-    """Compute summary, growth, index and suspects of ``snapshot``, posting each as it lands."""
+    """Compute summary, growth, index, suspects and retained sizes of ``snapshot``, posting
+    each as it lands."""
     from heaptui.model.diff import growth, new_objects
+    from heaptui.model.dominators import dominators_for, retained_by_type
     from heaptui.model.index import GraphIndex
     from heaptui.model.summary import type_summary
     from heaptui.model.suspects import leak_suspects
@@ -50,4 +62,16 @@ def analyse(
     if baseline is not None and not cancelled():
         post(LoadProgressed("looking for leak suspects…"))
         post(SuspectsFound(snapshot, leak_suspects(baseline, snapshot, index, top=SUSPECTS)))
+    if cancelled():
+        return
+
+    def phase(name: str) -> None:
+        post(LoadProgressed(f"retained sizes: {PHASES.get(name, name)}…"))
+
+    phase("start")
+    dominators = dominators_for(index, progress=phase)
+    if cancelled():
+        return
+    phase("by type")
+    post(DominatorsComputed(snapshot, dominators, retained_by_type(dominators, snapshot)))
     post(LoadProgressed(""))

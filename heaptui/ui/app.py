@@ -5,9 +5,10 @@ Data flow: a :class:`~heaptui.ui.source.SnapshotSource` is read in a worker, whi
 (:mod:`heaptui.ui.analysis`), whose results arrive as messages too. Handlers own all state;
 workers never touch widgets. A live source can post ``SnapshotLoaded`` again at any time.
 
-Layout: four panes (Types, Instances, Object, Growth). Below :data:`WIDE` columns one pane
-is shown at a time (keys 1-4, tab); from :data:`WIDE` columns Types (or Growth) and
-Instances are stacked on the left and the Object pane fills the right.
+Layout: five panes (Types, Instances, Object, Growth, Dominators). Below :data:`WIDE`
+columns one pane is shown at a time (keys 1-5, tab); from :data:`WIDE` columns Types (or
+Growth, or Dominators) and Instances are stacked on the left and the Object pane fills the
+right.
 """
 
 from __future__ import annotations
@@ -31,41 +32,61 @@ from heaptui.ui.analysis import analyse
 from heaptui.ui.commands import HeapCommands
 from heaptui.ui.history import SelectionHistory
 from heaptui.ui.messages import (
+    DominatorsComputed,
+    GraphExported,
     GrowthComputed,
     IndexBuilt,
     InstancesListed,
     LoadFailed,
     LoadProgressed,
     RootPathFound,
+    SitesGrouped,
     SnapshotLoaded,
     SummaryComputed,
     SuspectsFound,
 )
 from heaptui.ui.screens.help import HelpScreen
 from heaptui.ui.source import SnapshotSource
+from heaptui.ui.widgets.dominator_tree import HEADING as DOMINATORS_HEADING
+from heaptui.ui.widgets.dominator_tree import DominatorTree
 from heaptui.ui.widgets.growth_table import NO_BASELINE, GrowthTable
 from heaptui.ui.widgets.header import HeapHeader
 from heaptui.ui.widgets.instance_list import InstanceList
 from heaptui.ui.widgets.object_pane import ObjectPane, PaneMessage
 from heaptui.ui.widgets.object_tree import Mode, ObjectTree
+from heaptui.ui.widgets.sites_table import SitesTable, sites_title
 from heaptui.ui.widgets.type_table import TypeTable
 
 if TYPE_CHECKING:
     from heaptui.model.diff import GrowthRow
+    from heaptui.model.dominators import Dominators
     from heaptui.model.index import GraphIndex
     from heaptui.model.paths import RootPath
     from heaptui.model.snapshot import Snapshot
     from heaptui.model.summary import TypeRow
     from heaptui.model.suspects import Suspect
 
-Pane = Literal["types", "instances", "object", "growth"]
-PANES: tuple[Pane, ...] = ("types", "instances", "object", "growth")
-PANE_TITLES = {"types": "Types", "instances": "Instances", "object": "Object", "growth": "Growth"}
+Pane = Literal["types", "instances", "object", "growth", "dominators"]
+PANES: tuple[Pane, ...] = ("types", "instances", "object", "growth", "dominators")
+PANE_TITLES = {
+    "types": "Types",
+    "instances": "Instances",
+    "object": "Object",
+    "growth": "Growth",
+    "dominators": "Dominators",
+}
+# Panes that take the top left place in the wide layout (one at a time).
+LEFT_TOP: tuple[Pane, ...] = ("types", "growth", "dominators")
 WIDE = 120  # columns from which three panes are shown side by side
+COMPUTING_RETAINED = (
+    "Computing retained sizes (the dominator tree)…\n\n"
+    "The other panes work meanwhile. When it is done this pane lists what keeps the most "
+    "memory alive, biggest first, as Eclipse MAT's dominator tree does."
+)
 
 
 class PaneTabs(Tabs, can_focus=False):
-    """The pane names; keys 1-4 (and clicks) switch panes. Never takes the focus."""
+    """The pane names; keys 1-5 (and clicks) switch panes. Never takes the focus."""
 
 
 class FilterInput(Input):
@@ -94,12 +115,14 @@ class HeapApp(App[int]):
         Binding("2", "show_pane('instances')", "Instances", show=False, priority=True),
         Binding("3", "show_pane('object')", "Object", show=False, priority=True),
         Binding("4", "show_pane('growth')", "Growth", show=False, priority=True),
+        Binding("5", "show_pane('dominators')", "Dominators", show=False, priority=True),
         Binding("tab", "cycle_pane(1)", "Next pane", show=False, priority=True),
         Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False, priority=True),
         # Priority keys (1-4, tab, /) are seen by the app before the focused widget queues the
         # keys typed after them, so "2jj" or "/sess" typed fast go where the user means.
         Binding("slash", "filter_types", "Filter", priority=True),
         Binding("w", "why_alive", "Why alive"),
+        Binding("e", "export_graph", "Export", show=False),
         Binding("left_square_bracket", "go_back", "Back"),
         Binding("backspace", "go_back", "Back", show=False),
         Binding("right_square_bracket", "go_forward", "Fwd"),
@@ -113,9 +136,11 @@ class HeapApp(App[int]):
         *,
         preselect_suspect: bool = False,
         exit_on_error: bool = False,
+        export_dir: str = ".",
     ) -> None:
         super().__init__()
         self.source = source
+        self.export_dir = export_dir
         self.preselect_suspect = preselect_suspect
         self.exit_on_error = exit_on_error
         self.load_error: str | None = None
@@ -126,6 +151,7 @@ class HeapApp(App[int]):
         self.growth_rows: list[GrowthRow] = []
         self.new_mask: np.ndarray | None = None
         self.suspects: list[Suspect] = []
+        self.dominators: Dominators | None = None
         self.selected: int | None = None
         self.mode: Mode = "referrers"
         self.history = SelectionHistory()
@@ -154,6 +180,12 @@ class HeapApp(App[int]):
             with Vertical(id="growth-pane", classes="pane"):
                 yield PaneMessage(NO_BASELINE, id="no-baseline")
                 yield GrowthTable(id="growth")
+                yield Static("", id="sites-title")
+                yield SitesTable(id="sites")
+            with Vertical(id="dominators-pane", classes="pane"):
+                yield PaneMessage(COMPUTING_RETAINED, id="dominators-message")
+                yield Static(Text(DOMINATORS_HEADING), id="dominators-title")
+                yield DominatorTree(id="dominators")
             yield ObjectPane(id="object-pane", classes="pane")
             with Vertical(id="instances-pane", classes="pane"):
                 yield Static("Pick a type in Types (1) and press Enter.", id="instances-title")
@@ -166,6 +198,10 @@ class HeapApp(App[int]):
             self.query_one(f"#{pane}-pane").border_title = f"{number} {PANE_TITLES[pane]}"
         self.query_one("#type-filter").display = False
         self.query_one("#growth").display = False
+        self.query_one("#sites-title").display = False
+        self.query_one(SitesTable).display = False
+        self.query_one(DominatorTree).display = False
+        self.query_one("#dominators-title").display = False
         self.query_one("#error").display = False
         self.query_one("#panes").loading = True
         self.query_one(HeapHeader).show_info(Text(f"Loading {self.source.label}…"))
@@ -179,7 +215,7 @@ class HeapApp(App[int]):
         self.query_one("#panes").set_class(wide, "-wide")
         for pane in PANES:
             if wide:
-                shown = pane in ("instances", "object") or pane == self._left_top
+                shown = pane not in LEFT_TOP or pane == self._left_top
             else:
                 shown = pane == self.active_pane
             self.query_one(f"#{pane}-pane").display = shown
@@ -198,6 +234,9 @@ class HeapApp(App[int]):
             return self.query_one(InstanceList)
         if pane == "object":
             return self.query_one(ObjectPane).focus_target
+        if pane == "dominators":
+            tree = self.query_one(DominatorTree)
+            return tree if tree.display else self.query_one("#dominators-message")
         table = self.query_one(GrowthTable)
         return table if table.display else self.query_one("#no-baseline")
 
@@ -212,7 +251,7 @@ class HeapApp(App[int]):
         pane = self._pane_of(event.widget)
         if pane is not None and pane != self.active_pane:
             self.active_pane = pane
-            if pane in ("types", "growth"):
+            if pane in LEFT_TOP:
                 self._left_top = pane
             self._apply_layout()
             self.refresh_bindings()
@@ -273,6 +312,8 @@ class HeapApp(App[int]):
         self.query_one(InstanceList).set_index(None)
         self.summary, self.growth_rows, self.suspects = [], [], []
         self.new_mask = None
+        self._forget_dominators()
+        self._hide_sites()
         self.history.clear()
         self._paths.clear()
         self._paths_shown.clear()
@@ -356,6 +397,169 @@ class HeapApp(App[int]):
                     timeout=6,
                     markup=False,
                 )
+
+    # --- retained sizes and the dominator tree --------------------------------------------
+    def _forget_dominators(self) -> None:
+        """A new snapshot: retained sizes are unknown until its dominator tree is computed."""
+        self.dominators = None
+        self.query_one(TypeTable).set_retained(None)
+        self.query_one(InstanceList).set_retained(None)
+        self.query_one(ObjectPane).set_retained(None)
+        tree = self.query_one(DominatorTree)
+        message = self.query_one("#dominators-message", PaneMessage)
+        message.update(COMPUTING_RETAINED)
+        message.display = True
+        if tree.has_focus:
+            message.focus()
+        tree.display = False
+        self.query_one("#dominators-title").display = False
+        self.query_one("#dominators-pane").border_subtitle = ""
+
+    def on_dominators_computed(self, message: DominatorsComputed) -> None:
+        from heaptui.model.dominators import dominated_children
+
+        if not self._is_current(message.snapshot) or self.index is None:
+            return
+        self.dominators = message.dominators
+        retained = message.dominators.retained
+        by_type = message.by_type.tolist()
+        self.query_one(TypeTable).set_retained(
+            {row.type_index: int(by_type[row.type_index]) for row in self.summary}
+        )
+        self.query_one(InstanceList).set_retained(retained)
+        self.query_one(ObjectPane).set_retained(retained)
+        note = self.query_one("#dominators-message")
+        tree = self.query_one(DominatorTree)
+        tree.show_dominators(message.snapshot, self.index, message.dominators)
+        tree.display = True
+        self.query_one("#dominators-title").display = True
+        roots = len(dominated_children(message.dominators))
+        self.query_one("#dominators-pane").border_subtitle = f"{roots:,} top-level retainers"
+        if note.has_focus:
+            tree.focus()
+        note.display = False
+        self.refresh_bindings()
+
+    @on(DominatorTree.ObjectPicked)
+    def _dominator_picked(self, event: DominatorTree.ObjectPicked) -> None:
+        self.select_object(event.node)
+        self.action_show_pane("object")
+
+    # --- allocation sites of the growth ---------------------------------------------------
+    def action_group_sites(self) -> None:
+        """Group the new objects of the growth table's type by where they were allocated."""
+        from heaptui.model.allocsites import alloc_status
+
+        name = self.query_one(GrowthTable).highlighted_name
+        if self.snapshot is None or self.baseline is None or self.new_mask is None or not name:
+            self.notify("Grouping by allocation site needs a baseline.", severity="warning")
+            return
+        if self.snapshot.alloc is None:
+            explanation = alloc_status(self.snapshot).explanation
+            self.notify(explanation[:1].upper() + explanation[1:] + ".", timeout=8, markup=False)
+            return
+        title = self.query_one("#sites-title", Static)
+        title.update(Text(f"{name}: grouping new objects by allocation site…", "italic"))
+        title.display = True
+        self._group_sites(self.baseline, self.snapshot, name, self.new_mask)
+
+    @work(thread=True, exclusive=True, group="sites")
+    def _group_sites(
+        self, baseline: Snapshot, snapshot: Snapshot, name: str, new_mask: np.ndarray
+    ) -> None:
+        from heaptui.model.allocsites import growth_by_site
+
+        sites = growth_by_site(baseline, snapshot, name, is_new=new_mask)
+        self.post_message(SitesGrouped(snapshot, name, sites))
+
+    def on_sites_grouped(self, message: SitesGrouped) -> None:
+        if not self._is_current(message.snapshot) or message.sites is None:
+            return
+        self.query_one("#sites-title", Static).update(sites_title(message.name, message.sites))
+        table = self.query_one(SitesTable)
+        table.set_sites(message.sites)
+        table.display = True
+        self.action_show_pane("growth")
+        self.screen.set_focus(table)
+
+    def _hide_sites(self) -> None:
+        table = self.query_one(SitesTable)
+        was_focused = table.has_focus
+        table.display = False
+        self.query_one("#sites-title").display = False
+        if was_focused:
+            self.query_one(GrowthTable).focus()
+
+    @on(SitesTable.Closed)
+    def _sites_closed(self, event: SitesTable.Closed) -> None:
+        self._hide_sites()
+
+    @on(SitesTable.SampleChosen)
+    def _site_sample_chosen(self, event: SitesTable.SampleChosen) -> None:
+        self.select_object(event.node)
+        self.action_show_pane("object")
+
+    # --- export ---------------------------------------------------------------------------
+    def action_export_graph(self) -> None:
+        """Write the referrer graph around the object to a .dot file (and SVG with Graphviz)."""
+        node = self._object_in_focus()
+        if node is None or self.snapshot is None:
+            self.notify("Select an object first (Enter on an instance).", severity="warning")
+            return
+        if self.index is None:
+            self.notify("Still indexing references; try again in a moment.", timeout=3)
+            return
+        stem = f"heaptui-{self.snapshot.type_name(node).rsplit('.', 1)[-1]}"
+        stem += f"-{int(self.snapshot.addr[node]):x}"
+        self.notify(f"Exporting the referrers of {self.snapshot.type_name(node)}…", timeout=2)
+        self._export_graph(self.index, node, os.path.join(self.export_dir, stem))
+
+    @work(thread=True, group="export")
+    def _export_graph(self, index: GraphIndex, node: int, stem: str) -> None:
+        import io
+
+        from heaptui.export.dot import dot_program, referrer_graph, render_graphviz, write_dot
+
+        written: list[str] = []
+        try:
+            text = io.StringIO()
+            write_dot(index, referrer_graph(index, node), text)
+            with open(stem + ".dot", "w", encoding="utf-8") as handle:
+                handle.write(text.getvalue())
+            written.append(stem + ".dot")
+            if dot_program() is not None:
+                render_graphviz(text.getvalue(), "svg", stem + ".svg")
+                written.append(stem + ".svg")
+        except (OSError, UserError) as exc:
+            self.post_message(GraphExported(written, str(exc)))
+            return
+        self.post_message(GraphExported(written))
+
+    def on_graph_exported(self, message: GraphExported) -> None:
+        if message.error is not None:
+            self.notify(
+                f"Export failed: {message.error}", severity="error", timeout=8, markup=False
+            )
+        if message.paths:
+            hint = "" if len(message.paths) > 1 else " (install Graphviz for an SVG)"
+            self.notify(
+                "Wrote " + ", ".join(message.paths) + hint,
+                title="Referrer graph",
+                timeout=10,
+                markup=False,
+            )
+
+    def _object_in_focus(self) -> int | None:
+        """The object a key means: the one under the cursor in Instances or Dominators (made
+        the selected object), else the selected object."""
+        node: int | None = None
+        if self.active_pane == "instances":
+            node = self.query_one(InstanceList).highlighted_node
+        elif self.active_pane == "dominators" and self.query_one(DominatorTree).display:
+            node = self.query_one(DominatorTree).highlighted_node
+        if node is not None and node != self.selected:
+            self.select_object(node)
+        return self.selected
 
     # --- types and instances -------------------------------------------------------------
     @on(TypeTable.TypeHighlighted)
@@ -494,10 +698,7 @@ class HeapApp(App[int]):
         self._show_selected()
 
     def action_why_alive(self) -> None:
-        if self.active_pane == "instances":
-            node = self.query_one(InstanceList).highlighted_node
-            if node is not None and node != self.selected:
-                self.select_object(node)
+        self._object_in_focus()
         if self.selected is None or self.snapshot is None:
             self.notify("Select an object first (Enter on an instance).", severity="warning")
             return
@@ -558,8 +759,8 @@ class HeapApp(App[int]):
             return self.screen is self.screen_stack[0]
         if action in ("filter_types", "show_pane"):  # priority keys: text in an input
             return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
-        if action == "why_alive":
-            return self.selected is not None or self.active_pane == "instances"
+        if action in ("why_alive", "export_graph"):
+            return self.selected is not None or self.active_pane in ("instances", "dominators")
         return True
 
     # --- panes, filter, sort, help -------------------------------------------------------
@@ -567,7 +768,7 @@ class HeapApp(App[int]):
         if pane not in PANES:
             return
         self.active_pane = cast(Pane, pane)
-        if pane in ("types", "growth"):
+        if pane in LEFT_TOP:
             self._left_top = cast(Pane, pane)
         self._apply_layout()
         # Focus now (not after a refresh), so keys typed right after go to the new pane.

@@ -22,9 +22,10 @@ class PaletteCommand(NamedTuple):
 
 KEY_SECTIONS: dict[str, list[KeyHelp]] = {
     "Everywhere": [
-        KeyHelp("1 2 3 4", "show Types, Instances, Object, Growth"),
+        KeyHelp("1 2 3 4 5", "show Types, Instances, Object, Growth, Dominators"),
         KeyHelp("tab / shift+tab", "next / previous pane"),
         KeyHelp("w", "why alive: shortest path from a root to the selected object"),
+        KeyHelp("e", "export the referrers of the object to a Graphviz .dot file (+ .svg)"),
         KeyHelp("[  or  backspace", "back to the previously selected object"),
         KeyHelp("]", "forward again"),
         KeyHelp("?", "this help"),
@@ -35,11 +36,12 @@ KEY_SECTIONS: dict[str, list[KeyHelp]] = {
         KeyHelp("↑ ↓  j k  g G", "move"),
         KeyHelp("enter", "list the instances of the type"),
         KeyHelp("/", "filter types by a part of the name (escape clears)"),
-        KeyHelp("b  c  n", "sort by bytes, count, name (again: reverse)"),
+        KeyHelp("b  c  n  r", "sort by bytes, count, name, retained bytes (again: reverse)"),
     ],
     "Instances (2)": [
         KeyHelp("↑ ↓  j k  pgup pgdn  g G", "move (largest first; + marks new objects)"),
         KeyHelp("enter", "select the object: show its referrers"),
+        KeyHelp("", "size: its own bytes; retained: what freeing it would free"),
     ],
     "Object (3)": [
         KeyHelp("↑ ↓  j k", "move"),
@@ -47,10 +49,19 @@ KEY_SECTIONS: dict[str, list[KeyHelp]] = {
         KeyHelp("← h", "collapse, or go to the parent"),
         KeyHelp("enter", "select that object (or show more children on a '… more' node)"),
         KeyHelp("r", "toggle referrers (who holds it) / referents (what it holds)"),
+        KeyHelp("a", "allocation site: every frame / short (needs tracemalloc)"),
     ],
     "Growth (4)": [
         KeyHelp("↑ ↓  j k", "move (! marks leak suspects)"),
         KeyHelp("enter", "list the instances of the type"),
+        KeyHelp("s", "group the new objects of the type by allocation site"),
+        KeyHelp("escape", "close the allocation sites (enter on a site: an example)"),
+    ],
+    "Dominators (5)": [
+        KeyHelp("↑ ↓  j k", "move (biggest retainers first: what freeing it would free)"),
+        KeyHelp("→ l  space", "expand: the objects only this one keeps alive"),
+        KeyHelp("← h", "collapse, or go to the parent"),
+        KeyHelp("enter", "select that object (w: its path from a root)"),
     ],
 }
 
@@ -59,14 +70,22 @@ PALETTE_COMMANDS: list[PaletteCommand] = [
     PaletteCommand("Show instances", "show_pane('instances')", "objects of the type (key 2)"),
     PaletteCommand("Show object", "show_pane('object')", "referrers/referents tree (key 3)"),
     PaletteCommand("Show growth", "show_pane('growth')", "changes since the baseline (key 4)"),
+    PaletteCommand(
+        "Show dominators", "show_pane('dominators')", "what keeps the most memory alive (key 5)"
+    ),
     PaletteCommand("Why alive", "why_alive", "path from a root to the selected object (w)"),
     PaletteCommand("Toggle referrers/referents", "toggle_mode", "in the object pane (r)"),
+    PaletteCommand(
+        "Export referrer graph", "export_graph", "around the object, to .dot and .svg (e)"
+    ),
+    PaletteCommand("Group growth by allocation site", "group_sites", "new objects of the type (s)"),
     PaletteCommand("Back", "go_back", "previously selected object ([)"),
     PaletteCommand("Forward", "go_forward", "next selected object (])"),
     PaletteCommand("Filter types", "filter_types", "by a part of the name (/)"),
     PaletteCommand("Sort types by bytes", "sort_types('size')", "(b)"),
     PaletteCommand("Sort types by count", "sort_types('count')", "(c)"),
     PaletteCommand("Sort types by name", "sort_types('name')", "(n)"),
+    PaletteCommand("Sort types by retained bytes", "sort_types('retained')", "(r)"),
     PaletteCommand(
         "Go to top suspect", "top_suspect", "select the most likely leak (needs a baseline)"
     ),

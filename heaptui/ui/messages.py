@@ -14,7 +14,9 @@ import numpy as np
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from heaptui.model.allocsites import SiteGrowth
     from heaptui.model.diff import GrowthRow
+    from heaptui.model.dominators import Dominators
     from heaptui.model.index import GraphIndex
     from heaptui.model.paths import RootPath
     from heaptui.model.snapshot import Snapshot
@@ -70,6 +72,35 @@ class IndexBuilt(Message):
 
     snapshot: Snapshot
     index: GraphIndex
+
+
+@dataclass
+class DominatorsComputed(Message):
+    """The dominator tree of ``snapshot`` and every object's retained size are known.
+
+    ``by_type`` holds the bytes retained by all instances of each type (uint64, by type index).
+    """
+
+    snapshot: Snapshot
+    dominators: Dominators
+    by_type: np.ndarray
+
+
+@dataclass
+class SitesGrouped(Message):
+    """The new objects of type ``name`` grouped by allocation site (None: no sites recorded)."""
+
+    snapshot: Snapshot
+    name: str
+    sites: SiteGrowth | None
+
+
+@dataclass
+class GraphExported(Message):
+    """The referrer graph around an object was written (``paths``) or could not be (``error``)."""
+
+    paths: list[str]
+    error: str | None = None
 
 
 @dataclass

@@ -42,6 +42,7 @@ class GrowthTable(DataTable[Text]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Instances"),
+        Binding("s", "app.group_sites", "By site"),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("g", "scroll_top", "Top", show=False),
@@ -71,6 +72,14 @@ class GrowthTable(DataTable[Text]):
         self.add_column(Text("Δ bytes", justify="right"), key="size_delta")
         self.add_column(Text("Count", justify="right"), key="count_now")
         self.add_column(Text("Bytes", justify="right"), key="size_now")
+
+    @property
+    def highlighted_name(self) -> str | None:
+        """Type name under the cursor, or None when the table is empty."""
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
 
     @property
     def shown_names(self) -> list[str]:

@@ -1,5 +1,7 @@
 """The instances pane: every object of one type, largest first, as a virtual list.
 
+Once retained sizes are known (the dominator tree) each row shows them next to the size.
+
 Only the visible lines are rendered (Textual's line API), so a type with millions of
 instances scrolls as fast as one with ten: the list holds one numpy array of node positions
 and asks the snapshot for the address, size and repr of the rows on screen.
@@ -42,12 +44,20 @@ def held_by(index: GraphIndex, node: int) -> str:
 
 
 def instance_line(
-    snapshot: Snapshot, node: int, is_new: bool, width: int, index: GraphIndex | None = None
+    snapshot: Snapshot,
+    node: int,
+    is_new: bool,
+    width: int,
+    index: GraphIndex | None = None,
+    retained: np.ndarray | None = None,
 ) -> str:
-    """One row: new mark, address, size and repr (or who holds it), cut to ``width`` cells."""
+    """One row: new mark, address, size, retained size (when known) and repr (or who holds
+    it), cut to ``width`` cells."""
     mark = NEW_MARK if is_new else " "
     addr = f"{int(snapshot.addr[node]):#x}".ljust(ADDRESS_WIDTH)
     size = human_bytes(int(snapshot.size[node])).rjust(SIZE_WIDTH)
+    if retained is not None:
+        size += " " + human_bytes(int(retained[node])).rjust(SIZE_WIDTH)
     head = f"{mark} {addr} {size}  "
     text = object_repr(snapshot, node)
     if not text and index is not None and index.snapshot is snapshot:
@@ -55,9 +65,12 @@ def instance_line(
     return (head + clip(text, max(0, width - len(head)))).ljust(width)[:width]
 
 
-def header_line(width: int) -> str:
+def header_line(width: int, with_retained: bool = False) -> str:
     """Column titles matching :func:`instance_line`."""
-    head = f"  {'address'.ljust(ADDRESS_WIDTH)} {'size'.rjust(SIZE_WIDTH)}  repr, or who holds it"
+    size = "size".rjust(SIZE_WIDTH)
+    if with_retained:
+        size += " " + "retained".rjust(SIZE_WIDTH)
+    head = f"  {'address'.ljust(ADDRESS_WIDTH)} {size}  repr, or who holds it"
     return head.ljust(width)[:width]
 
 
@@ -111,6 +124,7 @@ class InstanceList(ScrollView, can_focus=True):
         self._listed: np.ndarray = np.zeros(0, dtype=np.int64)
         self._new_mask: np.ndarray | None = None
         self._index: GraphIndex | None = None
+        self._retained: np.ndarray | None = None
 
     # --- data --------------------------------------------------------------------------
     @property
@@ -141,6 +155,11 @@ class InstanceList(ScrollView, can_focus=True):
         self._index = index
         self.refresh()
 
+    def set_retained(self, retained: np.ndarray | None) -> None:
+        """Show each object's retained bytes (an array over the listed snapshot's nodes)."""
+        self._retained = retained
+        self.refresh()
+
     def move_to_node(self, node: int) -> bool:
         """Put the cursor on ``node`` if it is in the list."""
         found = np.flatnonzero(self._listed == node)
@@ -155,7 +174,8 @@ class InstanceList(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:  # column titles stay put
             style = self.get_component_rich_style("instance-list--header")
-            return Strip([Segment(header_line(width), base + style)], width)
+            line = header_line(width, self._retained is not None)
+            return Strip([Segment(line, base + style)], width)
         row = int(self.scroll_offset.y) + y - 1
         snapshot = self._snapshot
         if snapshot is None or row >= len(self._listed):
@@ -167,9 +187,11 @@ class InstanceList(ScrollView, can_focus=True):
             style = style + self.get_component_rich_style("instance-list--new", partial=True)
         if row == self.cursor:
             style = style + self.get_component_rich_style("instance-list--cursor")
-        return Strip(
-            [Segment(instance_line(snapshot, node, is_new, width, self._index), style)], width
-        )
+        retained = self._retained
+        if retained is not None and len(retained) != snapshot.node_count:
+            retained = None  # computed for another snapshot
+        line = instance_line(snapshot, node, is_new, width, self._index, retained)
+        return Strip([Segment(line, style)], width)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._listed) + 1)

@@ -1,4 +1,5 @@
-"""The object pane: the selected object, the why-alive breadcrumb and the reference tree."""
+"""The object pane: the selected object, where it was allocated, the why-alive breadcrumb and
+the reference tree."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from textual.widgets import Static
 
 from heaptui.labels import ROOT_KIND_NAMES
 from heaptui.ui.format import clip, human_bytes, object_repr
-from heaptui.ui.widgets.object_tree import PATH_DEPTH, Mode, ObjectTree
+from heaptui.ui.widgets.alloc_site import AllocSite
+from heaptui.ui.widgets.object_tree import PATH_DEPTH, Mode, ObjectTree, retained_text
 
 if TYPE_CHECKING:
     from heaptui.model.index import GraphIndex
@@ -32,12 +34,19 @@ NOTHING_SELECTED = (
 )
 
 
-def object_title(snapshot: Snapshot, node: int, mode: Mode, is_new: bool) -> Text:
-    """``Referrers of myapp.Session 0x7f.. 1.2 KiB new: <repr>``."""
+def object_title(
+    snapshot: Snapshot,
+    node: int,
+    mode: Mode,
+    is_new: bool,
+    retained: np.ndarray | None = None,
+) -> Text:
+    """``Referrers of myapp.Session 0x7f.. 1.2 KiB retains 4 KiB new: <repr>``."""
     text = Text()
     text.append("Referrers of " if mode == "referrers" else "Referents of ", "bold")
     text.append(snapshot.type_name(node), "bold cyan")
     text.append(f" {int(snapshot.addr[node]):#x} {human_bytes(int(snapshot.size[node]))}")
+    text.append_text(retained_text(retained, snapshot, node))
     if is_new:
         text.append(" new", "bold green")
     shown = object_repr(snapshot, node)
@@ -89,10 +98,17 @@ class ObjectPane(Vertical):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "app.toggle_mode", "Refs in/out"),
+        Binding("a", "toggle_alloc", "Alloc site", show=False),
     ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._shown: tuple[Snapshot, int, Mode, bool] | None = None
+        self.retained: np.ndarray | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="object-title")
+        yield AllocSite(id="alloc-site")
         yield Static("", id="why-alive")
         yield ObjectTree(id="object-tree")
         yield PaneMessage(NOTHING_SELECTED, id="object-message")
@@ -100,6 +116,7 @@ class ObjectPane(Vertical):
     def on_mount(self) -> None:
         self.query_one("#why-alive").display = False
         self.query_one("#object-title").display = False
+        self.query_one(AllocSite).display = False
         self.query_one(ObjectTree).display = False
 
     @property
@@ -122,21 +139,40 @@ class ObjectPane(Vertical):
     ) -> None:
         """Show ``node`` with its first level of referrers or referents."""
         is_new = bool(new_mask is not None and new_mask[node])
+        self._shown = (snapshot, node, mode, is_new)
         title = self.query_one("#object-title", Static)
-        title.update(object_title(snapshot, node, mode, is_new))
+        title.update(object_title(snapshot, node, mode, is_new, self.retained))
         title.display = True
+        site = self.query_one(AllocSite)
+        site.show(snapshot, node)
+        site.display = True
         self.hide_path()
         self.query_one(PaneMessage).display = False
         tree = self.object_tree
         tree.display = True
         tree.show_object(snapshot, index, node, mode, new_mask)
 
+    def set_retained(self, retained: np.ndarray | None) -> None:
+        """Show retained sizes in the title and the tree (None: not known for this snapshot)."""
+        self.retained = retained
+        self.object_tree.set_retained(retained)
+        if self._shown is not None:
+            snapshot, node, mode, is_new = self._shown
+            title = object_title(snapshot, node, mode, is_new, retained)
+            self.query_one("#object-title", Static).update(title)
+
+    def action_toggle_alloc(self) -> None:
+        """Short allocation line, or every frame with full file names."""
+        self.query_one(AllocSite).toggle_full()
+
     def show_message(self, text: str) -> None:
         """Replace the tree by a sentence (nothing selected yet, index still building)."""
+        self._shown = None
         message = self.query_one(PaneMessage)
         message.update(text)
         message.display = True
         self.query_one("#object-title").display = False
+        self.query_one(AllocSite).display = False
         self.hide_path()
         was_focused = self.object_tree.has_focus
         self.object_tree.display = False

@@ -49,6 +49,16 @@ class Entry:
         return self.node < 0
 
 
+def retained_text(retained: np.ndarray | None, snapshot: Snapshot, node: int) -> Text:
+    """`` retains 1.2 MiB`` when ``node`` keeps more alive than itself, else nothing."""
+    if retained is None or len(retained) != snapshot.node_count:
+        return Text()
+    kept = int(retained[node])
+    if kept <= int(snapshot.size[node]):
+        return Text()
+    return Text(f" retains {human_bytes(kept)}", "yellow")
+
+
 def children_of(index: GraphIndex, node: int, mode: Mode) -> tuple[np.ndarray, np.ndarray]:
     """Referrers or referents of ``node`` with their edge ids."""
     return index.referrers(node) if mode == "referrers" else index.referents(node)
@@ -93,6 +103,7 @@ class ObjectTree(Tree[Entry]):
         self.index: GraphIndex | None = None
         self.mode: Mode = "referrers"
         self.new_mask: np.ndarray | None = None
+        self.retained: np.ndarray | None = None  # bytes each node keeps alive, once known
 
     # --- public API ----------------------------------------------------------------------
     def show_object(
@@ -136,6 +147,18 @@ class ObjectTree(Tree[Entry]):
             tree_node.set_label(self._label(tree_node.data))
         self.put_cursor_on(tree_node)
         return tree_node
+
+    def set_retained(self, retained: np.ndarray | None) -> None:
+        """Show retained sizes from now on, relabelling the nodes already shown."""
+        self.retained = retained
+        if self.snapshot is None or self.index is None or self.root.data is None:
+            return
+        pending = [self.root]
+        while pending:
+            tree_node = pending.pop()
+            if tree_node.data is not None and not tree_node.data.is_more:
+                tree_node.set_label(self._label(tree_node.data))
+            pending.extend(tree_node.children)
 
     def put_cursor_on(self, tree_node: TreeNode[Entry]) -> None:
         """Move the cursor to ``tree_node`` now, even if it was added a moment ago."""
@@ -220,6 +243,7 @@ class ObjectTree(Tree[Entry]):
             text.append(" ")
         text.append(snapshot.type_name(node), "bold")
         text.append(f" {human_bytes(int(snapshot.size[node]))}", "green")
+        text.append_text(retained_text(self.retained, snapshot, node))
         if self.new_mask is not None and self.new_mask[node]:
             text.append(" new", "bold green")
         root_kind = index.root_kind_of(node)

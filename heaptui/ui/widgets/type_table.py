@@ -1,12 +1,13 @@
 """The type summary pane: a table of types with count, bytes and share, sortable and filterable.
 
-Rows are keyed by type index, so after a re-sort or a new filter the cursor goes back to the
-type it was on.
+Once the dominator tree is known a Retained column appears: the bytes all instances of the
+type keep alive together. Rows are keyed by type index, so after a re-sort or a new filter
+the cursor goes back to the type it was on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -22,25 +23,36 @@ if TYPE_CHECKING:
 
 # Room the count, bytes and share columns take (with cell padding): names get the rest.
 NUMBER_COLUMNS_WIDTH = 38
+RETAINED_COLUMN_WIDTH = 13
 MIN_NAME_WIDTH = 16
 
 SORT_GROUP = Binding.Group("Sort")
 
-# sort key -> (column title, function giving the sort value, largest first by default)
+# sort key -> (column title, largest first by default)
 SORTS: dict[str, tuple[str, bool]] = {
     "name": ("Type", False),
     "count": ("Count", True),
     "size": ("Bytes", True),
+    "retained": ("Retained", True),
 }
 
 
-def sort_rows(rows: Sequence[TypeRow], key: str, reverse: bool) -> list[TypeRow]:
-    """``rows`` ordered by ``key`` (``name``, ``count`` or ``size``); ties broken by name."""
+def sort_rows(
+    rows: Sequence[TypeRow],
+    key: str,
+    reverse: bool,
+    retained: Mapping[int, int] | None = None,
+) -> list[TypeRow]:
+    """``rows`` ordered by ``key`` (``name``, ``count``, ``size`` or ``retained``, which needs
+    ``retained``: bytes by type index); ties broken by name."""
     _title, largest_first = SORTS[key]
     descending = largest_first != reverse
     if key == "name":
         return sorted(rows, key=lambda r: r.name.lower(), reverse=descending)
     by_name = sorted(rows, key=lambda r: r.name.lower())
+    if key == "retained":
+        known = retained or {}
+        return sorted(by_name, key=lambda r: known.get(r.type_index, 0), reverse=descending)
     return sorted(by_name, key=lambda r: getattr(r, key), reverse=descending)
 
 
@@ -60,6 +72,7 @@ class TypeTable(DataTable[Text]):
         Binding("b", "sort('size')", "bytes", group=SORT_GROUP),
         Binding("c", "sort('count')", "count", group=SORT_GROUP),
         Binding("n", "sort('name')", "name", group=SORT_GROUP),
+        Binding("r", "sort('retained')", "retained", group=SORT_GROUP),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("g", "scroll_top", "Top", show=False),
@@ -95,11 +108,17 @@ class TypeTable(DataTable[Text]):
         self.sort_reverse = False
         self.filter_text = ""
         self._filled_width = 0
+        self.retained: dict[int, int] | None = None  # bytes by type index, once known
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         self.add_column(Text("Type  "), key="name")
         self.add_column(Text("Count  ", justify="right"), key="count")
         self.add_column(Text("Bytes  ", justify="right"), key="size")
+        if self.retained is not None:
+            self.add_column(Text("Retained  ", justify="right"), key="retained")
         self.add_column(Text("Share", justify="right"), key="share")
 
     # --- state -------------------------------------------------------------------------
@@ -121,6 +140,16 @@ class TypeTable(DataTable[Text]):
         self._rows = list(rows)
         self._refill()
 
+    def set_retained(self, retained: dict[int, int] | None) -> None:
+        """Show (or, with None, drop) the Retained column: bytes kept alive, by type index."""
+        self.retained = retained
+        if retained is None and self.sort_key == "retained":
+            self.sort_key, self.sort_reverse = "size", False
+        keep = self.highlighted_type
+        self.clear(columns=True)
+        self._add_columns()
+        self._refill(keep)
+
     def set_filter(self, text: str) -> None:
         """Show only types whose name contains ``text``."""
         self.filter_text = text
@@ -137,6 +166,9 @@ class TypeTable(DataTable[Text]):
 
     def action_sort(self, key: str) -> None:
         """Sort by ``key``; pressing the same key again reverses the order."""
+        if key == "retained" and self.retained is None:
+            self.notify("Retained sizes are still being computed (see the top right).", timeout=3)
+            return
         if key == self.sort_key:
             self.sort_reverse = not self.sort_reverse
         else:
@@ -145,7 +177,8 @@ class TypeTable(DataTable[Text]):
 
     @property
     def _name_width(self) -> int:
-        return max(MIN_NAME_WIDTH, self.size.width - NUMBER_COLUMNS_WIDTH)
+        numbers = NUMBER_COLUMNS_WIDTH + (RETAINED_COLUMN_WIDTH if self.retained is not None else 0)
+        return max(MIN_NAME_WIDTH, self.size.width - numbers)
 
     def on_resize(self) -> None:
         if self._rows and self._name_width != self._filled_width:
@@ -153,21 +186,28 @@ class TypeTable(DataTable[Text]):
 
     def _visible_rows(self) -> list[TypeRow]:
         return sort_rows(
-            filter_rows(self._rows, self.filter_text), self.sort_key, self.sort_reverse
+            filter_rows(self._rows, self.filter_text),
+            self.sort_key,
+            self.sort_reverse,
+            self.retained,
         )
 
-    def _refill(self) -> None:
-        keep = self.highlighted_type
+    def _refill(self, keep: int | None = None) -> None:
+        if keep is None:
+            keep = self.highlighted_type
         self._filled_width = self._name_width
         self.clear()
+        retained = self.retained
         for row in self._visible_rows():
-            self.add_row(
+            cells = [
                 Text(clip(row.name, self._name_width)),
                 Text(f"{row.count:,}", justify="right"),
                 Text(human_bytes(row.size), justify="right"),
-                Text(f"{row.share:6.1%}", justify="right"),
-                key=str(row.type_index),
-            )
+            ]
+            if retained is not None:
+                cells.append(Text(human_bytes(retained.get(row.type_index, 0)), justify="right"))
+            cells.append(Text(f"{row.share:6.1%}", justify="right"))
+            self.add_row(*cells, key=str(row.type_index))
         self._label_sorted_column()
         if keep is not None:
             self.select_type(keep)

@@ -1,0 +1,252 @@
+"""The Dominators pane's tree, as in Eclipse MAT: what keeps the most memory alive, biggest first.
+
+The top level lists the objects only the virtual root dominates (roots, and whatever several
+roots share); a node's children are the objects it alone keeps alive, each with the share of
+the heap it retains, its retained size, the reference from its dominator when the dominator
+holds it directly (``['SESSIONS']``), its type, shallow size and repr. Children are read from
+:func:`heaptui.model.dominators.dominated_children` one level at a time when a node is
+expanded, :data:`BATCH` at a time with a "more" node, as in the object tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from heaptui.labels import ROOT_KIND_NAMES
+from heaptui.ui.format import clip, human_bytes, object_repr
+
+if TYPE_CHECKING:
+    from heaptui.model.dominators import Dominators
+    from heaptui.model.index import GraphIndex
+    from heaptui.model.snapshot import Snapshot
+
+BATCH = 200
+HEADING = "  share   retained  [reference] type, size, repr: what freeing it would free"
+REPR_WIDTH = 48
+VIRTUAL_ROOT = -1
+
+
+@dataclass
+class DomEntry:
+    """A tree node: an object (``node`` >= 0), the virtual root (-1), or a "more" marker."""
+
+    node: int
+    edge: int | None = None  # the dominator's reference to this object, when it has one
+    loaded: int = 0  # children added so far
+    more_of: TreeNode[DomEntry] | None = None  # for a "more" marker: the node it continues
+    children: np.ndarray | None = None  # dominated children, biggest first (once asked)
+
+    @property
+    def is_more(self) -> bool:
+        return self.more_of is not None
+
+
+def share_text(part: int, whole: int) -> str:
+    """``12.5%`` of the heap (``<0.1%`` rather than a misleading 0.0%)."""
+    if whole <= 0:
+        return "?"
+    share = part / whole
+    return "<0.1%" if 0 < share < 0.001 else f"{share:.1%}"
+
+
+def direct_edges(index: GraphIndex, parent: int, children: np.ndarray) -> list[int | None]:
+    """For each of ``children``: the edge id of ``parent``'s reference to it, or None when
+    ``parent`` dominates it without referring to it (through objects it alone holds)."""
+    if parent < 0 or not len(children):
+        return [None] * len(children)
+    targets, edges = index.referents(parent)
+    order = np.argsort(targets, kind="stable")
+    sorted_targets = targets[order]
+    found = np.minimum(np.searchsorted(sorted_targets, children), max(len(targets) - 1, 0))
+    hit = sorted_targets[found] == children if len(targets) else np.zeros(len(children), bool)
+    picked = edges[order[found]] if len(targets) else np.zeros(len(children), np.int64)
+    return [int(e) if h else None for e, h in zip(picked.tolist(), hit.tolist(), strict=True)]
+
+
+def dominator_label(
+    snapshot: Snapshot,
+    index: GraphIndex,
+    dominators: Dominators,
+    node: int,
+    edge: int | None = None,
+) -> Text:
+    """``45.2% 12.1 MiB  ['SESSIONS'] dict 36 KiB [root: module]  len=1200`` for one object."""
+    retained = int(dominators.retained[node])
+    text = Text()
+    text.append(share_text(retained, snapshot.total_bytes).rjust(6), "bold yellow")
+    text.append(f" {human_bytes(retained):>10}", "yellow")
+    text.append("  ")
+    if edge is not None:
+        text.append(snapshot.edge_label(edge), "bold cyan")
+        text.append(" ")
+    text.append(snapshot.type_name(node), "bold")
+    text.append(f" {human_bytes(int(snapshot.size[node]))}", "green")
+    root_kind = index.root_kind_of(node)
+    if root_kind is not None:
+        text.append(f" [root: {ROOT_KIND_NAMES.get(root_kind, '?')}]", "bold magenta")
+    shown = object_repr(snapshot, node)
+    if shown:
+        text.append("  ")
+        text.append(clip(shown, REPR_WIDTH), "dim")
+    return text
+
+
+class DominatorTree(Tree[DomEntry]):
+    """The dominator tree of one snapshot, expanded lazily, biggest retainers first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select"),
+        Binding("right,l", "expand_cursor", "Expand", show=False),
+        Binding("left,h", "collapse_cursor", "Collapse", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_home", "Top", show=False),
+        Binding("G", "scroll_end", "Bottom", show=False),
+    ]
+
+    @dataclass
+    class ObjectPicked(Message):
+        """Enter was pressed on a node standing for an object."""
+
+        tree: DominatorTree
+        node: int
+
+        @property
+        def control(self) -> DominatorTree:
+            return self.tree
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.auto_expand = False
+        self.show_root = False
+        self.guide_depth = 2
+        self.snapshot: Snapshot | None = None
+        self.index: GraphIndex | None = None
+        self.dominators: Dominators | None = None
+
+    # --- public API ----------------------------------------------------------------------
+    def show_dominators(
+        self, snapshot: Snapshot, index: GraphIndex, dominators: Dominators
+    ) -> None:
+        """Show the top of the tree: the biggest retainers below the virtual root."""
+        self.snapshot, self.index, self.dominators = snapshot, index, dominators
+        entry = DomEntry(VIRTUAL_ROOT)
+        self.reset("", entry)
+        self.root.expand()
+        self._load(self.root)
+        self.put_cursor_on(self.root.children[0] if self.root.children else self.root)
+
+    def put_cursor_on(self, tree_node: TreeNode[DomEntry]) -> None:
+        """Move the cursor to ``tree_node`` now, even if it was added a moment ago."""
+        self._tree_lines  # noqa: B018  (rebuilds the line numbers of freshly added nodes)
+        self.move_cursor(tree_node, animate=False)
+
+    @property
+    def highlighted_node(self) -> int | None:
+        """The object under the cursor (None on the top line or a "more" node)."""
+        node = self.cursor_node
+        entry = node.data if node is not None else None
+        if entry is None or entry.is_more or entry.node < 0:
+            return None
+        return entry.node
+
+    # --- loading -------------------------------------------------------------------------
+    def _children(self, entry: DomEntry) -> np.ndarray:
+        from heaptui.model.dominators import dominated_children
+
+        assert self.dominators is not None
+        if entry.children is None:
+            entry.children = dominated_children(self.dominators, entry.node)
+        return entry.children
+
+    def _load(self, tree_node: TreeNode[DomEntry]) -> None:
+        """Add the next batch of children of ``tree_node`` (and a "more" node if needed)."""
+        entry = tree_node.data
+        if entry is None or entry.is_more or self.dominators is None:
+            return
+        children = self._children(entry)
+        start = entry.loaded
+        stop = min(len(children), start + BATCH)
+        assert self.index is not None
+        batch = children[start:stop]
+        edges = direct_edges(self.index, entry.node, batch)
+        for child, edge in zip(batch.tolist(), edges, strict=True):
+            tree_node.add(
+                self._label(child, edge),
+                DomEntry(child, edge),
+                allow_expand=self._dominates_any(child),
+            )
+        entry.loaded = stop
+        remaining = len(children) - stop
+        if remaining > 0:
+            more = DomEntry(VIRTUAL_ROOT, more_of=tree_node)
+            tree_node.add_leaf(
+                Text(f"… {remaining:,} more (enter to show {min(BATCH, remaining)})", "italic"),
+                more,
+            )
+
+    def _dominates_any(self, node: int) -> bool:
+        assert self.dominators is not None
+        starts, _nodes = self.dominators.children_csr()
+        return bool(starts[node + 2] > starts[node + 1])
+
+    def load_more(self, more_node: TreeNode[DomEntry]) -> None:
+        """Replace a "more" node with the next batch of its parent's children."""
+        entry = more_node.data
+        if entry is None or entry.more_of is None:
+            return
+        parent = entry.more_of
+        first_new = len(parent.children) - 1
+        more_node.remove()
+        self._load(parent)
+        if first_new < len(parent.children):
+            self.put_cursor_on(parent.children[first_new])
+
+    # --- labels --------------------------------------------------------------------------
+    def _label(self, node: int, edge: int | None) -> Text:
+        assert self.snapshot is not None and self.index is not None
+        assert self.dominators is not None
+        return dominator_label(self.snapshot, self.index, self.dominators, node, edge)
+
+    # --- events and actions --------------------------------------------------------------
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[DomEntry]) -> None:
+        event.stop()
+        entry = event.node.data
+        if entry is not None and not entry.is_more and entry.loaded == 0:
+            self._load(event.node)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[DomEntry]) -> None:
+        event.stop()
+        entry = event.node.data
+        if entry is None:
+            return
+        if entry.is_more:
+            self.load_more(event.node)
+        elif entry.node >= 0:
+            self.post_message(self.ObjectPicked(self, entry.node))
+
+    def action_expand_cursor(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and not node.is_expanded:
+            node.expand()
+        elif node.children:
+            self.action_cursor_down()
+
+    def action_collapse_cursor(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded and node.children:
+            node.collapse()
+        elif node.parent is not None:
+            self.move_cursor(node.parent, animate=False)
