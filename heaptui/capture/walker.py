@@ -43,7 +43,7 @@ import types
 from array import array
 from collections import deque
 from datetime import datetime, timezone
-from itertools import accumulate, chain, compress, filterfalse, repeat
+from itertools import accumulate, chain, compress, repeat
 from operator import add, attrgetter, getitem, gt, is_, not_
 from typing import Any
 
@@ -523,11 +523,11 @@ class _Columns:
                 del columns
         except AttributeError:
             return False
-        ids = list(map(id, values))
-        if ids != list(map(id, chain.from_iterable(refs))):
+        # By identity, with no int made per reference (``==`` could run a user __eq__).
+        if not all(map(is_, values, chain.from_iterable(refs))):
             return False
         raw = self.raw
-        self.targets(values, ids)
+        self.targets(values)
         raw.edge_kind.frombytes(extra.kinds * n)
         raw.edge_payload.frombytes(array("i", extra.payloads).tobytes() * n)
         raw.edge_count.frombytes(array("I", [k]).tobytes() * n)
@@ -591,17 +591,18 @@ class _Columns:
 
     # --- referents not yet seen become the next batch -------------------------------------
     def dedupe(self) -> None:
+        """Move the candidates not seen before into ``pending`` (once each)."""
         cand = self.cand
         if not cand:
             return
-        by_id = dict(zip(self.cand_ids, cand, strict=True))
+        ids = self.cand_ids
+        unknown = list(map(not_, map(self.seen.__contains__, ids)))
+        fresh = dict(zip(compress(ids, unknown), compress(cand, unknown), strict=True))
         cand.clear()
-        self.cand_ids.clear()
-        # Not ``by_id.keys() - seen``: that costs a pass over the whole seen-set.
-        new = list(filterfalse(self.seen.__contains__, by_id))
-        if new:
-            self.seen.update(new)
-            self.pending.extend(map(by_id.__getitem__, new))
+        ids.clear()
+        if fresh:
+            self.seen.update(fresh)
+            self.pending.extend(fresh.values())
 
     def group(self, objs: list[Any], info: tuple[Any, ...], closures: dict[int, Any]) -> None:
         """Write the nodes and edges of ``objs``, objects of one exact type."""
@@ -687,6 +688,13 @@ class _Columns:
         self.pending = []
 
 
+def _drop_excluded(groups: dict[int, Any], tid: int, excluded: set[int]) -> None:
+    """Remove the objects whose id is in ``excluded`` from the group of type id ``tid``."""
+    group = groups.get(tid)
+    if group and not excluded.isdisjoint(map(id, group)):
+        groups[tid] = list(compress(group, map(not_, map(excluded.__contains__, map(id, group)))))
+
+
 def _walk(root_frame: Any) -> RawSnapshot:
     objs = gc.get_objects()
     excluded = _own_frame_ids(root_frame)
@@ -713,10 +721,10 @@ def _walk(root_frame: Any) -> RawSnapshot:
     info_get = table.info.get
     closures = namer.closure_names
     function_tid = id(types.FunctionType)
-    # The capture's own frames (3.10 tracks every frame) are dropped before the walk.
-    batch: list[Any] = list(compress(objs, map(not_, map(excluded.__contains__, map(id, objs)))))
+    batch: list[Any] = objs
     objs = None  # type: ignore[assignment]
     flag = bytes([NODE_GC_TRACKED])
+    first_batch = True
     while batch:
         first_node = len(raw.addr)
         # Split the batch by exact type: two C-level passes, no Python loop per object.
@@ -726,6 +734,11 @@ def _walk(root_frame: Any) -> RawSnapshot:
             groups[tid] = []
         any(map(list.append, map(groups.__getitem__, tids), batch))
         tids = batch = None  # type: ignore[assignment]
+        if first_batch:
+            # The capture's own frames (3.10 tracks every frame) are dropped before the walk
+            # (only frames and lists can be excluded: cheaper than a pass over every object).
+            _drop_excluded(groups, id(types.FrameType), excluded)
+            _drop_excluded(groups, id(list), excluded)
         functions = groups.get(function_tid)
         if functions:
             # Before any tuple is walked: closure tuples are labelled by free variable name.
@@ -735,6 +748,8 @@ def _walk(root_frame: Any) -> RawSnapshot:
         for tid in groups:
             group = groups[tid]
             groups[tid] = None
+            if not group:
+                continue
             info = info_get(tid)
             if info is None:
                 info = table.classify(type(group[0]))
@@ -753,6 +768,7 @@ def _walk(root_frame: Any) -> RawSnapshot:
         batch = cols.pending
         cols.pending = []
         flag = b"\0"
+        first_batch = False
 
     # Drop every reference to target objects before returning.
     batch = info = None  # type: ignore[assignment]
