@@ -364,6 +364,7 @@ class _Columns:
         self.namer = namer
         self.strings = strings
         self.seen = seen
+        self.frozen = gc.get_freeze_count() > 0  # then tracked does not mean "a node already"
         self.cand: list[Any] = []
         self.cand_ids: list[int] = []  # id() of each entry of ``cand``
         self.getters: dict[int, tuple[list[str], Any]] = {}  # id(InstanceInfo) -> attrgetter
@@ -422,12 +423,13 @@ class _Columns:
         and need no look-up in the seen-set (the costliest part of a walk): only untracked
         ones are kept. Not so for what the rare per-object labellers return (``all_new``): a
         frame's ``f_back`` may be a frame object created just now, and on 3.10-3.12 reading
-        ``f_locals`` may start tracking a dict that was untracked when the walk began.
+        ``f_locals`` may start tracking a dict that was untracked when the walk began. Nor
+        after ``gc.freeze()``: frozen objects are tracked but not in ``gc.get_objects()``.
         """
         if ids is None:
             ids = list(map(id, objs))
         self.raw.edge_target.fromlist(ids)
-        if all_new:
+        if all_new or self.frozen:
             self.cand += objs
             self.cand_ids += ids
             return

@@ -265,3 +265,18 @@ def test_no_reference_to_a_target_survives(heap: dict) -> None:
     assert id(heap["target"]) in heap["view"].pos
     del heap["target"]
     assert ref() is None
+
+
+def test_objects_frozen_by_gc_freeze_are_still_walked() -> None:
+    # gc.freeze() moves every tracked object out of gc.get_objects()' reach: the capture
+    # must find them as referents (tracked, yet not nodes yet).
+    holder = {"frozen": [["inner", "list"]]}
+    gc.freeze()
+    try:
+        view = View(capture())
+    finally:
+        gc.unfreeze()
+    inner = holder["frozen"][0]
+    assert view.labels_to(holder, holder["frozen"]) == ["['frozen']"]
+    assert view.labels_to(holder["frozen"], inner) == ["[0]"]
+    assert view.repr(inner[0]) == "'inner'"
