@@ -36,6 +36,12 @@ examples:
   heaptui report after.heap --baseline base.heap    growth and leak suspects
   heaptui open after.heap --baseline base.heap  browse in the terminal UI
   heaptui after.heap                            same as 'heaptui open after.heap'
+  heaptui run app.py --port 8000                run a program with the agent installed
+  heaptui ps                                    processes with a live agent
+  heaptui attach [PID]                          live UI on a running process (any CPython
+                                                3.10+ of yours: the agent is injected if needed)
+  heaptui snapshot PID -o now.heap              capture a running process to a file
+  heaptui export after.heap --format svg -o graph.svg   who refers to the top suspect, as a picture
 """
 
 
@@ -53,21 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"heaptui.commands.{name}")
-        except ModuleNotFoundError as exc:  # a command still under construction
-            if exc.name == f"heaptui.commands.{name}":
-                continue
-            raise
-        module.add_parser(subparsers)
+        importlib.import_module(f"heaptui.commands.{name}").add_parser(subparsers)
     return parser
 
 
 def _with_implicit_open(argv: list[str]) -> list[str]:
     """``heaptui FILE ...`` means ``heaptui open FILE ...``."""
-    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
-        if os.path.exists(argv[0]) or argv[0].endswith(".heap"):
-            return ["open", *argv]
+    first = argv[0] if argv else ""
+    is_file = os.path.exists(first) or first.endswith(".heap")
+    if first and not first.startswith("-") and first not in COMMANDS and is_file:
+        return ["open", *argv]
     return argv
 
 
