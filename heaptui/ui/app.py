@@ -494,6 +494,9 @@ class HeapApp(App[int]):
     def _sites_closed(self, event: SitesTable.Closed) -> None:
         self._hide_sites()
 
+    def action_close_sites(self) -> None:
+        self._hide_sites()
+
     @on(SitesTable.SampleChosen)
     def _site_sample_chosen(self, event: SitesTable.SampleChosen) -> None:
         self.select_object(event.node)
@@ -512,7 +515,7 @@ class HeapApp(App[int]):
         stem = f"heaptui-{self.snapshot.type_name(node).rsplit('.', 1)[-1]}"
         stem += f"-{int(self.snapshot.addr[node]):x}"
         self.notify(f"Exporting the referrers of {self.snapshot.type_name(node)}…", timeout=2)
-        self._export_graph(self.index, node, os.path.join(self.export_dir, stem))
+        self._export_graph(self.index, node, os.path.join(os.path.abspath(self.export_dir), stem))
 
     @work(thread=True, group="export")
     def _export_graph(self, index: GraphIndex, node: int, stem: str) -> None:
@@ -759,6 +762,8 @@ class HeapApp(App[int]):
             return self.screen is self.screen_stack[0]
         if action in ("filter_types", "show_pane"):  # priority keys: text in an input
             return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
+        if action == "close_sites":
+            return self.query_one(SitesTable).display
         if action in ("why_alive", "export_graph"):
             return self.selected is not None or self.active_pane in ("instances", "dominators")
         return True

@@ -65,3 +65,11 @@ def test_help(snap_compare):
         await pilot.press("question_mark")
 
     assert snap_compare(leaky_app(), terminal_size=NARROW, run_before=help_screen)
+
+
+def test_dominators_expanded(snap_compare):
+    async def dominators(pilot):
+        await settle(pilot)
+        await pilot.press("5", "right")
+
+    assert snap_compare(leaky_app(), terminal_size=NARROW, run_before=dominators)

@@ -8,6 +8,7 @@ sessions and listeners than the baseline.
 
 from __future__ import annotations
 
+from heaptui.capture.raw import RawSnapshot
 from heaptui.labels import (
     EDGE_ATTR,
     EDGE_INDEX,
@@ -41,6 +42,11 @@ def listener_addr(i: int) -> int:
 
 def shop_heap(sessions: int, listeners: int, source: str = "after.heap") -> Snapshot:
     """A heap of the ``shop`` program with ``sessions`` sessions and ``listeners`` listeners."""
+    return Snapshot.from_raw(shop_raw(sessions, listeners), source=source)
+
+
+def shop_raw(sessions: int, listeners: int) -> RawSnapshot:
+    """The capture behind :func:`shop_heap`."""
     b = SnapshotBuilder({"argv": ["shop.py"], "pid": 4242})
     b.node(MODULE, "module", size=72, repr="<module 'shop'>", type_flags=TYPE_BUILTIN)
     b.node(MODULE_DICT, "dict", size=640, length=3)
@@ -73,7 +79,7 @@ def shop_heap(sessions: int, listeners: int, source: str = "after.heap") -> Snap
         listener = listener_addr(i)
         b.node(listener, "shop.Listener", size=48, repr=f"<Listener {i}>")
         b.edge(LISTENERS, listener, EDGE_INDEX, i)
-    return Snapshot.from_raw(b.build(), source=source)
+    return b.build()
 
 
 def shop_pair(
@@ -83,3 +89,39 @@ def shop_pair(
     base = shop_heap(base_sessions, listeners[0], source="base.heap")
     after = shop_heap(after_sessions, listeners[1], source="after.heap")
     return base, after
+
+
+# Allocation sites of the traced shop heaps: sessions come from app.py:42 (called from
+# server.py:10), listeners from handler.py:7; every fourth session has no traceback (as
+# instances of classes with a __dict__ on Python 3.11, cpython#101430).
+SESSION_SITE = [("/srv/shop/app.py", 42), ("/srv/shop/server.py", 10)]
+LISTENER_SITE = [("/srv/shop/handler.py", 7)]
+
+
+def untraced_session(i: int) -> bool:
+    return i % 4 == 3
+
+
+def traced_shop_heap(sessions: int, listeners: int, source: str = "after.heap") -> Snapshot:
+    """:func:`shop_heap` captured under tracemalloc (25 frames), with allocation sites."""
+    raw = shop_raw(sessions, listeners)
+    for frames in (SESSION_SITE, LISTENER_SITE):  # tracebacks 0 and 1
+        raw.trace_offsets.append(len(raw.trace_frames))
+        for filename, line in frames:
+            raw.trace_frames.append(len(raw.frame_file))
+            raw.frame_file.append(len(raw.strings))
+            raw.strings.append(filename)
+            raw.frame_line.append(line)
+    raw.trace_offsets.append(len(raw.trace_frames))
+    traced = [(session_addr(i), 0) for i in range(sessions) if not untraced_session(i)]
+    traced += [(listener_addr(i), 1) for i in range(listeners)]
+    for addr, trace in traced:
+        raw.alloc_addr.append(addr)
+        raw.alloc_trace.append(trace)
+    raw.meta.update(
+        tracemalloc=True,
+        tracemalloc_frames=25,
+        alloc_traced=len(traced),
+        alloc_untraced=sum(untraced_session(i) for i in range(sessions)),
+    )
+    return Snapshot.from_raw(raw, source=source)

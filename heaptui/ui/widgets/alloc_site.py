@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 SHORT_FRAMES = 4
 # Said in the short form when the snapshot has no sites (fits 80 columns); ``a`` says more.
 SHORT_OFF = "unknown, tracemalloc was off (run with PYTHONTRACEMALLOC=25; a: more)"
+SHORT_UNRECORDED = "not recorded (run with PYTHONTRACEMALLOC=25 to record; a: more)"
 
 
 def short_file(filename: str) -> str:
@@ -56,7 +57,8 @@ def alloc_site_text(snapshot: Snapshot, node: int, full: bool = False) -> Text:
     status = alloc_status(snapshot)
     if not status.recorded:
         if not full:
-            return Text.assemble(("Allocated at: ", "bold"), (SHORT_OFF, "italic"))
+            short = SHORT_OFF if status.tracing is False else SHORT_UNRECORDED
+            return Text.assemble(("Allocated at: ", "bold"), (short, "italic"))
         return Text.assemble(("No allocation sites: ", "bold"), (status.explanation, "italic"))
     frames = alloc_site(snapshot, node)
     if frames:

@@ -22,6 +22,7 @@ from textual.widgets.tree import TreeNode
 
 from heaptui.labels import ROOT_KIND_NAMES
 from heaptui.ui.format import clip, human_bytes, object_repr
+from heaptui.ui.widgets.instance_list import held_by
 
 if TYPE_CHECKING:
     from heaptui.model.dominators import Dominators
@@ -93,6 +94,8 @@ def dominator_label(
     if root_kind is not None:
         text.append(f" [root: {ROOT_KIND_NAMES.get(root_kind, '?')}]", "bold magenta")
     shown = object_repr(snapshot, node)
+    if not shown and edge is None:
+        shown = held_by(index, node)  # say what it is when nothing else does
     if shown:
         text.append("  ")
         text.append(clip(shown, REPR_WIDTH), "dim")

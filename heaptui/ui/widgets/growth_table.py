@@ -43,6 +43,7 @@ class GrowthTable(DataTable[Text]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select_cursor", "Instances"),
         Binding("s", "app.group_sites", "By site"),
+        Binding("escape", "app.close_sites", "Close sites", show=False),
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("g", "scroll_top", "Top", show=False),

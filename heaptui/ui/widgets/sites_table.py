@@ -33,7 +33,8 @@ def site_text(group: SiteGroup) -> Text:
 def sites_title(name: str, sites: SiteGrowth) -> Text:
     """``shop.Session: 120 new objects at 3 sites (5 without a traceback)``."""
     text = Text(f"{name}: ", "bold")
-    text.append(f"{sites.total_count:,} new objects at {len(sites.groups):,} sites")
+    places = len(sites.groups)
+    text.append(f"{sites.total_count:,} new objects at {places:,} site{'s' if places != 1 else ''}")
     if sites.untraced_count:
         text.append(
             f" ({sites.untraced_count:,} without a traceback, {human_bytes(sites.untraced_size)})",
