@@ -11,6 +11,7 @@ import argparse
 import os
 from typing import Any
 
+from heaptui.commands._agent import add_attach_arguments, agent_session, client_for
 from heaptui.errors import UserError
 
 
@@ -18,9 +19,12 @@ def add_parser(subparsers: Any) -> None:
     """Register ``heaptui attach``."""
     parser = subparsers.add_parser(
         "attach",
-        help="open the UI on a running process (started with 'heaptui run' or heaptui.install())",
+        help="open the UI on a running Python process (the agent is injected if it has none)",
         description=(
-            "Connect to the heaptui agent in process PID, take a first snapshot as the "
+            "Connect to the heaptui agent in process PID (a process started with 'heaptui run' "
+            "or calling heaptui.install(); any other CPython 3.10+ process of yours gets the "
+            "agent injected through gdb, and removed again when you quit), take a first "
+            "snapshot as the "
             "baseline and open the UI in live mode: a header with RSS and gc counts every "
             "second; R takes a new snapshot (growth since the baseline), B makes the current "
             "snapshot the baseline, ctrl+s saves it."
@@ -33,24 +37,23 @@ def add_parser(subparsers: Any) -> None:
         default=".",
         help="where ctrl+s writes snapshots (default: the current directory)",
     )
+    add_attach_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from heaptui.transport.client import AgentClient
-    from heaptui.transport.discovery import choose_agent
-
     if not os.path.isdir(args.save_dir):
         raise UserError(f"--save-dir {args.save_dir} is not a directory")
-    pid = choose_agent(args.pid)
-    with AgentClient.for_pid(pid):  # fail here, in the terminal, if it cannot be reached
-        pass
+    with agent_session(args.pid, args.timeout) as target:
+        with client_for(target):  # fail here, in the terminal, if it cannot be reached
+            pass
 
-    from heaptui.transport.sources import LiveSource
-    from heaptui.ui.live import LiveHeapApp
+        from heaptui.transport.sources import LiveSource
+        from heaptui.ui.live import LiveHeapApp
 
-    app = LiveHeapApp(LiveSource(pid), save_dir=args.save_dir, exit_on_error=True)
-    status = app.run()
+        source = LiveSource(target.pid, os.path.dirname(target.path))
+        app = LiveHeapApp(source, save_dir=args.save_dir, exit_on_error=True)
+        status = app.run()
     if app.load_error is not None:
         raise UserError(app.load_error)
     return int(status or 0)

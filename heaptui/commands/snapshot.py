@@ -15,6 +15,7 @@ import tempfile
 import time
 from typing import Any
 
+from heaptui.commands._agent import add_attach_arguments, agent_session, client_for
 from heaptui.errors import UserError
 
 
@@ -24,8 +25,10 @@ def add_parser(subparsers: Any) -> None:
         "snapshot",
         help="capture the heap of a process running the agent into a file",
         description=(
-            "Capture the heap of process PID (which runs the heaptui agent) into FILE. "
-            "Without PID: the only such process."
+            "Capture the heap of process PID into FILE. A process started with 'heaptui run' "
+            "or calling heaptui.install() is captured by its agent; any other CPython 3.10+ "
+            "process of yours gets the agent injected (through gdb) and removed afterwards. "
+            "Without PID: the only process running the agent."
         ),
     )
     parser.add_argument("pid", metavar="PID", nargs="?", type=int, help="the process to capture")
@@ -38,18 +41,17 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--collect", action="store_true", help="run the garbage collector in the target first"
     )
+    add_attach_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from heaptui.transport.client import AgentClient
-    from heaptui.transport.discovery import choose_agent
-
-    pid = choose_agent(args.pid)
-    output = args.output or f"heaptui-{pid}-{time.strftime('%Y%m%d-%H%M%S')}.heap"
     progress = _Progress(sys.stderr)
-    with AgentClient.for_pid(pid) as client:
-        progress.say(f"capturing pid {pid} ({' '.join(client.info.get('argv', []))})")
+    with agent_session(args.pid, args.timeout) as target, client_for(target) as client:
+        pid = target.pid
+        output = args.output or f"heaptui-{pid}-{time.strftime('%Y%m%d-%H%M%S')}.heap"
+        how = " (agent injected)" if target.injected else ""
+        progress.say(f"capturing pid {pid} ({' '.join(client.info.get('argv', []))}){how}")
         totals = save_capture(client, output, progress=progress.received, collect=args.collect)
     progress.done(
         f"wrote {output}: {totals.get('objects', '?')} objects, {_mb(totals['bytes'])}, "

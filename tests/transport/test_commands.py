@@ -88,10 +88,20 @@ def test_snapshot_without_pid_lists_the_choices(start_target, socket_dir, monkey
     assert "several processes" in err and str(first.pid) in err and str(second.pid) in err
 
 
-def test_snapshot_of_a_pid_without_agent(socket_dir, monkeypatch, capsys) -> None:
+def test_snapshot_of_a_pid_without_agent_that_is_not_python(
+    socket_dir, monkeypatch, capsys
+) -> None:
+    # Without an agent, snapshot tries to inject one; a non-Python process is refused clearly.
     monkeypatch.setenv("HEAPTUI_SOCKET_DIR", socket_dir)
-    assert main(["snapshot", "1", "-o", os.devnull]) == 2
-    assert "no heaptui agent in pid 1" in capsys.readouterr().err
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        assert main(["snapshot", str(sleeper.pid), "-o", os.devnull]) == 2
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    err = capsys.readouterr().err
+    assert err.startswith("heaptui: error: ")
+    assert "is not a Python process" in err
 
 
 @pytest.mark.parametrize("args", [["ps"], ["snapshot", "-o", "x.heap"]])
