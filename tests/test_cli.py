@@ -60,3 +60,15 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.startswith("heaptui ")
+
+
+def test_public_capture_still_callable_after_the_capture_package_is_imported() -> None:
+    code = (
+        "import heaptui, heaptui.capture.walker\n"
+        "raw = heaptui.capture()\n"
+        "print(type(raw).__name__, raw.node_count > 1000, raw.meta['walker'] in ('c', 'python'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout.strip()
+    assert out == "RawSnapshot True True"
