@@ -17,6 +17,7 @@ from heaptui.ui.messages import (
     GrowthComputed,
     IndexBuilt,
     LoadProgressed,
+    RetainedByTypeComputed,
     SummaryComputed,
     SuspectsFound,
 )
@@ -72,6 +73,8 @@ def analyse(
     dominators = dominators_for(index, progress=phase)
     if cancelled():
         return
+    dominators.children_csr()  # built (and cached) here, not in the UI thread
+    post(DominatorsComputed(snapshot, dominators))
     phase("by type")
-    post(DominatorsComputed(snapshot, dominators, retained_by_type(dominators, snapshot)))
+    post(RetainedByTypeComputed(snapshot, retained_by_type(dominators, snapshot)))
     post(LoadProgressed(""))

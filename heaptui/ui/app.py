@@ -39,6 +39,7 @@ from heaptui.ui.messages import (
     InstancesListed,
     LoadFailed,
     LoadProgressed,
+    RetainedByTypeComputed,
     RootPathFound,
     SitesGrouped,
     SnapshotLoaded,
@@ -422,10 +423,6 @@ class HeapApp(App[int]):
             return
         self.dominators = message.dominators
         retained = message.dominators.retained
-        by_type = message.by_type.tolist()
-        self.query_one(TypeTable).set_retained(
-            {row.type_index: int(by_type[row.type_index]) for row in self.summary}
-        )
         self.query_one(InstanceList).set_retained(retained)
         self.query_one(ObjectPane).set_retained(retained)
         note = self.query_one("#dominators-message")
@@ -439,6 +436,14 @@ class HeapApp(App[int]):
             tree.focus()
         note.display = False
         self.refresh_bindings()
+
+    def on_retained_by_type_computed(self, message: RetainedByTypeComputed) -> None:
+        if not self._is_current(message.snapshot):
+            return
+        by_type = message.by_type.tolist()
+        self.query_one(TypeTable).set_retained(
+            {row.type_index: int(by_type[row.type_index]) for row in self.summary}
+        )
 
     @on(DominatorTree.ObjectPicked)
     def _dominator_picked(self, event: DominatorTree.ObjectPicked) -> None:

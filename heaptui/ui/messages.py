@@ -76,13 +76,17 @@ class IndexBuilt(Message):
 
 @dataclass
 class DominatorsComputed(Message):
-    """The dominator tree of ``snapshot`` and every object's retained size are known.
-
-    ``by_type`` holds the bytes retained by all instances of each type (uint64, by type index).
-    """
+    """The dominator tree of ``snapshot`` and every object's retained size are known."""
 
     snapshot: Snapshot
     dominators: Dominators
+
+
+@dataclass
+class RetainedByTypeComputed(Message):
+    """Bytes retained by all instances of each type of ``snapshot`` (uint64, by type index)."""
+
+    snapshot: Snapshot
     by_type: np.ndarray
 
 
