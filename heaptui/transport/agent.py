@@ -33,8 +33,6 @@ __all__ = ["Agent", "current_agent", "install", "uninstall"]
 
 MAX_CONNECTIONS = 8
 HELLO_TIMEOUT = 10.0
-# While walking the heap, other threads should not run (a consistent heap, a short pause).
-_WALK_SWITCH_INTERVAL = 1000.0
 
 _lock = threading.Lock()
 _agent: Agent | None = None
@@ -54,8 +52,16 @@ def _log_once(key: str, message: str) -> None:
 
 
 def _prepare_capture() -> None:
-    """Import the capture and the writer now, so imports never happen while the host waits."""
+    """Import the capture and the writer now, so imports never happen while the host waits.
+
+    An import reads files, which releases the GIL; inside the walk's raised switch interval a
+    busy host thread would then keep the GIL for the whole interval (seen: a hung capture).
+    """
     import heaptui.capture
+    import heaptui.capture.accel
+    import heaptui.capture.allocsites
+    import heaptui.capture.roots
+    import heaptui.capture.walker
     import heaptui.fileformat.write  # noqa: F401
 
 
@@ -74,15 +80,15 @@ def _write_raw(raw: Any, fileobj: Any) -> None:
 
 
 def _capture_paused(collect: bool) -> tuple[Any, float]:
-    """Capture with other threads held off; return the snapshot and how long the host paused."""
+    """Capture and return the snapshot and how long it took.
+
+    The walkers themselves hold other threads off (a raised switch interval) around the walk
+    only, where nothing releases the GIL; doing it here too would cover the metadata reads
+    (files in /proc), and a busy host thread would take the GIL there and keep it.
+    """
     _prepare_capture()
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(_WALK_SWITCH_INTERVAL)
     started = time.perf_counter()
-    try:
-        raw = _capture_raw(collect)
-    finally:
-        sys.setswitchinterval(previous)
+    raw = _capture_raw(collect)
     return raw, time.perf_counter() - started
 
 
