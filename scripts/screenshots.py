@@ -53,6 +53,11 @@ async def referents(pilot: Pilot) -> None:
     await pilot.press("3", "r")
 
 
+async def dominators(pilot: Pilot) -> None:
+    """The Dominators pane with its biggest retainer opened two levels."""
+    await pilot.press("5", "right", "down", "right")
+
+
 async def help_screen(pilot: Pilot) -> None:
     await pilot.press("question_mark")
 
@@ -64,6 +69,8 @@ SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
     ("instances-80x24", (80, 24), instances),
     ("growth-80x24", (80, 24), growth),
     ("referents-wide", (160, 45), referents),
+    ("dominators-80x24", (80, 24), dominators),
+    ("dominators-wide", (160, 45), dominators),
     ("help-80x24", (80, 24), help_screen),
 ]
 

@@ -182,11 +182,11 @@ class DominatorTree(Tree[DomEntry]):
         batch = children[start:stop]
         edges = direct_edges(self.index, entry.node, batch)
         for child, edge in zip(batch.tolist(), edges, strict=True):
-            tree_node.add(
-                self._label(child, edge),
-                DomEntry(child, edge),
-                allow_expand=self._dominates_any(child),
-            )
+            expandable = self._dominates_any(child)
+            label = self._label(child, edge)
+            if not expandable:  # line the figures up with the nodes that show an arrow
+                label = Text("  ") + label
+            tree_node.add(label, DomEntry(child, edge), allow_expand=expandable)
         entry.loaded = stop
         remaining = len(children) - stop
         if remaining > 0:
