@@ -28,6 +28,7 @@ from textual.widgets import Footer, Input, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from heaptui.errors import UserError
+from heaptui.labels import TYPE_USER
 from heaptui.ui.analysis import analyse
 from heaptui.ui.commands import HeapCommands
 from heaptui.ui.history import SelectionHistory
@@ -478,14 +479,24 @@ class HeapApp(App[int]):
         self.post_message(SitesGrouped(snapshot, name, sites))
 
     def on_sites_grouped(self, message: SitesGrouped) -> None:
+        from heaptui.model.allocsites import CPYTHON_101430
+
         if not self._is_current(message.snapshot) or message.sites is None:
             return
-        self.query_one("#sites-title", Static).update(sites_title(message.name, message.sites))
+        sites = message.sites
+        why = None
+        type_index = self.type_index_named(message.name)
+        if sites.untraced_count and type_index is not None:
+            user_type = int(message.snapshot.type_flags[type_index]) & TYPE_USER
+            if user_type and str(message.snapshot.meta.get("python", "")).startswith("3.11"):
+                why = CPYTHON_101430
+        self.query_one("#sites-title", Static).update(sites_title(message.name, sites, why))
         table = self.query_one(SitesTable)
-        table.set_sites(message.sites)
-        table.display = True
+        table.set_sites(sites)
+        table.display = bool(sites.groups)
         self.action_show_pane("growth")
-        self.screen.set_focus(table)
+        if sites.groups:
+            self.screen.set_focus(table)
 
     def _hide_sites(self) -> None:
         table = self.query_one(SitesTable)
@@ -768,7 +779,7 @@ class HeapApp(App[int]):
         if action in ("filter_types", "show_pane"):  # priority keys: text in an input
             return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
         if action == "close_sites":
-            return self.query_one(SitesTable).display
+            return self.query_one("#sites-title").display
         if action in ("why_alive", "export_graph"):
             return self.selected is not None or self.active_pane in ("instances", "dominators")
         return True

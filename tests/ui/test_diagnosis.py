@@ -25,6 +25,7 @@ from heaptui.ui.format import human_bytes
 from heaptui.ui.messages import DominatorsComputed, IndexBuilt, LoadProgressed
 from heaptui.ui.source import MemorySource
 from heaptui.ui.widgets.dominator_tree import DominatorTree
+from heaptui.ui.widgets.growth_table import GrowthTable
 from heaptui.ui.widgets.instance_list import InstanceList
 from heaptui.ui.widgets.object_tree import ObjectTree
 from heaptui.ui.widgets.sites_table import SitesTable
@@ -179,6 +180,14 @@ async def test_allocation_sites_in_the_object_pane_and_growth_grouped_by_site():
         assert app.snapshot.type_name(app.selected) == "shop.Session"
         await pilot.press("4", "escape")
         assert not sites.display
+        # no listener has a traceback: say so (and why, on 3.11), no empty table
+        growth = app.query_one(GrowthTable)
+        growth.move_cursor(row=growth.shown_names.index("shop.Listener"))
+        await pilot.press("s")
+        await settle(pilot)
+        title = text_of(app, "#sites-title")
+        assert "none of the 3 new objects" in title and "cpython#101430" in title
+        assert not sites.display and growth.has_focus
 
 
 async def test_export_writes_the_referrer_graph_and_says_where(tmp_path):

@@ -92,10 +92,10 @@ def shop_pair(
 
 
 # Allocation sites of the traced shop heaps: sessions come from app.py:42 (called from
-# server.py:10), listeners from handler.py:7; every fourth session has no traceback (as
-# instances of classes with a __dict__ on Python 3.11, cpython#101430).
+# server.py:10), except every fourth; no listener has a traceback (as instances of classes
+# with a __dict__ on Python 3.11, cpython#101430); bodies come from handler.py:7.
 SESSION_SITE = [("/srv/shop/app.py", 42), ("/srv/shop/server.py", 10)]
-LISTENER_SITE = [("/srv/shop/handler.py", 7)]
+BODY_SITE = [("/srv/shop/handler.py", 7)]
 
 
 def untraced_session(i: int) -> bool:
@@ -105,7 +105,7 @@ def untraced_session(i: int) -> bool:
 def traced_shop_heap(sessions: int, listeners: int, source: str = "after.heap") -> Snapshot:
     """:func:`shop_heap` captured under tracemalloc (25 frames), with allocation sites."""
     raw = shop_raw(sessions, listeners)
-    for frames in (SESSION_SITE, LISTENER_SITE):  # tracebacks 0 and 1
+    for frames in (SESSION_SITE, BODY_SITE):  # tracebacks 0 and 1
         raw.trace_offsets.append(len(raw.trace_frames))
         for filename, line in frames:
             raw.trace_frames.append(len(raw.frame_file))
@@ -114,7 +114,7 @@ def traced_shop_heap(sessions: int, listeners: int, source: str = "after.heap") 
             raw.frame_line.append(line)
     raw.trace_offsets.append(len(raw.trace_frames))
     traced = [(session_addr(i), 0) for i in range(sessions) if not untraced_session(i)]
-    traced += [(listener_addr(i), 1) for i in range(listeners)]
+    traced += [(session_addr(i) + 0x20, 1) for i in range(sessions)]
     for addr, trace in traced:
         raw.alloc_addr.append(addr)
         raw.alloc_trace.append(trace)
@@ -122,6 +122,6 @@ def traced_shop_heap(sessions: int, listeners: int, source: str = "after.heap") 
         tracemalloc=True,
         tracemalloc_frames=25,
         alloc_traced=len(traced),
-        alloc_untraced=sum(untraced_session(i) for i in range(sessions)),
+        alloc_untraced=sum(untraced_session(i) for i in range(sessions)) + listeners,
     )
     return Snapshot.from_raw(raw, source=source)

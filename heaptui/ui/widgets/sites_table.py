@@ -30,9 +30,15 @@ def site_text(group: SiteGroup) -> Text:
     return text
 
 
-def sites_title(name: str, sites: SiteGrowth) -> Text:
-    """``shop.Session: 120 new objects at 3 sites (5 without a traceback)``."""
+def sites_title(name: str, sites: SiteGrowth, why_untraced: str | None = None) -> Text:
+    """``shop.Session: 120 new objects at 3 sites (5 without a traceback)``; ``why_untraced``
+    explains the objects without one (Python 3.11's cpython#101430)."""
     text = Text(f"{name}: ", "bold")
+    if not sites.groups:
+        text.append(f"none of the {sites.total_count:,} new objects has an allocation traceback")
+        if why_untraced:
+            text.append(f": {why_untraced}", "italic")
+        return text
     places = len(sites.groups)
     text.append(f"{sites.total_count:,} new objects at {places:,} site{'s' if places != 1 else ''}")
     if sites.untraced_count:
@@ -40,6 +46,8 @@ def sites_title(name: str, sites: SiteGrowth) -> Text:
             f" ({sites.untraced_count:,} without a traceback, {human_bytes(sites.untraced_size)})",
             "dim",
         )
+        if why_untraced:
+            text.append(f": {why_untraced}", "dim italic")
     text.append("  enter: an example, escape: close", "dim")
     return text
 
