@@ -44,7 +44,7 @@ from array import array
 from collections import deque
 from datetime import datetime, timezone
 from itertools import accumulate, chain, compress, repeat
-from operator import add, attrgetter, getitem, gt, is_, not_
+from operator import add, attrgetter, getitem, gt, is_, not_, or_
 from typing import Any
 
 from heaptui.capture import roots as _roots
@@ -365,6 +365,9 @@ class _Columns:
         self.strings = strings
         self.seen = seen
         self.frozen = gc.get_freeze_count() > 0  # then tracked does not mean "a node already"
+        self.start_frames: set[int] = set()  # ids of the frames in gc.get_objects()
+        self.start_dicts: set[int] = set()  # ids of the dicts in gc.get_objects()
+        self.late: set[int] = set()  # ids of dicts that became tracked during the walk
         self.cand: list[Any] = []
         self.cand_ids: list[int] = []  # id() of each entry of ``cand``
         self.getters: dict[int, tuple[list[str], Any]] = {}  # id(InstanceInfo) -> attrgetter
@@ -429,13 +432,48 @@ class _Columns:
         if ids is None:
             ids = list(map(id, objs))
         self.raw.edge_target.fromlist(ids)
-        if all_new or self.frozen:
+        if self.frozen:
             self.cand += objs
             self.cand_ids += ids
             return
-        untracked = list(map(not_, map(gc.is_tracked, objs)))
-        self.cand += compress(objs, untracked)
-        self.cand_ids += compress(ids, untracked)
+        if all_new:
+            self.candidates(objs, ids)
+            return
+        keep: Any = map(not_, map(gc.is_tracked, objs))
+        if self.late:
+            keep = map(or_, keep, map(self.late.__contains__, ids))
+        keep = list(keep)
+        self.cand += compress(objs, keep)
+        self.cand_ids += compress(ids, keep)
+
+    def candidates(self, objs: list[Any], ids: list[int] | None = None) -> None:
+        """Keep those of ``objs`` that may not be nodes yet, one by one (a rare path)."""
+        if ids is None:
+            ids = list(map(id, objs))
+        if self.frozen:
+            self.cand += objs
+            self.cand_ids += ids
+            return
+        is_tracked = gc.is_tracked
+        for o, i in zip(objs, ids, strict=True):
+            if not is_tracked(o) or self.created_during_walk(o, i):
+                self.cand.append(o)
+                self.cand_ids.append(i)
+
+    def created_during_walk(self, o: Any, i: int) -> bool:
+        """Whether tracked ``o`` was not in ``gc.get_objects()`` (so not a node yet).
+
+        Only frames and dicts can be: a frame object made on reading ``f_back``, the locals
+        dict a frame fills when ``f_locals`` is read (3.10-3.12; it becomes tracked then, so
+        bulk kinds must look it up too: ``late``). The walk handles the batch's frames first.
+        """
+        tp = type(o)
+        if tp is types.FrameType:
+            return i not in self.start_frames
+        if tp is dict and i not in self.start_dicts:
+            self.late.add(i)
+            return True
+        return False
 
     def no_edges(self, n: int) -> None:
         self.raw.edge_count.frombytes(_ZERO_I * n)
@@ -708,16 +746,18 @@ def _walk(root_frame: Any) -> RawSnapshot:
     table = _TypeTable(raw, strings)
     root_list = _roots.module_roots() + _roots.thread_roots(root_frame)
 
-    seen = set(map(id, objs))
-    seen |= excluded
+    # Tracked objects are nodes from the start; only the untracked ones found on the way (and
+    # the few tracked objects the walk itself makes, see _Columns.targets) are looked up here.
+    seen = set(excluded)
     cols = _Columns(raw, namer, strings, seen)
+    if cols.frozen:
+        seen.update(map(id, objs))
+    root_objects = []
     for obj, kind, label in root_list:
         raw.root_addr.append(id(obj))
         raw.root_kind.append(kind)
         raw.root_label.append(strings.intern(label))
-        if id(obj) not in seen:
-            seen.add(id(obj))
-            cols.pending.append(obj)
+        root_objects.append(obj)
     del root_list, obj
 
     info_get = table.info.get
@@ -727,7 +767,7 @@ def _walk(root_frame: Any) -> RawSnapshot:
     objs = None  # type: ignore[assignment]
     flag = bytes([NODE_GC_TRACKED])
     first_batch = True
-    while batch:
+    while batch or first_batch:  # the first round also takes the roots (even if no batch)
         first_node = len(raw.addr)
         # Split the batch by exact type: two C-level passes, no Python loop per object.
         tids = list(map(id, map(type, batch)))
@@ -741,6 +781,15 @@ def _walk(root_frame: Any) -> RawSnapshot:
             # (only frames and lists can be excluded: cheaper than a pass over every object).
             _drop_excluded(groups, id(types.FrameType), excluded)
             _drop_excluded(groups, id(list), excluded)
+            cols.start_frames.update(map(id, groups.get(id(types.FrameType)) or ()))
+            cols.start_dicts.update(map(id, groups.get(id(dict)) or ()))
+            cols.candidates(root_objects)  # roots not in the batch come next
+            root_objects = None  # type: ignore[assignment]
+            # Frames first: reading their f_locals may start tracking dicts (see targets).
+            frames = groups.pop(id(types.FrameType), None)
+            if frames:
+                groups = {id(types.FrameType): frames, **groups}
+            frames = None
         functions = groups.get(function_tid)
         if functions:
             # Before any tuple is walked: closure tuples are labelled by free variable name.

@@ -14,6 +14,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from heaptui.model.diff import growth
 from heaptui.model.load import load_snapshot
 
@@ -45,8 +47,12 @@ for kind, label in zip(raw.root_kind, raw.root_label):
 """
 
 
-def run_python(code: str, *args: str) -> str:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+# The pure-Python walker, and the default one (the compiled walker when it is built).
+WALKERS = ["python", ""]
+
+
+def run_python(code: str, *args: str, walker: str = "python") -> str:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HEAPTUI_WALKER=walker)
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code), *args],
         env=env,
@@ -59,9 +65,10 @@ def run_python(code: str, *args: str) -> str:
     return done.stdout
 
 
-def test_a_second_dump_shows_no_growth_caused_by_the_first(tmp_path: Path) -> None:
+@pytest.mark.parametrize("walker", WALKERS)
+def test_a_second_dump_shows_no_growth_caused_by_the_first(tmp_path: Path, walker: str) -> None:
     first, second = tmp_path / "first.heap", tmp_path / "second.heap"
-    run_python(TWO_DUMPS, str(first), str(second))
+    run_python(TWO_DUMPS, str(first), str(second), walker=walker)
     base, now = load_snapshot(str(first)), load_snapshot(str(second))
     grown = [(row.name, row.count_delta) for row in growth(base, now) if row.count_delta > 0]
     assert grown == []
@@ -69,7 +76,8 @@ def test_a_second_dump_shows_no_growth_caused_by_the_first(tmp_path: Path) -> No
     assert now.meta["python"] == f"{major}.{minor}.{micro}"
 
 
-def test_main_thread_is_named_without_threading() -> None:
-    labels = run_python(THREAD_LABELS).splitlines()
+@pytest.mark.parametrize("walker", WALKERS)
+def test_main_thread_is_named_without_threading(walker: str) -> None:
+    labels = run_python(THREAD_LABELS, walker=walker).splitlines()
     assert len(labels) == 1
     assert labels[0].startswith("thread MainThread: <module>() <string>:")

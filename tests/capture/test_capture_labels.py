@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import gc
 import sys
+from collections.abc import Iterator
 
 import pytest
 from capture_view import View
@@ -38,8 +39,17 @@ def make_counter():
     return bump
 
 
+@pytest.fixture(scope="module", autouse=True, params=["python", "compiled"])
+def walker(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test runs with the pure-Python walker and with the default one (the compiled
+    walker when it is built, else the pure-Python one again)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HEAPTUI_WALKER", "python" if request.param == "python" else "")
+        yield request.param
+
+
 @pytest.fixture(scope="module")
-def heap() -> dict[str, object]:
+def heap(walker: str) -> dict[str, object]:
     """One heap with every shape, captured once for the whole module (a capture is slow)."""
     key = "".join(["user:", "42"])  # a fresh str key, not interned
     a, b = [1], [2]

@@ -7,6 +7,7 @@ import sys
 import threading
 import weakref
 from array import array
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -91,6 +92,15 @@ class Plain:
         self.items = [1, 2]
 
 
+@pytest.fixture(scope="module", autouse=True, params=["python", "compiled"])
+def walker(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test runs with the pure-Python walker and with the default one (the compiled
+    walker when it is built, else the pure-Python one again)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HEAPTUI_WALKER", "python" if request.param == "python" else "")
+        yield request.param
+
+
 # The tests that take their own captures come first: the module's shared capture (the fixture
 # below) stays alive until the module ends and would make every later capture walk it too.
 
@@ -169,7 +179,7 @@ def test_a_million_long_chain_does_not_crash() -> None:
 
 
 @pytest.fixture(scope="module")
-def heap() -> dict[str, Any]:
+def heap(walker: str) -> dict[str, Any]:
     """The objects of the tests below, captured once for the whole module (a capture is slow).
 
     Whatever a test checks about the state before the capture is recorded here, before it.
