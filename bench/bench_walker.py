@@ -6,8 +6,9 @@ Both walks run in this process on the same synthetic heap (``heap_shapes.build_h
 benchmarks' common heap), alternately, so machine load hits both alike; the ratio is the
 figure to read. Times are wall clock and CPU time of this process (on a loaded machine the
 CPU ratio is the steadier one). Peak extra memory is VmHWM after resetting it
-(/proc/self/clear_refs), minus VmRSS before the walk. Set HEAPTUI_WALKER=python to be sure
-the pure-Python walker is measured (``capture`` is always the pure-Python walker today).
+(/proc/self/clear_refs), minus VmRSS before the walk. The pure-Python walker is measured
+(``HEAPTUI_WALKER=python``) unless HEAPTUI_WALKER is set otherwise (``HEAPTUI_WALKER=`` for
+the default walker, the compiled one when it is built).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def measure(fn) -> tuple[float, float, int, object]:  # type: ignore[no-untyped-
 
 
 def main() -> None:
+    os.environ.setdefault("HEAPTUI_WALKER", "python")
     from heaptui.capture import capture
 
     tracked = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
@@ -74,7 +76,10 @@ def main() -> None:
     heap = build_heap(tracked)
     gc.collect()
     heap_rss = _status("VmRSS:")
-    print(f"python {sys.version.split()[0]}, gc-tracked objects: {len(gc.get_objects())}")
+    print(
+        f"python {sys.version.split()[0]}, gc-tracked objects: {len(gc.get_objects())}, "
+        f"HEAPTUI_WALKER={os.environ['HEAPTUI_WALKER']!r}"
+    )
     wall_ratios, cpu_ratios = [], []
     for _ in range(rounds):
         gc.disable()
@@ -82,12 +87,14 @@ def main() -> None:
         gc.enable()
         t_cap, c_cap, m_cap, raw = measure(capture)
         n, e = raw.node_count, raw.edge_total  # type: ignore[attr-defined]
+        walker = raw.meta["walker"]  # type: ignore[attr-defined]
         del raw
         wall_ratios.append(t_cap / t_plain)
         cpu_ratios.append(c_cap / c_plain)
         print(
             f"plain walk {t_plain:6.2f} s (cpu {c_plain:5.2f}) peak +{m_plain / 1e6:5.0f} MB "
-            f"({plain_nodes} objects) | heaptui capture {t_cap:6.2f} s (cpu {c_cap:5.2f}) "
+            f"({plain_nodes} objects) | heaptui capture ({walker}) {t_cap:6.2f} s "
+            f"(cpu {c_cap:5.2f}) "
             f"peak +{m_cap / 1e6:5.0f} MB ({n} nodes, {e} edges) | "
             f"ratio wall {t_cap / t_plain:4.2f}x cpu {c_cap / c_plain:4.2f}x"
         )
