@@ -70,7 +70,11 @@ def analyse(
         post(LoadProgressed(f"retained sizes: {PHASES.get(name, name)}…"))
 
     phase("start")
-    dominators = dominators_for(index, progress=phase)
+    try:
+        dominators = dominators_for(index, progress=phase)
+    except MemoryError:  # the rest of the UI works without retained sizes
+        post(LoadProgressed("retained sizes: not enough memory"))
+        return
     if cancelled():
         return
     dominators.children_csr()  # built (and cached) here, not in the UI thread
