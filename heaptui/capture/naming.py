@@ -197,16 +197,16 @@ def _has_local_name(varname: Any, i: int) -> bool:
 
 
 def free_var_names(code: Any, count: int) -> tuple[Any, ...]:
-    """``code.co_freevars`` (``count`` names), without leaving anything behind on 3.13+.
+    """``code.co_freevars`` (``count`` names), without leaving anything behind on 3.12+.
 
-    3.13 builds ``co_freevars`` on first access and caches the tuple on the code object for
-    good: a capture would add one tuple per closure's code to the heap, seen as growth in the
-    next snapshot. Free variables are the last entries of the code's local names, which
-    ``code._varname_from_oparg(i)`` reads one at a time without caching; their number is the
-    length of the function's closure.
+    3.12 and later build ``co_freevars`` on first access and cache the tuple on the code
+    object for good: a capture would add one tuple per closure's code to the heap, seen as
+    growth in the next snapshot. Free variables are the last entries of the code's local
+    names, which ``code._varname_from_oparg(i)`` reads one at a time without caching; their
+    number is the length of the function's closure.
     """
     varname = getattr(code, "_varname_from_oparg", None)
-    if sys.version_info < (3, 13) or varname is None:
+    if sys.version_info < (3, 12) or varname is None:
         return code.co_freevars
     upper = 1
     while _has_local_name(varname, upper):
