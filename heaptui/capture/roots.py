@@ -18,7 +18,12 @@ from heaptui.capture.typeinfo import has_base, mro_lookup
 from heaptui.labels import ROOT_MODULE, ROOT_THREAD
 
 _FRAME_GLOBALS = types.FrameType.__dict__["f_globals"].__get__
-_OWN_MODULES = ("heaptui", "heaptui.capture")
+# The package this copy of heaptui runs as: "heaptui", or the private name an injected agent
+# gets (``_heaptui_attach_<random>``, see heaptui.transport.inject_payload).
+_PACKAGE = __name__.split(".")[0]
+_CAPTURE_PACKAGE = _PACKAGE + ".capture"
+# Threads the live agent runs (heaptui.transport.agent names them so): not the program's.
+AGENT_THREAD_PREFIX = "heaptui-agent"
 
 
 def is_capture_frame(frame: Any) -> bool:
@@ -29,7 +34,7 @@ def is_capture_frame(frame: Any) -> bool:
         return False
     if type(name) is not str:
         return False
-    return name == "heaptui" or name == "heaptui.capture" or name.startswith("heaptui.capture.")
+    return name in (_PACKAGE, _CAPTURE_PACKAGE) or name.startswith(_CAPTURE_PACKAGE + ".")
 
 
 def caller_frame(frame: Any) -> Any:
@@ -129,6 +134,8 @@ def thread_roots(own_frame: Any) -> list[tuple[Any, int, str]]:
         if frame is None:
             continue
         name = names.get(ident, f"{ident:#x}")
+        if name.startswith(AGENT_THREAD_PREFIX):
+            continue  # the live agent's own threads are not roots of the program's heap
         roots.append((frame, ROOT_THREAD, f"thread {name}: {frame_text(frame)}"))
     frames.clear()
     return roots
