@@ -28,7 +28,6 @@ from textual.widgets import Footer, Input, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from heaptui.errors import UserError
-from heaptui.labels import TYPE_USER
 from heaptui.ui.analysis import analyse
 from heaptui.ui.commands import HeapCommands
 from heaptui.ui.history import SelectionHistory
@@ -49,6 +48,7 @@ from heaptui.ui.messages import (
 )
 from heaptui.ui.screens.help import HelpScreen
 from heaptui.ui.source import SnapshotSource
+from heaptui.ui.widgets.alloc_site import cpython_101430_applies
 from heaptui.ui.widgets.dominator_tree import HEADING as DOMINATORS_HEADING
 from heaptui.ui.widgets.dominator_tree import DominatorTree
 from heaptui.ui.widgets.growth_table import NO_BASELINE, GrowthTable
@@ -486,10 +486,12 @@ class HeapApp(App[int]):
         sites = message.sites
         why = None
         type_index = self.type_index_named(message.name)
-        if sites.untraced_count and type_index is not None:
-            user_type = int(message.snapshot.type_flags[type_index]) & TYPE_USER
-            if user_type and str(message.snapshot.meta.get("python", "")).startswith("3.11"):
-                why = CPYTHON_101430
+        if (
+            sites.untraced_count
+            and type_index is not None
+            and cpython_101430_applies(message.snapshot, type_index)
+        ):
+            why = CPYTHON_101430
         self.query_one("#sites-title", Static).update(sites_title(message.name, sites, why))
         table = self.query_one(SitesTable)
         table.set_sites(sites)

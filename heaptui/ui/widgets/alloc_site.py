@@ -50,6 +50,13 @@ def frames_text(frames: list[Frame], full: bool) -> Text:
     return text
 
 
+def cpython_101430_applies(snapshot: Snapshot, type_index: int) -> bool:
+    """Whether Python 3.11's tracemalloc bug (no traceback for instances of classes with a
+    ``__dict__``, cpython#101430) may explain missing tracebacks of this type's objects."""
+    user_type = bool(int(snapshot.type_flags[type_index]) & TYPE_USER)
+    return user_type and str(snapshot.meta.get("python") or "").startswith("3.11")
+
+
 def alloc_site_text(snapshot: Snapshot, node: int, full: bool = False) -> Text:
     """What the snapshot knows about where ``node`` was allocated, as shown in the pane."""
     from heaptui.model.allocsites import CPYTHON_101430, alloc_site, alloc_status
@@ -65,8 +72,7 @@ def alloc_site_text(snapshot: Snapshot, node: int, full: bool = False) -> Text:
         return frames_text(frames, full)
     text = Text("No allocation site for this object", "bold")
     reason = "allocated before tracemalloc started, or reused from a free list"
-    user_type = bool(int(snapshot.type_flags[int(snapshot.type_index[node])]) & TYPE_USER)
-    if status.python.startswith("3.11") and user_type:
+    if cpython_101430_applies(snapshot, int(snapshot.type_index[node])):
         reason = CPYTHON_101430
     text.append(f": {reason}", "italic")
     return text

@@ -11,11 +11,10 @@ expanded, :data:`BATCH` at a time with a "more" node, as in the object tree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.text import Text
-from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -23,13 +22,13 @@ from textual.widgets.tree import TreeNode
 from heaptui.labels import ROOT_KIND_NAMES
 from heaptui.ui.format import clip, human_bytes, object_repr
 from heaptui.ui.widgets.instance_list import held_by
+from heaptui.ui.widgets.lazy_tree import BATCH, LazyTree
 
 if TYPE_CHECKING:
     from heaptui.model.dominators import Dominators
     from heaptui.model.index import GraphIndex
     from heaptui.model.snapshot import Snapshot
 
-BATCH = 200
 HEADING = "  share   retained  [reference] type, size, repr: what freeing it would free"
 REPR_WIDTH = 48
 VIRTUAL_ROOT = -1
@@ -102,18 +101,8 @@ def dominator_label(
     return text
 
 
-class DominatorTree(Tree[DomEntry]):
+class DominatorTree(LazyTree[DomEntry]):
     """The dominator tree of one snapshot, expanded lazily, biggest retainers first."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Select"),
-        Binding("right,l", "expand_cursor", "Expand", show=False),
-        Binding("left,h", "collapse_cursor", "Collapse", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_home", "Top", show=False),
-        Binding("G", "scroll_end", "Bottom", show=False),
-    ]
 
     @dataclass
     class ObjectPicked(Message):
@@ -127,10 +116,8 @@ class DominatorTree(Tree[DomEntry]):
             return self.tree
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
-        self.auto_expand = False
+        super().__init__(id=id)
         self.show_root = False
-        self.guide_depth = 2
         self.snapshot: Snapshot | None = None
         self.index: GraphIndex | None = None
         self.dominators: Dominators | None = None
@@ -146,11 +133,6 @@ class DominatorTree(Tree[DomEntry]):
         self.root.expand()
         self._load(self.root)
         self.put_cursor_on(self.root.children[0] if self.root.children else self.root)
-
-    def put_cursor_on(self, tree_node: TreeNode[DomEntry]) -> None:
-        """Move the cursor to ``tree_node`` now, even if it was added a moment ago."""
-        self._tree_lines  # noqa: B018  (rebuilds the line numbers of freshly added nodes)
-        self.move_cursor(tree_node, animate=False)
 
     @property
     def highlighted_node(self) -> int | None:
@@ -190,28 +172,15 @@ class DominatorTree(Tree[DomEntry]):
         entry.loaded = stop
         remaining = len(children) - stop
         if remaining > 0:
-            more = DomEntry(VIRTUAL_ROOT, more_of=tree_node)
-            tree_node.add_leaf(
-                Text(f"… {remaining:,} more (enter to show {min(BATCH, remaining)})", "italic"),
-                more,
-            )
+            self.add_more_node(tree_node, remaining)
+
+    def _more_entry(self, parent: TreeNode[DomEntry]) -> DomEntry:
+        return DomEntry(VIRTUAL_ROOT, more_of=parent)
 
     def _dominates_any(self, node: int) -> bool:
         assert self.dominators is not None
         starts, _nodes = self.dominators.children_csr()
         return bool(starts[node + 2] > starts[node + 1])
-
-    def load_more(self, more_node: TreeNode[DomEntry]) -> None:
-        """Replace a "more" node with the next batch of its parent's children."""
-        entry = more_node.data
-        if entry is None or entry.more_of is None:
-            return
-        parent = entry.more_of
-        first_new = len(parent.children) - 1
-        more_node.remove()
-        self._load(parent)
-        if first_new < len(parent.children):
-            self.put_cursor_on(parent.children[first_new])
 
     # --- labels --------------------------------------------------------------------------
     def _label(self, node: int, edge: int | None) -> Text:
@@ -220,12 +189,6 @@ class DominatorTree(Tree[DomEntry]):
         return dominator_label(self.snapshot, self.index, self.dominators, node, edge)
 
     # --- events and actions --------------------------------------------------------------
-    def on_tree_node_expanded(self, event: Tree.NodeExpanded[DomEntry]) -> None:
-        event.stop()
-        entry = event.node.data
-        if entry is not None and not entry.is_more and entry.loaded == 0:
-            self._load(event.node)
-
     def on_tree_node_selected(self, event: Tree.NodeSelected[DomEntry]) -> None:
         event.stop()
         entry = event.node.data
@@ -235,21 +198,3 @@ class DominatorTree(Tree[DomEntry]):
             self.load_more(event.node)
         elif entry.node >= 0:
             self.post_message(self.ObjectPicked(self, entry.node))
-
-    def action_expand_cursor(self) -> None:
-        node = self.cursor_node
-        if node is None:
-            return
-        if node.allow_expand and not node.is_expanded:
-            node.expand()
-        elif node.children:
-            self.action_cursor_down()
-
-    def action_collapse_cursor(self) -> None:
-        node = self.cursor_node
-        if node is None:
-            return
-        if node.is_expanded and node.children:
-            node.collapse()
-        elif node.parent is not None:
-            self.move_cursor(node.parent, animate=False)

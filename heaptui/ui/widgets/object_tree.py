@@ -9,24 +9,23 @@ children shows the first batch and a "more" node that loads the next one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from rich.text import Text
-from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from heaptui.labels import ROOT_KIND_NAMES
 from heaptui.ui.format import clip, human_bytes, object_repr
+from heaptui.ui.widgets.lazy_tree import BATCH, LazyTree
 
 if TYPE_CHECKING:
     from heaptui.model.index import GraphIndex
     from heaptui.model.paths import RootPath
     from heaptui.model.snapshot import Snapshot
 
-BATCH = 200
 # The tree opens at most this many levels of a why-alive path (nearest holders first).
 PATH_DEPTH = 12
 REPR_WIDTH = 60
@@ -71,18 +70,8 @@ def child_count(index: GraphIndex, node: int, mode: Mode) -> int:
     return len(index.referents(node)[0])
 
 
-class ObjectTree(Tree[Entry]):
+class ObjectTree(LazyTree[Entry]):
     """A lazily expanded tree of references rooted at the selected object."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Select"),
-        Binding("right,l", "expand_cursor", "Expand", show=False),
-        Binding("left,h", "collapse_cursor", "Collapse", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_home", "Top", show=False),
-        Binding("G", "scroll_end", "Bottom", show=False),
-    ]
 
     @dataclass
     class ObjectPicked(Message):
@@ -96,9 +85,7 @@ class ObjectTree(Tree[Entry]):
             return self.tree
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
-        self.auto_expand = False
-        self.guide_depth = 2
+        super().__init__(id=id)
         self.snapshot: Snapshot | None = None
         self.index: GraphIndex | None = None
         self.mode: Mode = "referrers"
@@ -160,11 +147,6 @@ class ObjectTree(Tree[Entry]):
                 tree_node.set_label(self._label(tree_node.data))
             pending.extend(tree_node.children)
 
-    def put_cursor_on(self, tree_node: TreeNode[Entry]) -> None:
-        """Move the cursor to ``tree_node`` now, even if it was added a moment ago."""
-        self._tree_lines  # noqa: B018  (rebuilds the line numbers of freshly added nodes)
-        self.move_cursor(tree_node, animate=False)
-
     @property
     def cursor_entry(self) -> Entry | None:
         node = self.cursor_node
@@ -194,11 +176,10 @@ class ObjectTree(Tree[Entry]):
         entry.loaded = stop
         remaining = len(nodes) - stop
         if remaining > 0:
-            more = Entry(-1, more_of=tree_node)
-            tree_node.add_leaf(
-                Text(f"… {remaining:,} more (enter to show {min(BATCH, remaining)})", "italic"),
-                more,
-            )
+            self.add_more_node(tree_node, remaining)
+
+    def _more_entry(self, parent: TreeNode[Entry]) -> Entry:
+        return Entry(-1, more_of=parent)
 
     def _add_entry(
         self, parent: TreeNode[Entry], entry: Entry, before: int | None = None
@@ -217,18 +198,6 @@ class ObjectTree(Tree[Entry]):
         found = np.flatnonzero(nodes == node)
         edge = int(edges[found[0]]) if len(found) else None
         return self._add_entry(parent, Entry(node, edge), before=0)
-
-    def load_more(self, more_node: TreeNode[Entry]) -> None:
-        """Replace a "more" node with the next batch of its parent's children."""
-        entry = more_node.data
-        if entry is None or entry.more_of is None:
-            return
-        parent = entry.more_of
-        first_new = len(parent.children) - 1
-        more_node.remove()
-        self._load(parent)
-        if first_new < len(parent.children):
-            self.put_cursor_on(parent.children[first_new])
 
     # --- labels --------------------------------------------------------------------------
     def _label(self, entry: Entry) -> Text:
@@ -256,12 +225,6 @@ class ObjectTree(Tree[Entry]):
         return text
 
     # --- events and actions --------------------------------------------------------------
-    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Entry]) -> None:
-        event.stop()
-        entry = event.node.data
-        if entry is not None and not entry.is_more and entry.loaded == 0:
-            self._load(event.node)
-
     def on_tree_node_selected(self, event: Tree.NodeSelected[Entry]) -> None:
         event.stop()
         entry = event.node.data
@@ -271,21 +234,3 @@ class ObjectTree(Tree[Entry]):
             self.load_more(event.node)
         else:
             self.post_message(self.ObjectPicked(self, entry.node))
-
-    def action_expand_cursor(self) -> None:
-        node = self.cursor_node
-        if node is None:
-            return
-        if node.allow_expand and not node.is_expanded:
-            node.expand()
-        elif node.children:
-            self.action_cursor_down()
-
-    def action_collapse_cursor(self) -> None:
-        node = self.cursor_node
-        if node is None:
-            return
-        if node.is_expanded and node.children:
-            node.collapse()
-        elif node.parent is not None:
-            self.move_cursor(node.parent, animate=False)
