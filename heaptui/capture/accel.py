@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import os
-import platform
 import sys
 import time
 from datetime import datetime, timezone
@@ -132,7 +131,7 @@ def capture_raw(
         {
             "pid": os.getpid(),
             "argv": [a for a in sys.argv if type(a) is str],
-            "python": platform.python_version(),
+            "python": _walker.python_version(),
             "implementation": sys.implementation.name,
             "platform": sys.platform,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
