@@ -24,31 +24,34 @@ from heaptui.capture.raw import RawSnapshot
 __all__ = ["RawSnapshot", "capture", "dump"]
 
 
-def _run_walker(root_frame: Any, collect: bool) -> RawSnapshot:
+def _run_walker(root_frame: Any, collect: bool, exclude_ids: Any = ()) -> RawSnapshot:
     """Run the compiled walker when it is available, else the pure-Python one."""
     from heaptui.capture import accel
     from heaptui.capture.allocsites import record_alloc_sites
 
     if accel.available():
-        raw = accel.capture_raw(collect=collect, root_frame=root_frame)
+        raw = accel.capture_raw(collect=collect, exclude_ids=exclude_ids, root_frame=root_frame)
     else:
         from heaptui.capture.walker import take_snapshot
 
-        raw = take_snapshot(root_frame, collect=collect)
+        raw = take_snapshot(root_frame, collect=collect, exclude_ids=exclude_ids)
     record_alloc_sites(raw)
     return raw
 
 
-def capture(*, collect: bool = False) -> RawSnapshot:
+def capture(*, collect: bool = False, exclude_ids: Any = ()) -> RawSnapshot:
     """Walk the heap and return every object, its labelled references and the roots.
 
     ``collect=True`` runs ``gc.collect()`` first (unreachable cycles are then left out);
     by default the heap is captured as it is, garbage included. The calling thread's root is
-    the frame that called this function.
+    the frame that called this function. ``exclude_ids`` are addresses (``id()``) of objects
+    that must not be nodes (a tool's own state); references to them are written but point at
+    no node, so reading the snapshot drops them. A container of ids made before the call is
+    itself an object of the heap: put its own id in it to leave it out too.
     """
     from heaptui.capture.roots import caller_frame
 
-    return _run_walker(caller_frame(sys._getframe(1)), collect)
+    return _run_walker(caller_frame(sys._getframe(1)), collect, exclude_ids)
 
 
 def dump(path: str, *, collect: bool = False) -> str:

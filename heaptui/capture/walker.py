@@ -243,11 +243,13 @@ def python_version() -> str:
     return f"{major}.{minor}.{micro}"
 
 
-def take_snapshot(root_frame: Any, *, collect: bool = False) -> RawSnapshot:
+def take_snapshot(root_frame: Any, *, collect: bool = False, exclude_ids: Any = ()) -> RawSnapshot:
     """Capture this process's heap; ``root_frame`` stands for this thread's stack.
 
     ``root_frame`` is the frame that called the public API (the capture's own frames are
-    never part of the snapshot).
+    never part of the snapshot). ``exclude_ids``: addresses (``id()``) that must not become
+    nodes, e.g. a caller's own state; as in the C walk, references to them are still written
+    (their targets are not nodes, so reading the snapshot drops them).
     """
     if collect:
         gc.collect()
@@ -257,7 +259,7 @@ def take_snapshot(root_frame: Any, *, collect: bool = False) -> RawSnapshot:
     gc.disable()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        raw = _walk(root_frame)
+        raw = _walk(root_frame, exclude_ids)
     finally:
         sys.setswitchinterval(interval)
         if gc_was_enabled:
@@ -739,10 +741,14 @@ def _drop_excluded(groups: dict[int, Any], tid: int, excluded: set[int]) -> None
         groups[tid] = list(compress(group, map(not_, map(excluded.__contains__, map(id, group)))))
 
 
-def _walk(root_frame: Any) -> RawSnapshot:
+def _walk(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
     objs = gc.get_objects()
     excluded = _own_frame_ids(root_frame)
     excluded.add(id(objs))
+    own_only = len(excluded)
+    excluded.update(exclude_ids)
+    # Only the caller's exclusions need a pass over every object (see the first batch).
+    any_object = len(excluded) > own_only
 
     raw = RawSnapshot()
     strings = StringTable()
@@ -783,8 +789,13 @@ def _walk(root_frame: Any) -> RawSnapshot:
         if first_batch:
             # The capture's own frames (3.10 tracks every frame) are dropped before the walk
             # (only frames and lists can be excluded: cheaper than a pass over every object).
-            _drop_excluded(groups, id(types.FrameType), excluded)
-            _drop_excluded(groups, id(list), excluded)
+            # Objects the caller excludes may be of any type: then every group is filtered.
+            if any_object:
+                for tid in groups:
+                    _drop_excluded(groups, tid, excluded)
+            else:
+                _drop_excluded(groups, id(types.FrameType), excluded)
+                _drop_excluded(groups, id(list), excluded)
             cols.start_frames.update(map(id, groups.get(id(types.FrameType)) or ()))
             cols.start_dicts.update(map(id, groups.get(id(dict)) or ()))
             cols.candidates(root_objects)  # roots not in the batch come next

@@ -24,7 +24,8 @@ import struct
 import sys
 import threading
 import time
-from types import FrameType
+from collections import deque
+from types import BuiltinMethodType, FrameType, MethodType
 from typing import Any
 
 from heaptui.transport import procinfo, protocol, sockdir
@@ -33,6 +34,9 @@ __all__ = ["Agent", "current_agent", "install", "uninstall"]
 
 MAX_CONNECTIONS = 8
 HELLO_TIMEOUT = 10.0
+
+# Its threads' names start with this (heaptui.capture.roots leaves them out of the roots).
+_AGENT_THREAD_PREFIX = "heaptui-agent"
 
 _lock = threading.Lock()
 _agent: Agent | None = None
@@ -65,11 +69,11 @@ def _prepare_capture() -> None:
     import heaptui.fileformat.write  # noqa: F401
 
 
-def _capture_raw(collect: bool) -> Any:
+def _capture_raw(collect: bool, exclude_ids: Any = ()) -> Any:
     """Walk the heap into a RawSnapshot (plain numbers; no host objects)."""
     from heaptui.capture import capture
 
-    return capture(collect=collect)
+    return capture(collect=collect, exclude_ids=exclude_ids)
 
 
 def _write_raw(raw: Any, fileobj: Any) -> None:
@@ -79,17 +83,82 @@ def _write_raw(raw: Any, fileobj: Any) -> None:
     write_snapshot(raw, fileobj)
 
 
-def _capture_paused(collect: bool) -> tuple[Any, float]:
-    """Capture and return the snapshot and how long it took.
+def _capture_paused(collect: bool, agent: Agent | None = None) -> tuple[Any, float]:
+    """Capture and return the snapshot and how long it took; ``agent``'s objects left out.
 
     The walkers themselves hold other threads off (a raised switch interval) around the walk
     only, where nothing releases the GIL; doing it here too would cover the metadata reads
     (files in /proc), and a busy host thread would take the GIL there and keep it.
     """
     _prepare_capture()
+    exclude = _own_object_ids(agent) if agent is not None else ()
     started = time.perf_counter()
-    raw = _capture_raw(collect)
+    raw = _capture_raw(collect, exclude)
     return raw, time.perf_counter() - started
+
+
+# Objects of these exact types reachable from the agent are its own (and are followed);
+# everything else (modules, classes, functions, code, str/int/bytes the program may share,
+# sys.stderr held by threads...) is the program's, and the search stops there.
+_OWN_TYPES: tuple[type, ...] = (
+    socket.socket,
+    threading.Thread,
+    threading.Event,
+    threading.Condition,
+    type(threading.Lock()),
+    type(threading.RLock()),
+    dict,
+    list,
+    set,
+    deque,
+    bytearray,
+    tuple,
+)
+# Bound methods are the agent's only if their ``__self__`` is (Thread targets, Condition's
+# lock methods); they are not followed.
+_METHOD_TYPES: tuple[type, ...] = (MethodType, BuiltinMethodType)
+
+
+def _own_object_ids(agent: Agent) -> set[int]:
+    """ids of the agent's own objects, the set itself included (it exists during the walk).
+
+    From the agent, its threads (``heaptui-agent*``, the connection threads are referenced
+    by nobody else) and the current thread's frames, through ``gc.get_referents``, following
+    only objects of :data:`_OWN_TYPES` (the empty tuple is a shared singleton: not taken).
+    No user code runs; nothing refers to the objects once this returns.
+    """
+    own_types = set(map(id, _OWN_TYPES))
+    own_types.add(id(Agent))
+    own_types.add(id(_FrameWriter))
+    method_types = set(map(id, _METHOD_TYPES))
+    ids: set[int] = {id(agent)}
+    work: list[Any] = [agent]
+    for thread in threading.enumerate():
+        # Exact Thread only (its ``name`` property runs no user code); __dict__ is not
+        # touched (on 3.11 reading it would create the instance's dict).
+        if type(thread) is threading.Thread and thread.name.startswith(_AGENT_THREAD_PREFIX):
+            ids.add(id(thread))
+            work.append(thread)
+    methods: list[Any] = []
+    while work:
+        for ref in gc.get_referents(work.pop()):
+            tid = id(type(ref))
+            if tid in own_types:
+                if id(ref) not in ids and not (type(ref) is tuple and not ref):
+                    ids.add(id(ref))
+                    work.append(ref)
+            elif tid in method_types:
+                methods.append(ref)
+    for method in methods:
+        if id(method.__self__) in ids:
+            ids.add(id(method))
+    frame: Any = sys._getframe(1)
+    if threading.current_thread().name.startswith(_AGENT_THREAD_PREFIX):
+        while frame is not None:  # the capturing thread is the agent's: so are its frames
+            ids.add(id(frame))
+            frame = frame.f_back
+    ids.add(id(ids))
+    return ids
 
 
 class _FrameWriter:
@@ -297,7 +366,7 @@ class Agent:
         with self._capture_lock:
             raw: Any = None
             try:
-                raw, pause = _capture_paused(collect)
+                raw, pause = _capture_paused(collect, self)
             except Exception as exc:
                 protocol.send_json(conn, {"ok": False, "error": f"capture failed: {exc!r}"})
                 return
@@ -382,7 +451,7 @@ class Agent:
         with self._capture_lock:
             raw: Any = None
             try:
-                raw, _pause = _capture_paused(False)
+                raw, _pause = _capture_paused(False, self)
                 self.last_capture_objects = int(raw.node_count)
                 with open(temp, "wb") as f:
                     _write_raw(raw, f)
