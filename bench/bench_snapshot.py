@@ -64,7 +64,11 @@ def child(tool: str, tracked: int, out_file: str) -> dict[str, Any]:
     import gc
 
     gc.collect()
-    report: dict[str, Any] = {"tool": tool, "heap_rss": heap_bytes, "tracked": len(gc.get_objects())}
+    report: dict[str, Any] = {
+        "tool": tool,
+        "heap_rss": heap_bytes,
+        "tracked": len(gc.get_objects()),
+    }
 
     if tool == "heaptui":
         import heaptui
@@ -154,13 +158,21 @@ def run_child(tool: str, tracked: int, out_file: str) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def row(label: str, text: str) -> None:
+    print(f"{label:28s} {text}")
+
+
 def mb(n: float) -> str:
     return f"{n / 1e6:8.1f} MB"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tracked", type=int, action="append", help="gc-tracked objects (repeatable)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--tracked", type=int, action="append", help="gc-tracked objects (repeatable)"
+    )
     parser.add_argument("--skip", action="append", default=[], help="tools to skip")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--viewer", help=argparse.SUPPRESS)
@@ -183,22 +195,33 @@ def main() -> None:
             if "error" in h or not h:
                 print("heaptui capture failed:", h.get("error"))
             else:
-                print(f"heap RSS {mb(h['heap_rss'])}, gc-tracked {h['tracked']:,}, "
-                      f"captured objects {h['objects']:,}, edges {h['edges']:,} (walker {h['walker']})")
-                print(f"{'heaptui capture':28s} {h['seconds']:7.2f} s  peak extra {mb(h['peak_extra'])} "
-                      f"({h['peak_extra'] / max(h['heap_rss'], 1):.0%} of heap)")
-                print(f"{'heaptui write file':28s} {h['write_seconds']:7.2f} s  "
-                      f"{h['file_bytes'] / h['objects']:.1f} bytes/object, {mb(h['file_bytes'])}")
+                print(
+                    f"heap RSS {mb(h['heap_rss'])}, gc-tracked {h['tracked']:,}, captured "
+                    f"objects {h['objects']:,}, edges {h['edges']:,} (walker {h['walker']})"
+                )
+                share = h["peak_extra"] / max(h["heap_rss"], 1)
+                row("heaptui capture", f"{h['seconds']:7.2f} s  peak extra {mb(h['peak_extra'])}")
+                print(f"{'':28s} ({share:.0%} of the heap's RSS)")
+                per_object = h["file_bytes"] / h["objects"]
+                row(
+                    "heaptui write file",
+                    f"{h['write_seconds']:7.2f} s  {per_object:.1f} bytes/object, "
+                    f"{mb(h['file_bytes'])}",
+                )
                 cmd = [sys.executable, __file__, "--viewer", out_file]
                 done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
                 if done.returncode == 0:
                     v = json.loads(done.stdout.strip().splitlines()[-1])
-                    print(f"{'heaptui load':28s} {v['load_seconds']:7.2f} s")
-                    print(f"{'heaptui type summary':28s} {v['summary_seconds']:7.3f} s  (top: {v['top_type']})")
-                    print(f"{'heaptui load + summary':28s} {v['load_seconds'] + v['summary_seconds']:7.2f} s")
-                    print(f"{'heaptui reverse index':28s} {v['index_seconds']:7.2f} s")
-                    print(f"{'heaptui path from root':28s} {v['path_seconds_median'] * 1000:7.1f} ms median "
-                          f"(found {v['paths_found']})")
+                    load, summary = v["load_seconds"], v["summary_seconds"]
+                    row("heaptui load", f"{load:7.2f} s")
+                    row("heaptui type summary", f"{summary:7.3f} s  (top: {v['top_type']})")
+                    row("heaptui load + summary", f"{load + summary:7.2f} s")
+                    row("heaptui reverse index", f"{v['index_seconds']:7.2f} s")
+                    path_ms = v["path_seconds_median"] * 1000
+                    row(
+                        "heaptui path from root",
+                        f"{path_ms:7.1f} ms median (found {v['paths_found']})",
+                    )
                 else:
                     print("viewer failed:", done.stderr.strip().splitlines()[-1:])
             for t in tools[1:]:
@@ -206,9 +229,19 @@ def main() -> None:
                 if "error" in r:
                     print(f"{t:28s} failed: {r['error']}")
                     continue
-                extra = f" (first call {r['first_call_seconds']:.2f} s)" if "first_call_seconds" in r else ""
-                ratio = f"  heaptui capture is {r['seconds'] / h['seconds']:.2f}x its speed" if h.get("seconds") else ""
-                print(f"{t:28s} {r['seconds']:7.2f} s  peak extra {mb(r['peak_extra'])}{extra}{ratio}")
+                extra = (
+                    f" (first call {r['first_call_seconds']:.2f} s)"
+                    if "first_call_seconds" in r
+                    else ""
+                )
+                ratio = (
+                    f"  heaptui capture is {r['seconds'] / h['seconds']:.2f}x its speed"
+                    if h.get("seconds")
+                    else ""
+                )
+                print(
+                    f"{t:28s} {r['seconds']:7.2f} s  peak extra {mb(r['peak_extra'])}{extra}{ratio}"
+                )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ class Session:
 class Point:
     """A ``__slots__`` instance."""
 
-    __slots__ = ("x", "y", "label")
+    __slots__ = ("label", "x", "y")
 
     def __init__(self, x: int, y: float, label: str) -> None:
         self.x = x
@@ -42,7 +42,7 @@ class Node:
         self.next = nxt
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=None)  # noqa: UP033 (the unbounded-cache shape on purpose)
 def cached_value(key: int) -> tuple[int, str]:
     return (key, f"value-{key}")
 

@@ -9,11 +9,11 @@ millions of references compact; :func:`render_edge` turns the pair into what a p
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 # --- edge kinds (uint8 in the file) -------------------------------------------------------
 EDGE_OTHER = 0  # a reference the walker could not name: rendered "<ref>"
-EDGE_ATTR = 1  # instance/class/function attribute, payload=name: ".cache", ".__dict__", ".__class__"
+EDGE_ATTR = 1  # an attribute, payload=name: ".cache", ".__dict__", ".__class__"
 EDGE_KEY = 2  # dict value under a key, payload=safe repr of the key: "['user:42']", "[42]"
 EDGE_INDEX = 3  # list/tuple/deque position, payload=the index: "[3]"
 EDGE_DICT_KEY = 4  # the key object of a dict entry, payload=safe repr of the key or -1: "<key 'a'>"

@@ -75,7 +75,9 @@ class SnapshotBuilder:
         self._nodes.append((addr, self._types[type_name], size, length, flags, repr))
         return addr
 
-    def edge(self, src: int, dst: int, kind: int = EDGE_OTHER, label: str | int | None = None) -> None:
+    def edge(
+        self, src: int, dst: int, kind: int = EDGE_OTHER, label: str | int | None = None
+    ) -> None:
         """Add a reference ``src -> dst``; ``label`` is a name, a rendered key, or an index."""
         if kind == EDGE_INDEX:
             payload = int(label or 0)
