@@ -14,8 +14,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import time
-from datetime import datetime, timezone
 from typing import Any
 
 from heaptui.capture import roots as _roots
@@ -113,38 +111,7 @@ def capture_raw(
         raise RuntimeError("heaptui's C capture extension is not built")
     if root_frame is None:
         root_frame = _roots.caller_frame(sys._getframe(1))
-    if collect:
-        gc.collect()
-    gc_was_enabled = gc.isenabled()
-    interval = sys.getswitchinterval()
-    started = time.perf_counter()
-    gc.disable()
-    sys.setswitchinterval(_walker.SWITCH_INTERVAL)
-    try:
-        raw = _capture(root_frame, exclude_ids)
-    finally:
-        sys.setswitchinterval(interval)
-        if gc_was_enabled:
-            gc.enable()
-    elapsed = time.perf_counter() - started
-    raw.meta.update(
-        {
-            "pid": os.getpid(),
-            "argv": [a for a in sys.argv if type(a) is str],
-            "python": _walker.python_version(),
-            "implementation": sys.implementation.name,
-            "platform": sys.platform,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "rss": _walker._rss_bytes(),
-            "capture_seconds": round(elapsed, 6),
-            "heaptui_version": _walker._heaptui_version(),
-            "walker": "c",
-            "gc_collected": bool(collect),
-            "objects": raw.node_count,
-            "edges": raw.edge_total,
-        }
-    )
-    return raw
+    return _walker.run_paused(_capture, root_frame, exclude_ids, collect=collect, walker="c")
 
 
 def _capture(root_frame: Any, exclude_ids: Any) -> RawSnapshot:

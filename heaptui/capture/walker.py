@@ -46,6 +46,7 @@ import time
 import types
 from array import array
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timezone
 from itertools import accumulate, chain, compress, repeat
 from operator import add, attrgetter, getitem, gt, is_, not_, or_
@@ -114,6 +115,11 @@ CAT_GENERIC = 12  # other C types: members and a few safe getsets by identity
 
 # A long switch interval keeps other threads from running while the walk holds the GIL.
 SWITCH_INTERVAL = 1000.0
+
+# A C function's keyword-name tuple (Argument Clinic) is built on its first call with keywords.
+# Made during a capture, it would be missing from that snapshot and show up as growth in the
+# next one; making it at import, before any capture, keeps two snapshots in a row comparable.
+accumulate((), initial=0)
 # Referents are deduplicated against the seen-set this many at a time.
 CHUNK = 1 << 16
 # Objects of one type are handled this many at a time: each bulk pass touches every object
@@ -251,6 +257,24 @@ def take_snapshot(root_frame: Any, *, collect: bool = False, exclude_ids: Any = 
     nodes, e.g. a caller's own state; as in the C walk, references to them are still written
     (their targets are not nodes, so reading the snapshot drops them).
     """
+    return run_paused(_walk, root_frame, exclude_ids, collect=collect, walker="python")
+
+
+def run_paused(
+    walk: Callable[[Any, Any], RawSnapshot],
+    root_frame: Any,
+    exclude_ids: Any,
+    *,
+    collect: bool,
+    walker: str,
+) -> RawSnapshot:
+    """Run ``walk(root_frame, exclude_ids)`` with the world held still, then add the metadata.
+
+    Both walkers (this one and :mod:`heaptui.capture.accel`) go through here: gc is off and the
+    switch interval raised around the walk only (nothing in it may release the GIL, or a busy
+    thread would keep it for the whole interval), and restored in ``finally``. The arguments
+    are passed one by one, never packed: a tuple made here would be a node of the snapshot.
+    """
     if collect:
         gc.collect()
     gc_was_enabled = gc.isenabled()
@@ -259,7 +283,7 @@ def take_snapshot(root_frame: Any, *, collect: bool = False, exclude_ids: Any = 
     gc.disable()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        raw = _walk(root_frame, exclude_ids)
+        raw = walk(root_frame, exclude_ids)
     finally:
         sys.setswitchinterval(interval)
         if gc_was_enabled:
@@ -276,7 +300,7 @@ def take_snapshot(root_frame: Any, *, collect: bool = False, exclude_ids: Any = 
             "rss": _rss_bytes(),
             "capture_seconds": round(elapsed, 6),
             "heaptui_version": _heaptui_version(),
-            "walker": "python",
+            "walker": walker,
             "gc_collected": bool(collect),
             "objects": raw.node_count,
             "edges": raw.edge_total,
