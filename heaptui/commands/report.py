@@ -118,15 +118,10 @@ def _load(path: str) -> Snapshot:
         return load_snapshot(path)
 
 
-def _program(snapshot: Snapshot) -> str | None:
-    argv = snapshot.meta.get("argv")
-    if isinstance(argv, list) and argv and isinstance(argv[0], str):
-        return argv[0]
-    return None
-
-
 def _warn_if_other_program(base: Snapshot, now: Snapshot) -> None:
-    before, after = _program(base), _program(now)
+    from heaptui.model.diff import program_of
+
+    before, after = program_of(base), program_of(now)
     if before is not None and after is not None and before != after:
         print(
             f"heaptui: warning: {base.source} was captured from {before!r} but "

@@ -86,3 +86,15 @@ def new_objects(base: Snapshot, now: Snapshot) -> np.ndarray:
     mask = np.empty(now.node_count, dtype=bool)
     mask[now.addr_order] = ~same
     return mask
+
+
+def program_of(snapshot: Snapshot) -> str | None:
+    """The program a snapshot was taken from (``argv[0]``), or None when it is not recorded.
+
+    Growth only means something between snapshots of one program; a restart with other
+    arguments is still the same program, so only ``argv[0]`` is compared.
+    """
+    argv = snapshot.meta.get("argv")
+    if isinstance(argv, list) and argv and isinstance(argv[0], str):
+        return argv[0]
+    return None

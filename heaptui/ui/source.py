@@ -35,20 +35,14 @@ class SnapshotSource(Protocol):
         ...
 
 
-def program_of(snapshot: Snapshot) -> str | None:
-    """The program a snapshot was taken from (``argv[0]``), or None when it is not recorded."""
-    argv = snapshot.meta.get("argv")
-    if isinstance(argv, list) and argv and isinstance(argv[0], str):
-        return argv[0]
-    return None
-
-
 def baseline_mismatch(baseline: Snapshot, snapshot: Snapshot) -> str | None:
     """Why ``baseline`` cannot be compared with ``snapshot`` (another program), or None.
 
     Programs are told apart by ``argv[0]``, as ``heaptui report`` does (it only warns; the UI
     refuses, since every growth figure would be meaningless).
     """
+    from heaptui.model.diff import program_of
+
     before, after = program_of(baseline), program_of(snapshot)
     if before is None or after is None or before == after:
         return None
