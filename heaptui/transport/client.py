@@ -146,24 +146,13 @@ class AgentClient:
                 if progress is not None:
                     progress(received)
             totals = self._reply(protocol.recv_json(sock, protocol.MAX_REPLY_BYTES))
-        except (protocol.ConnectionClosed, BrokenPipeError, ConnectionResetError) as exc:
-            self._drop()
-            raise AgentError(
-                f"{self.name} closed the connection during the capture ({exc}); "
-                "the target probably exited"
-            ) from None
-        except protocol.ProtocolError as exc:
-            self._drop()
-            raise AgentError(f"the agent of {self.name} sent an invalid reply: {exc}") from None
-        except TimeoutError:
-            self._drop()
-            raise AgentError(
-                f"the capture in {self.name} took longer than {timeout:.0f} s"
-            ) from None
-        except OSError as exc:
-            self._drop()
-            raise AgentError(
-                f"the connection to {self.name} failed during the capture: {exc.strerror or exc}"
+        except (OSError, protocol.ProtocolError) as exc:
+            raise self._failure(
+                exc,
+                closed=f"{self.name} closed the connection during the capture ({exc}); "
+                "the target probably exited",
+                timed_out=f"the capture in {self.name} took longer than {timeout:.0f} s",
+                failed=f"the connection to {self.name} failed during the capture",
             ) from None
         finally:
             if self._sock is not None:
@@ -207,25 +196,25 @@ class AgentClient:
         try:
             protocol.send_json(sock, request)
             return self._reply(protocol.recv_json(sock, protocol.MAX_REPLY_BYTES))
-        except (protocol.ConnectionClosed, BrokenPipeError, ConnectionResetError):
-            self._drop()
-            raise AgentError(
-                f"{self.name} closed the connection (the target exited, or its agent "
-                "refused this user)"
+        except (OSError, protocol.ProtocolError) as exc:
+            raise self._failure(
+                exc,
+                closed=f"{self.name} closed the connection (the target exited, or its agent "
+                "refused this user)",
+                timed_out=f"the agent of {self.name} did not answer within {self.timeout:.0f} s",
+                failed=f"the connection to {self.name} failed",
             ) from None
-        except protocol.ProtocolError as exc:
-            self._drop()
-            raise AgentError(f"the agent of {self.name} sent an invalid reply: {exc}") from None
-        except TimeoutError:
-            self._drop()
-            raise AgentError(
-                f"the agent of {self.name} did not answer within {self.timeout:.0f} s"
-            ) from None
-        except OSError as exc:
-            self._drop()
-            raise AgentError(
-                f"the connection to {self.name} failed: {exc.strerror or exc}"
-            ) from None
+
+    def _failure(self, exc: Exception, *, closed: str, timed_out: str, failed: str) -> AgentError:
+        """Drop the broken connection and say what went wrong, in the caller's words."""
+        self._drop()
+        if isinstance(exc, (protocol.ConnectionClosed, BrokenPipeError, ConnectionResetError)):
+            return AgentError(closed)
+        if isinstance(exc, protocol.ProtocolError):
+            return AgentError(f"the agent of {self.name} sent an invalid reply: {exc}")
+        if isinstance(exc, TimeoutError):
+            return AgentError(timed_out)
+        return AgentError(f"{failed}: {getattr(exc, 'strerror', None) or exc}")
 
 
 class _ByteSink:
