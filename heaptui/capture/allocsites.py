@@ -29,6 +29,7 @@ from operator import ne, not_
 from typing import Any
 
 from heaptui.capture.raw import RawSnapshot
+from heaptui.capture.walker import SWITCH_INTERVAL
 
 try:  # the C half of tracemalloc: importing ``tracemalloc`` itself would pull in pickle & co
     import _tracemalloc
@@ -39,8 +40,6 @@ except ImportError:  # pragma: no cover - other implementations
 CHUNK = 1 << 14
 # Index of "no traceback" while looking up (never stored).
 NO_TRACE = 0xFFFF_FFFF
-# A long switch interval keeps other threads from running during the pass (as in the walk).
-SWITCH_INTERVAL = 1000.0
 
 
 def tracemalloc_tracing() -> bool:
@@ -62,7 +61,7 @@ def record_alloc_sites(raw: RawSnapshot) -> None:
     gc_was_enabled = gc.isenabled()
     interval = sys.getswitchinterval()
     gc.disable()  # a collection during the pass would free objects and reuse their addresses
-    sys.setswitchinterval(SWITCH_INTERVAL)
+    sys.setswitchinterval(SWITCH_INTERVAL)  # as in the walk
     try:
         traced, untraced = _lookup_all(raw)
     finally:

@@ -113,8 +113,13 @@ CAT_MODULE = 10
 CAT_FRAME = 11
 CAT_GENERIC = 12  # other C types: members and a few safe getsets by identity
 
-# A long switch interval keeps other threads from running while the walk holds the GIL.
-SWITCH_INTERVAL = 1000.0
+# A long switch interval keeps threads that wake up during the walk from running until it
+# ends. It is bounded on purpose: a busy thread that was already waiting for the GIL when the
+# interval was raised still asks for it after the old 5 ms, takes it once, and then keeps it for
+# a whole interval, since nothing but the waiting walk can ask it back. With 1000 s that was a
+# hung capture; with this value such a thread costs at most half a second per turn (and the walk
+# and the busy thread then share the GIL turn about, as in any CPython program).
+SWITCH_INTERVAL = 0.5
 
 # A C function's keyword-name tuple (Argument Clinic) is built on its first call with keywords.
 # Made during a capture, it would be missing from that snapshot and show up as growth in the
@@ -268,18 +273,21 @@ def run_paused(
     collect: bool,
     walker: str,
 ) -> RawSnapshot:
-    """Run ``walk(root_frame, exclude_ids)`` with the world held still, then add the metadata.
+    """Run ``walk(root_frame, exclude_ids)`` with the world held as still as CPython allows.
 
     Both walkers (this one and :mod:`heaptui.capture.accel`) go through here: gc is off and the
-    switch interval raised around the walk only (nothing in it may release the GIL, or a busy
-    thread would keep it for the whole interval), and restored in ``finally``. The arguments
-    are passed one by one, never packed: a tuple made here would be a node of the snapshot.
+    switch interval raised (to :data:`SWITCH_INTERVAL`) around the walk only, and restored in
+    ``finally``. Nothing in the walk should release the GIL: a thread that takes it then keeps
+    it for a whole raised interval. A busy thread still gets turns (see SWITCH_INTERVAL); the
+    metadata's ``capture_cpu_seconds`` against ``capture_seconds`` shows how much. The
+    arguments are passed one by one, never packed: a tuple made here would be a snapshot node.
     """
     if collect:
         gc.collect()
     gc_was_enabled = gc.isenabled()
     interval = sys.getswitchinterval()
     started = time.perf_counter()
+    cpu_started = time.thread_time()
     gc.disable()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
@@ -289,6 +297,7 @@ def run_paused(
         if gc_was_enabled:
             gc.enable()
     elapsed = time.perf_counter() - started
+    cpu = time.thread_time() - cpu_started
     raw.meta.update(
         {
             "pid": os.getpid(),
@@ -299,6 +308,8 @@ def run_paused(
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "rss": _rss_bytes(),
             "capture_seconds": round(elapsed, 6),
+            # Wall time minus this: roughly how long other threads held the GIL mid-walk.
+            "capture_cpu_seconds": round(cpu, 6),
             "heaptui_version": _heaptui_version(),
             "walker": walker,
             "gc_collected": bool(collect),
