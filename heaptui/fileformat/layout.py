@@ -8,11 +8,23 @@ from __future__ import annotations
 
 MAGIC = b"HEAPTUI\0"
 END_MARKER = b"HEAPEND\0"
-FORMAT_VERSION = 1
+# The version the writer writes, and every version the reader reads.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
-# magic (8) + format version (uint32) + header crc32 (uint32) + header length (uint64)
+# Both versions: magic (8) + format version (uint32), then 12 bytes that version 1 fills with
+# the header's crc32 (uint32) and length (uint64) and version 2 leaves zero.
 PREAMBLE_SIZE = 24
+PREAMBLE_FORMAT = "<IIQ"  # after the magic
 ALIGN = 8
+
+# Version 2 ends with: directory (JSON), zero padding to ALIGN, footer, END_MARKER.
+# Footer: crc32 of the directory bytes (uint32), reserved zero (uint32), directory length
+# (uint64).
+FOOTER_FORMAT = "<IIQ"
+FOOTER_SIZE = 16
+# A version 2 file's smallest possible tail: footer + end marker.
+TAIL_SIZE = FOOTER_SIZE + len(END_MARKER)
 
 # Column name -> dtype in the file (numpy spelling, always little-endian).
 # The order is the order the writer lays the columns out in.

@@ -31,10 +31,13 @@ from heaptui.fileformat.layout import (
     COLUMN_DTYPES,
     DTYPE_ITEMSIZE,
     END_MARKER,
-    FORMAT_VERSION,
+    FOOTER_FORMAT,
     MAGIC,
     OPTIONAL_COLUMN_DTYPES,
+    PREAMBLE_FORMAT,
     PREAMBLE_SIZE,
+    READABLE_VERSIONS,
+    TAIL_SIZE,
     aligned,
 )
 from heaptui.labels import (
@@ -48,6 +51,8 @@ from heaptui.labels import (
 )
 
 _KNOWN_DTYPES = {**COLUMN_DTYPES, **OPTIONAL_COLUMN_DTYPES}
+_PREAMBLE = struct.Struct(PREAMBLE_FORMAT)
+_FOOTER = struct.Struct(FOOTER_FORMAT)
 
 # Allowed payload range per edge kind: name-like kinds index the string table (a dict key's
 # text may also be -1, "not rendered"); the others are free (EDGE_INDEX holds a position).
@@ -123,35 +128,25 @@ def _parse(data: memoryview, name: str) -> SnapshotArrays:
     if bytes(data[: len(MAGIC)]) != MAGIC[: min(size, len(MAGIC))]:
         raise _Invalid("bad magic")
     _need(size, PREAMBLE_SIZE)
-    version, header_crc, header_len = struct.unpack_from("<IIQ", data, len(MAGIC))
-    if version > FORMAT_VERSION:
+    version, word, length = _PREAMBLE.unpack_from(data, len(MAGIC))
+    newest = max(READABLE_VERSIONS)
+    if version > newest:
         raise SnapshotError(
             f"{name} was written by a newer heaptui (format {version}, "
-            f"this heaptui reads up to {FORMAT_VERSION})"
+            f"this heaptui reads up to {newest})"
         )
-    if version < 1:
+    if version not in READABLE_VERSIONS:
         raise _Invalid(f"unknown format version {version}")
-    header_end = PREAMBLE_SIZE + header_len
-    _need(size, header_end)
-    header_bytes = data[PREAMBLE_SIZE:header_end]
-    if zlib.crc32(header_bytes) != header_crc:
-        raise _Invalid("header fails its checksum")
-    header = _decode_header(bytes(header_bytes))
+    if version == 1:
+        part = "header"
+        header, data_start, data_size = _v1_header(data, word, length)
+    else:
+        part = "directory"
+        header, data_start, data_size = _v2_directory(data, word, length)
 
-    data_start = aligned(header_end)
-    data_size = _field(header, "data_size", int)
-    if data_size < 0 or data_size % ALIGN:
-        raise _Invalid("bad data size in header")
-    end = data_start + data_size
-    _need(size, end + len(END_MARKER))
-    if bytes(data[end : end + len(END_MARKER)]) != END_MARKER:
-        raise _Invalid("end marker missing")
-    if size > end + len(END_MARKER):
-        raise _Invalid(f"{size - end - len(END_MARKER)} unexpected bytes after the end marker")
-
-    type_names = _type_names(header)
-    meta = _meta(header)
-    columns = _columns(header, data, data_start, data_size)
+    type_names = _type_names(header, part)
+    meta = _meta(header, part)
+    columns = _columns(_directory(header, version), data, data_start, data_size)
     arrays = SnapshotArrays(
         **{column: columns[column] for column in COLUMN_DTYPES},
         type_names=type_names,
@@ -162,6 +157,60 @@ def _parse(data: memoryview, name: str) -> SnapshotArrays:
     if arrays.alloc is not None:
         _check_alloc(arrays.alloc, len(arrays.string_offsets) - 1)
     return arrays
+
+
+def _v1_header(
+    data: memoryview, header_crc: int, header_len: int
+) -> tuple[dict[str, Any], int, int]:
+    """Version 1: the header follows the preamble; return it, the data start and size."""
+    size = len(data)
+    header_end = PREAMBLE_SIZE + header_len
+    _need(size, header_end)
+    header_bytes = data[PREAMBLE_SIZE:header_end]
+    if zlib.crc32(header_bytes) != header_crc:
+        raise _Invalid("header fails its checksum")
+    header = _decode_json(bytes(header_bytes), "header")
+    data_start = aligned(header_end)
+    data_size = _field(header, "data_size", int, "header")
+    if data_size < 0 or data_size % ALIGN:
+        raise _Invalid("bad data size in header")
+    end = data_start + data_size
+    _need(size, end + len(END_MARKER))
+    if bytes(data[end : end + len(END_MARKER)]) != END_MARKER:
+        raise _Invalid("end marker missing")
+    if size > end + len(END_MARKER):
+        raise _Invalid(f"{size - end - len(END_MARKER)} unexpected bytes after the end marker")
+    return header, data_start, data_size
+
+
+def _v2_directory(data: memoryview, word: int, length: int) -> tuple[dict[str, Any], int, int]:
+    """Version 2: find the directory from the end; return it, the data start and size.
+
+    A file that does not end with the end marker is taken to be cut short (a full disk, an
+    interrupted copy): nothing says where the directory was.
+    """
+    size = len(data)
+    if word or length:
+        raise _Invalid("preamble has non-zero reserved bytes")
+    if size < PREAMBLE_SIZE + TAIL_SIZE or bytes(data[size - len(END_MARKER) :]) != END_MARKER:
+        raise _Invalid(f"truncated at byte {size}")
+    if size % ALIGN:
+        raise _Invalid(f"file length {size} is not a multiple of {ALIGN}")
+    footer = size - TAIL_SIZE
+    directory_crc, reserved, directory_len = _FOOTER.unpack_from(data, footer)
+    if reserved:
+        raise _Invalid("footer has non-zero reserved bytes")
+    directory_start = footer - aligned(directory_len)
+    if directory_len == 0 or directory_start < PREAMBLE_SIZE:
+        raise _Invalid("directory length in the footer lies outside the file")
+    directory_bytes = data[directory_start : directory_start + directory_len]
+    if zlib.crc32(directory_bytes) != directory_crc:
+        raise _Invalid("directory fails its checksum")
+    directory = _decode_json(bytes(directory_bytes), "directory")
+    data_size = _field(directory, "data_size", int, "directory")
+    if data_size != directory_start - PREAMBLE_SIZE:
+        raise _Invalid("bad data size in directory")
+    return directory, PREAMBLE_SIZE, data_size
 
 
 def _alloc_columns(columns: dict[str, np.ndarray]) -> AllocColumns | None:
@@ -199,18 +248,21 @@ def _need(size: int, wanted: int) -> None:
         raise _Invalid(f"truncated at byte {size}")
 
 
-def _decode_header(header_bytes: bytes) -> dict[str, Any]:
+def _decode_json(text: bytes, part: str) -> dict[str, Any]:
+    """Parse the header (v1) or directory (v2): strict JSON, one object."""
     try:
         header = json.loads(
-            header_bytes.decode("utf-8"),
+            text.decode("utf-8"),
             object_pairs_hook=_no_duplicate_keys,
             parse_constant=_no_constant,
             parse_float=_finite_float,
         )
     except (ValueError, RecursionError):
-        raise _Invalid("header is not valid JSON") from None
+        raise _Invalid(f"{part} is not valid JSON") from None
+    except _Invalid as exc:
+        raise _Invalid(f"{exc} in {part}") from None
     if not isinstance(header, dict):
-        raise _Invalid("header is not a JSON object")
+        raise _Invalid(f"{part} is not a JSON object")
     return header
 
 
@@ -222,26 +274,26 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _no_constant(text: str) -> Any:
-    raise _Invalid(f"{text} in header")
+    raise _Invalid(text)
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _Invalid("non-finite number in header")
+        raise _Invalid("non-finite number")
     return value
 
 
-def _field(mapping: dict[str, Any], key: str, kind: type) -> Any:
+def _field(mapping: dict[str, Any], key: str, kind: type, part: str) -> Any:
     """Return ``mapping[key]`` if it exists and is exactly of ``kind`` (bool is not an int)."""
     value = mapping.get(key)
     if type(value) is not kind:
-        raise _Invalid(f"header field {key!r} missing or not {kind.__name__}")
+        raise _Invalid(f"{part} field {key!r} missing or not {kind.__name__}")
     return value
 
 
-def _type_names(header: dict[str, Any]) -> list[str]:
-    names = _field(header, "type_names", list)
+def _type_names(header: dict[str, Any], part: str) -> list[str]:
+    names = _field(header, "type_names", list, part)
     for type_name in names:
         if type(type_name) is not str:
             raise _Invalid("a type name is not a string")
@@ -252,8 +304,8 @@ def _type_names(header: dict[str, Any]) -> list[str]:
     return names
 
 
-def _meta(header: dict[str, Any]) -> dict[str, Any]:
-    meta = _field(header, "meta", dict)
+def _meta(header: dict[str, Any], part: str) -> dict[str, Any]:
+    meta = _field(header, "meta", dict, part)
     for key, value in meta.items():
         items = value if type(value) is list else [value]
         for item in items:
@@ -267,21 +319,26 @@ def _meta(header: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def _columns(
-    header: dict[str, Any], data: memoryview, data_start: int, data_size: int
-) -> dict[str, np.ndarray]:
-    """Check the directory (shape, placement, checksums) and map every column to numpy."""
-    directory = _field(header, "columns", list)
-    extents: list[tuple[int, int, str]] = []
-    entries: dict[str, tuple[str, int, int, int]] = {}
-    for entry in directory:
+# One column as the directory describes it: dtype, count, segments (offset, count, crc32).
+_Entry = tuple[str, int, list[tuple[int, int, int]]]
+
+
+def _directory(header: dict[str, Any], version: int) -> dict[str, _Entry]:
+    """Check the shape of every column entry; version 1 columns are one segment each."""
+    part = "header" if version == 1 else "directory"
+    entries: dict[str, _Entry] = {}
+    for entry in _field(header, "columns", list, part):
         if type(entry) is not dict:
             raise _Invalid("a column entry is not an object")
-        column = _field(entry, "name", str)
-        dtype = _field(entry, "dtype", str)
-        count = _field(entry, "count", int)
-        offset = _field(entry, "offset", int)
-        crc = _field(entry, "crc32", int)
+        column = _field(entry, "name", str, part)
+        dtype = _field(entry, "dtype", str, part)
+        count = _field(entry, "count", int, part)
+        if version == 1:
+            segments = [
+                (_field(entry, "offset", int, part), count, _field(entry, "crc32", int, part))
+            ]
+        else:
+            segments = _segments(column, _field(entry, "segments", list, part))
         if column in entries:
             raise _Invalid(f"column {column!r} appears twice")
         itemsize = DTYPE_ITEMSIZE.get(dtype)
@@ -290,29 +347,72 @@ def _columns(
         expected = _KNOWN_DTYPES.get(column)
         if expected is not None and dtype != expected:
             raise _Invalid(f"column {column!r} has dtype {dtype}, expected {expected}")
-        if count < 0 or offset < 0 or offset % ALIGN or not 0 <= crc < 2**32:
+        if count < 0:
             raise _Invalid(f"column {column!r} has a bad count, offset or checksum field")
-        nbytes = count * itemsize
-        if offset + nbytes > data_size:
-            raise _Invalid(f"column {column!r} lies outside the data section")
-        extents.append((offset, offset + nbytes, column))
-        entries[column] = (dtype, count, offset, crc)
+        for offset, items, crc in segments:
+            if items < 0 or offset < 0 or offset % ALIGN or not 0 <= crc < 2**32:
+                raise _Invalid(f"column {column!r} has a bad count, offset or checksum field")
+        if sum(items for _, items, _ in segments) != count:
+            raise _Invalid(f"column {column!r} has segments that do not add up to its count")
+        entries[column] = (dtype, count, segments)
     missing = [column for column in COLUMN_DTYPES if column not in entries]
     if missing:
         raise _Invalid(f"column {missing[0]!r} missing")
+    return entries
+
+
+def _segments(column: str, listed: list[Any]) -> list[tuple[int, int, int]]:
+    """Version 2 segments: ``[offset, count, crc32]`` lists of three ints, none empty."""
+    segments = []
+    for segment in listed:
+        if type(segment) is not list or len(segment) != 3:
+            raise _Invalid(f"column {column!r} has a segment that is not [offset, count, crc32]")
+        if any(type(value) is not int for value in segment):
+            raise _Invalid(f"column {column!r} has a segment that is not [offset, count, crc32]")
+        if segment[1] == 0:
+            raise _Invalid(f"column {column!r} has an empty segment")
+        segments.append((segment[0], segment[1], segment[2]))
+    return segments
+
+
+def _columns(
+    entries: dict[str, _Entry], data: memoryview, data_start: int, data_size: int
+) -> dict[str, np.ndarray]:
+    """Check where every segment lies and its checksum; map every known column to numpy.
+
+    A column of one segment is a view of ``data`` (no copy); several are concatenated.
+    """
+    extents: list[tuple[int, int, str]] = []
+    for column, (dtype, _, segments) in entries.items():
+        itemsize = DTYPE_ITEMSIZE[dtype]
+        for offset, items, _ in segments:
+            end = offset + items * itemsize
+            if end > data_size:
+                raise _Invalid(f"column {column!r} lies outside the data section")
+            extents.append((offset, end, column))
     extents.sort()
     for (_, previous_end, previous), (start, _, column) in itertools.pairwise(extents):
         if start < previous_end:
+            if previous == column:
+                raise _Invalid(f"two segments of column {column!r} overlap")
             raise _Invalid(f"columns {previous!r} and {column!r} overlap")
 
     arrays: dict[str, np.ndarray] = {}
-    for column, (dtype, count, offset, crc) in entries.items():
-        start = data_start + offset
-        chunk = data[start : start + count * DTYPE_ITEMSIZE[dtype]]
-        if zlib.crc32(chunk) != crc:
-            raise _Invalid(f"column {column!r} fails its checksum")
+    for column, (dtype, _, segments) in entries.items():
+        parts = []
+        for number, (offset, items, crc) in enumerate(segments, 1):
+            start = data_start + offset
+            if zlib.crc32(data[start : start + items * DTYPE_ITEMSIZE[dtype]]) != crc:
+                where = f" (segment {number} of {len(segments)})" if len(segments) > 1 else ""
+                raise _Invalid(f"column {column!r} fails its checksum{where}")
+            parts.append(np.frombuffer(data, dtype=np.dtype(dtype), count=items, offset=start))
         if column in _KNOWN_DTYPES:
-            array = np.frombuffer(data, dtype=np.dtype(dtype), count=count, offset=start)
+            if len(parts) == 1:
+                array = parts[0]
+            elif parts:
+                array = np.concatenate(parts)
+            else:
+                array = np.empty(0, dtype=np.dtype(dtype))
             array.flags.writeable = False  # also when ``data`` is a bytearray
             arrays[column] = array
     return arrays

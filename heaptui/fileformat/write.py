@@ -1,11 +1,14 @@
 """Serialise a :class:`RawSnapshot` into the heaptui snapshot format (docs/format.md).
 
 Standard library only: this runs inside the program being measured, whatever it has installed.
-:func:`write_snapshot` streams to any binary file-like object without seeking (a file, a
-socket's ``makefile``, a pipe): the directory of columns is computed up front from the column
-lengths and each column's crc32 is taken before the header goes out. Columns are written
-straight from their ``array.array`` buffers (no copies of big arrays on little-endian hosts).
-:func:`write_snapshot_file` adds an atomic write: temporary file, fsync, rename.
+Format version 2 puts the directory of columns *after* the data, so a column can go out as
+several segments while the capture is still running and be forgotten at once (issue 7: a
+capture must not hold every column of a big heap in memory). :class:`SnapshotStreamWriter`
+writes forward only (a file, a socket's ``makefile``, a pipe): each segment's crc32 is taken
+as it is written, straight from the caller's buffer (no copy on little-endian hosts).
+:func:`write_snapshot` writes a whole ``RawSnapshot`` (one segment per column);
+:func:`atomic_snapshot_stream` and :func:`write_snapshot_file` add an atomic write: temporary
+file, fsync, rename.
 """
 
 from __future__ import annotations
@@ -29,26 +32,178 @@ from heaptui.fileformat.layout import (
     ALIGN,
     COLUMN_DTYPES,
     END_MARKER,
+    FOOTER_FORMAT,
     FORMAT_VERSION,
     MAGIC,
     OPTIONAL_COLUMN_DTYPES,
+    PREAMBLE_FORMAT,
     aligned,
 )
 
 _ALL_DTYPES = {**COLUMN_DTYPES, **OPTIONAL_COLUMN_DTYPES}
+# Built by finish() from ``raw.strings``: a caller cannot stream them.
+_STRING_TABLE = ("string_offsets", "string_blob")
 
 # Byte-swapping copies on big-endian hosts are made this many bytes at a time.
 _SWAP_CHUNK = 1 << 22
 _UNSIGNED_FORMATS = "BHILQN"
 _SIGNED_FORMATS = "bhilqn"
+_BYTE_FORMATS = ("B", "b", "c")
 _PADDING = b"\0" * ALIGN
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Made once at import: struct.pack(fmt, ...) and tempfile.mkstemp() fill module-level caches on
 # first use (a Struct, tempfile's random name sequence), which a later capture of the same
 # process would report as growth.
-_PREAMBLE = struct.Struct("<IIQ")
+_PREAMBLE = MAGIC + struct.Struct(PREAMBLE_FORMAT).pack(FORMAT_VERSION, 0, 0)
+_FOOTER = struct.Struct(FOOTER_FORMAT)
 _TEMP_COUNTER = count()
 _TEMP_ATTEMPTS = 10_000
+
+
+class SnapshotStreamWriter:
+    """Write one snapshot forward only: segments of columns as they come, then the directory.
+
+    ``add_segment`` may be called any number of times, for any columns, in any interleaving
+    (a column is the concatenation of its segments in call order); ``finish(raw)`` appends
+    what ``raw`` still holds of every column and closes the file with the directory. The
+    preamble is written at once. After an error the writer refuses further calls.
+    """
+
+    def __init__(self, fileobj: BinaryIO) -> None:
+        self._file = fileobj
+        self._segments: dict[str, list[tuple[int, int, int]]] = {}
+        self._offset = 0  # where the next segment starts, relative to the data start
+        self._state = "writing"
+        self._written = 0
+        self._written = self._guarded(_write_all, fileobj, _PREAMBLE)
+
+    @property
+    def bytes_written(self) -> int:
+        """Bytes written so far (the whole file's length once :meth:`finish` returned)."""
+        return self._written
+
+    @property
+    def finished(self) -> bool:
+        """Whether :meth:`finish` completed (the file is whole)."""
+        return self._state == "finished"
+
+    def add_segment(self, name: str, data: Any) -> None:
+        """Append ``data`` (native-endian items of column ``name``) as one segment of it.
+
+        ``data`` is an ``array.array`` of the column's type, or any contiguous buffer of raw
+        items of the column's item size (``bytes``, ``bytearray``, ``memoryview``). Empty data
+        adds nothing. No reference to ``data`` is kept: the caller may reuse its buffer.
+        """
+        if name not in _ALL_DTYPES or name in _STRING_TABLE:
+            raise ValueError(f"snapshot column {name!r} cannot be streamed")
+        self._check_writing()
+        view = _segment_view(name, data)
+        try:
+            if len(view):
+                self._guarded(self._write_segment, name, view)
+        finally:
+            view.release()
+
+    def finish(self, raw: RawSnapshot) -> int:
+        """Append ``raw``'s columns as final segments, write the directory; return the size.
+
+        Column lengths (streamed plus ``raw``'s) must agree with each other and ``raw.meta``
+        must be plain JSON: ``ValueError``/``TypeError`` otherwise, raised before anything of
+        ``raw`` is written (segments streamed before stay written: the file is then unusable).
+        """
+        self._check_writing()
+        final = _FinalColumns(raw, self._counts())
+        try:
+            return self._finish_with(final)
+        finally:
+            final.release()
+
+    def _finish_with(self, final: _FinalColumns) -> int:
+        self._check_writing()
+        return int(self._guarded(self._write_final, final))
+
+    def _check_writing(self) -> None:
+        if self._state != "writing":
+            raise ValueError(f"this snapshot stream is {self._state}")
+
+    def _guarded(self, action: Any, *args: Any) -> Any:
+        """Run one write; any failure leaves the stream broken (its file is unusable)."""
+        try:
+            return action(*args)
+        except BaseException:
+            self._state = "broken"
+            raise
+
+    def _counts(self) -> dict[str, int]:
+        """Items streamed so far, per column."""
+        return {
+            name: sum(items for _, items, _ in segments)
+            for name, segments in self._segments.items()
+        }
+
+    def _write_segment(self, name: str, view: memoryview) -> int:
+        itemsize = _itemsize(name)
+        crc = 0
+        size = 0
+        for chunk in _little_endian_chunks(view, itemsize):
+            crc = zlib.crc32(chunk, crc)
+            size += _write_all(self._file, chunk)
+        padded = aligned(size)
+        self._written += size + _write_all(self._file, _PADDING[: padded - size])
+        self._segments.setdefault(name, []).append((self._offset, size // itemsize, crc))
+        self._offset += padded
+        return size
+
+    def _write_final(self, final: _FinalColumns) -> int:
+        for name, view in final.columns:
+            if len(view):
+                self._write_segment(name, view)
+        counts = self._counts()
+        directory = {
+            "type_names": final.type_names,
+            "meta": final.meta,
+            "columns": [
+                {
+                    "name": name,
+                    "dtype": _ALL_DTYPES[name],
+                    "count": counts.get(name, 0),
+                    "segments": [list(segment) for segment in self._segments.get(name, ())],
+                }
+                for name in final.names
+            ],
+            "data_size": self._offset,
+        }
+        directory_bytes = json.dumps(
+            directory, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+        ).encode("ascii")
+        length = len(directory_bytes)
+        self._written += _write_all(self._file, directory_bytes)
+        self._written += _write_all(self._file, _PADDING[: aligned(length) - length])
+        footer = _FOOTER.pack(zlib.crc32(directory_bytes), 0, length)
+        self._written += _write_all(self._file, footer + END_MARKER)
+        self._state = "finished"
+        return self._written
+
+
+class _FinalColumns:
+    """What ``finish`` writes of a ``RawSnapshot``, checked before any of it goes out."""
+
+    def __init__(self, raw: RawSnapshot, streamed: dict[str, int]) -> None:
+        self.type_names = [_valid_text(name) for name in raw.type_names]
+        self.meta = _checked_meta(raw.meta)
+        self.columns: list[tuple[str, memoryview]] = []
+        try:
+            self.names = _column_names(raw, streamed)
+            self.columns = _checked_columns(raw, streamed, self.names)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Let go of the capture's buffers (so its arrays can be resized again at once)."""
+        for _, view in self.columns:
+            view.release()
+        self.columns = []
 
 
 def write_snapshot(raw: RawSnapshot, fileobj: BinaryIO) -> int:
@@ -57,68 +212,32 @@ def write_snapshot(raw: RawSnapshot, fileobj: BinaryIO) -> int:
     Raises ``ValueError``/``TypeError`` if ``raw`` is inconsistent (column lengths that do not
     agree, metadata that is not plain JSON) before anything is written.
     """
-    columns = _columns_of(raw)
+    final = _FinalColumns(raw, {})
     try:
-        return _write_columns(raw, columns, fileobj)
+        return SnapshotStreamWriter(fileobj)._finish_with(final)
     finally:
-        for _, view in columns:  # let the capture's arrays be resized again at once
-            view.release()
+        final.release()
 
 
-def _write_columns(
-    raw: RawSnapshot, columns: list[tuple[str, memoryview]], fileobj: BinaryIO
-) -> int:
-    """Compute the directory (offsets and checksums), then stream preamble, header, columns."""
-    directory: list[dict[str, Any]] = []
-    offset = 0
-    for name, view in columns:
-        directory.append(
-            {
-                "name": name,
-                "dtype": _ALL_DTYPES[name],
-                "count": len(view) // _itemsize(name),
-                "offset": offset,
-                "crc32": _crc32_le(view, _itemsize(name)),
-            }
-        )
-        offset = aligned(offset + len(view))
-    header = {
-        "type_names": [_valid_text(name) for name in raw.type_names],
-        "meta": _checked_meta(raw.meta),
-        "columns": directory,
-        "data_size": offset,
-    }
-    header_bytes = json.dumps(
-        header, ensure_ascii=True, allow_nan=False, separators=(",", ":")
-    ).encode("ascii")
-    preamble = MAGIC + _PREAMBLE.pack(FORMAT_VERSION, zlib.crc32(header_bytes), len(header_bytes))
-    written = _write_all(fileobj, preamble)
-    written += _write_all(fileobj, header_bytes)
-    written += _write_all(fileobj, _PADDING[: aligned(written) - written])
-    for name, view in columns:
-        itemsize = _itemsize(name)
-        size = 0
-        for chunk in _little_endian_chunks(view, itemsize):
-            size += _write_all(fileobj, chunk)
-        written += size + _write_all(fileobj, _PADDING[: aligned(size) - size])
-    written += _write_all(fileobj, END_MARKER)
-    return written
+@contextlib.contextmanager
+def atomic_snapshot_stream(path: str | os.PathLike[str]) -> Iterator[SnapshotStreamWriter]:
+    """Stream a snapshot into ``path`` atomically: the caller adds segments, then finishes.
 
-
-def write_snapshot_file(raw: RawSnapshot, path: str | os.PathLike[str]) -> str:
-    """Write ``raw`` to ``path`` atomically and return the path.
-
-    The snapshot goes to a temporary file in the same directory, is flushed to disk, then
-    renamed over ``path``: a reader never sees half a file and an older file at ``path``
-    survives any failure. The file is created readable by its owner only (mode 0600), because
-    a snapshot holds short reprs of the program's strings (which may include secrets).
+    Yields a :class:`SnapshotStreamWriter` on a temporary file in the same directory (mode
+    0600: a snapshot holds short reprs of the program's strings, which may include secrets).
+    On a normal exit the writer must have finished; the file is then flushed to disk and
+    renamed over ``path``. On any exception, or without ``finish``, the temporary file is
+    removed and an older file at ``path`` is left as it was.
     """
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
     fd, temp_path = _create_temp_file(directory, os.path.basename(target))
     try:
         with os.fdopen(fd, "wb") as out:
-            write_snapshot(raw, out)
+            writer = SnapshotStreamWriter(out)
+            yield writer
+            if not writer.finished:
+                raise ValueError("the snapshot stream was left without finish()")
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp_path, target)
@@ -127,36 +246,59 @@ def write_snapshot_file(raw: RawSnapshot, path: str | os.PathLike[str]) -> str:
             os.unlink(temp_path)
         raise
     _fsync_directory(directory)
-    return target
 
 
-def _columns_of(raw: RawSnapshot) -> list[tuple[str, memoryview]]:
-    """Return every column as a flat byte view, in file order, after checking lengths agree."""
-    nodes = len(raw.addr)
-    repr_offsets: Any = raw.repr_offsets if len(raw.repr_offsets) else array("Q", [0])
+def write_snapshot_file(raw: RawSnapshot, path: str | os.PathLike[str]) -> str:
+    """Write ``raw`` to ``path`` atomically and return the path.
+
+    The snapshot goes to a temporary file in the same directory, is flushed to disk, then
+    renamed over ``path``: a reader never sees half a file and an older file at ``path``
+    survives any failure. The file is created readable by its owner only (mode 0600).
+    ``raw`` is checked before any file is created.
+    """
+    final = _FinalColumns(raw, {})
+    try:
+        with atomic_snapshot_stream(path) as writer:
+            writer._finish_with(final)
+    finally:
+        final.release()
+    return os.fspath(path)
+
+
+def _column_names(raw: RawSnapshot, streamed: dict[str, int]) -> list[str]:
+    """The columns of this file, in file order: all allocation columns, or none."""
+    names = list(COLUMN_DTYPES)
+    if len(raw.trace_offsets) or streamed.get("trace_offsets"):
+        return names + list(OPTIONAL_COLUMN_DTYPES)
+    stray = [name for name in OPTIONAL_COLUMN_DTYPES if streamed.get(name)]
+    if stray:
+        raise ValueError(f"snapshot column {stray[0]!r} was streamed but 'trace_offsets' is empty")
+    return names
+
+
+def _checked_columns(
+    raw: RawSnapshot, streamed: dict[str, int], names: list[str]
+) -> list[tuple[str, memoryview]]:
+    """Return the rest of every column as a flat byte view, after checking totals agree."""
     string_blob, string_offsets = _string_table(raw.strings)
-    sources: dict[str, Any] = {
-        "addr": raw.addr,
-        "type_index": raw.type_index,
-        "size": raw.size,
-        "length": raw.length,
-        "flags": raw.flags,
-        "edge_count": raw.edge_count,
-        "repr_offsets": repr_offsets,
-        "repr_blob": raw.repr_blob,
-        "edge_target": raw.edge_target,
-        "edge_kind": raw.edge_kind,
-        "edge_payload": raw.edge_payload,
-        "type_addr": raw.type_addr,
-        "type_flags": raw.type_flags,
-        "root_addr": raw.root_addr,
-        "root_kind": raw.root_kind,
-        "root_label": raw.root_label,
-        "string_offsets": string_offsets,
-        "string_blob": string_blob,
-    }
-    if len(raw.trace_offsets):  # allocation sites were recorded: all six columns go out
-        sources.update({name: getattr(raw, name) for name in OPTIONAL_COLUMN_DTYPES})
+    sources: dict[str, Any] = {name: getattr(raw, name, None) for name in names}
+    sources["string_offsets"] = string_offsets
+    sources["string_blob"] = string_blob
+    if not len(raw.repr_offsets) and not streamed.get("repr_offsets"):
+        sources["repr_offsets"] = array("Q", [0])  # no nodes, and no offsets at all
+    columns: list[tuple[str, memoryview]] = []
+    try:
+        for name in names:
+            columns.append((name, _byte_view(name, sources[name])))
+    except BaseException:
+        for _, view in columns:
+            view.release()
+        raise
+    totals = {name: streamed.get(name, 0) + len(view) // _itemsize(name) for name, view in columns}
+    nodes = totals["addr"]
+    edges = totals["edge_target"]
+    roots = totals["root_addr"]
+    types = len(raw.type_names)
     expected_lengths = {
         "type_index": nodes,
         "size": nodes,
@@ -164,30 +306,49 @@ def _columns_of(raw: RawSnapshot) -> list[tuple[str, memoryview]]:
         "flags": nodes,
         "edge_count": nodes,
         "repr_offsets": nodes + 1,
-        "edge_kind": len(raw.edge_target),
-        "edge_payload": len(raw.edge_target),
-        "type_addr": len(raw.type_names),
-        "type_flags": len(raw.type_names),
-        "root_kind": len(raw.root_addr),
-        "root_label": len(raw.root_addr),
-        "alloc_trace": len(raw.alloc_addr),
-        "frame_line": len(raw.frame_file),
+        "edge_kind": edges,
+        "edge_payload": edges,
+        "type_addr": types,
+        "type_flags": types,
+        "root_kind": roots,
+        "root_label": roots,
+        "alloc_trace": totals.get("alloc_addr"),
+        "frame_line": totals.get("frame_file"),
     }
-    columns = []
-    for name, source in sources.items():
-        view = _byte_view(name, source)
-        itemsize = _itemsize(name)
-        expected = expected_lengths.get(name)
-        if expected is not None and len(view) // itemsize != expected:
+    for name, expected in expected_lengths.items():
+        if name in totals and totals[name] != expected:
+            for _, view in columns:
+                view.release()
             raise ValueError(
-                f"snapshot column {name!r} has {len(view) // itemsize} entries, expected {expected}"
+                f"snapshot column {name!r} has {totals[name]} entries, expected {expected}"
             )
-        columns.append((name, view))
     return columns
 
 
 def _itemsize(name: str) -> int:
     return int(_ALL_DTYPES[name][2:])
+
+
+def _segment_view(name: str, data: Any) -> memoryview:
+    """View a segment as flat bytes: typed like its column, or raw bytes of whole items."""
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(
+            f"a segment of snapshot column {name!r} must be an array.array or a buffer, "
+            f"not {type(data).__name__}"
+        ) from None
+    itemsize = _itemsize(name)
+    if view.format in _BYTE_FORMATS and view.ndim == 1 and view.c_contiguous:
+        if len(view) % itemsize:
+            view.release()
+            raise ValueError(
+                f"a segment of snapshot column {name!r} has {len(view)} bytes, "
+                f"not a multiple of {itemsize}"
+            )
+        return view.cast("B") if view.format != "B" else view
+    view.release()
+    return _byte_view(name, data)
 
 
 def _byte_view(name: str, column: Any) -> memoryview:
@@ -231,14 +392,6 @@ def _little_endian_chunks(view: memoryview, itemsize: int) -> Iterator[memoryvie
         part.frombytes(view[start : start + step])
         part.byteswap()
         yield memoryview(part).cast("B")
-
-
-def _crc32_le(view: memoryview, itemsize: int) -> int:
-    """Return the crc32 of the column's little-endian bytes, as the reader will see them."""
-    crc = 0
-    for chunk in _little_endian_chunks(view, itemsize):
-        crc = zlib.crc32(chunk, crc)
-    return crc
 
 
 def _write_all(fileobj: BinaryIO, data: bytes | memoryview) -> int:

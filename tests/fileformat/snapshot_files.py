@@ -1,8 +1,10 @@
-"""Helpers for the file format tests: a sample snapshot, and surgery on encoded files.
+"""Helpers for the file format tests: sample snapshots, and surgery on encoded files.
 
 Crafting a bad file by hand is how the reader's checks are reached past the checksums:
-``rewrite_header`` edits the JSON header (and fixes its checksum), ``refresh_checksums``
-recomputes every column checksum after bytes were changed on purpose.
+``rewrite_directory`` edits the JSON directory at the end of a version 2 file (and fixes its
+checksum and the footer), ``refresh_checksums`` recomputes every segment checksum after bytes
+were changed on purpose. ``encode_segmented`` streams a snapshot in many small interleaved
+segments, as a capture that hands its columns over in chunks does.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from heaptui.capture.raw import RawSnapshot
-from heaptui.fileformat.layout import PREAMBLE_SIZE, aligned
-from heaptui.fileformat.write import write_snapshot
+from heaptui.fileformat.layout import END_MARKER, PREAMBLE_SIZE, TAIL_SIZE, aligned
+from heaptui.fileformat.write import SnapshotStreamWriter, write_snapshot
 from heaptui.labels import (
     EDGE_ATTR,
     EDGE_CELL,
@@ -61,56 +63,108 @@ def sample_raw() -> RawSnapshot:
 
 
 def encode(raw: RawSnapshot) -> bytes:
-    """Return ``raw`` as the bytes of a snapshot file."""
+    """Return ``raw`` as the bytes of a snapshot file (one segment per column)."""
     out = io.BytesIO()
     write_snapshot(raw, out)
     return out.getvalue()
 
 
-def header_of(data: bytes) -> dict[str, Any]:
-    """Decode the JSON header of a well-formed file."""
-    (length,) = struct.unpack_from("<Q", data, 16)
-    return json.loads(data[PREAMBLE_SIZE : PREAMBLE_SIZE + length])
+# Node and edge columns: what a capture streams in chunks.
+STREAMED_COLUMNS = (
+    "addr",
+    "type_index",
+    "size",
+    "length",
+    "flags",
+    "edge_count",
+    "repr_offsets",
+    "edge_target",
+    "edge_kind",
+    "edge_payload",
+)
 
 
-def data_start(data: bytes) -> int:
-    (length,) = struct.unpack_from("<Q", data, 16)
-    return aligned(PREAMBLE_SIZE + length)
+def encode_segmented(raw: RawSnapshot, chunk: int, keep: int = 1) -> bytes:
+    """Stream ``raw``'s node and edge columns ``chunk`` items at a time, interleaved.
+
+    Chunk ``i`` of every column goes out before chunk ``i + 1`` of any, as a capture that
+    hands its columns over while it walks writes them; the last ``keep`` items of each stay
+    in ``raw`` for ``finish``. ``raw`` is left with only those remainders.
+    """
+    out = io.BytesIO()
+    writer = SnapshotStreamWriter(out)
+    columns = [name for name in STREAMED_COLUMNS if len(getattr(raw, name))]
+    cut = {name: max(0, len(getattr(raw, name)) - keep) for name in columns}
+    start = 0
+    while any(start < cut[name] for name in columns):
+        for name in columns:
+            column = getattr(raw, name)
+            if start < cut[name]:
+                writer.add_segment(name, column[start : min(start + chunk, cut[name])])
+        start += chunk
+    for name in columns:
+        setattr(raw, name, getattr(raw, name)[cut[name] :])
+    written = writer.finish(raw)
+    assert written == writer.bytes_written == len(out.getvalue())
+    return out.getvalue()
 
 
-def column_extent(data: bytes, name: str) -> tuple[int, int]:
-    """Return the byte range ``[start, end)`` of column ``name`` in the file."""
-    start = data_start(data)
-    for entry in header_of(data)["columns"]:
+def directory_span(data: bytes) -> tuple[int, int]:
+    """Return where the directory of a well-formed version 2 file starts, and its length."""
+    (length,) = struct.unpack_from("<Q", data, len(data) - TAIL_SIZE + 8)
+    return len(data) - TAIL_SIZE - aligned(length), length
+
+
+def directory_of(data: bytes) -> dict[str, Any]:
+    """Decode the JSON directory of a well-formed version 2 file."""
+    start, length = directory_span(data)
+    return json.loads(data[start : start + length])
+
+
+def with_directory_bytes(data: bytes, text: bytes, *, length: int | None = None) -> bytes:
+    """``data``'s segments followed by ``text`` as its directory (footer fixed to match)."""
+    start, _ = directory_span(data)
+    padding = b"\0" * (aligned(len(text)) - len(text))
+    footer = struct.pack("<IIQ", zlib.crc32(text), 0, len(text) if length is None else length)
+    return data[:start] + text + padding + footer + END_MARKER
+
+
+def rewrite_directory(data: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
+    """Return ``data`` with its directory edited by ``change`` (checksum and footer fixed)."""
+    directory = directory_of(data)
+    change(directory)
+    return with_directory_bytes(data, json.dumps(directory).encode("utf-8"))
+
+
+def segment_extents(data: bytes, name: str) -> list[tuple[int, int]]:
+    """Return the byte ranges ``[start, end)`` of column ``name``'s segments in the file."""
+    for entry in directory_of(data)["columns"]:
         if entry["name"] == name:
             itemsize = int(entry["dtype"][2:])
-            first = start + entry["offset"]
-            return first, first + entry["count"] * itemsize
+            return [
+                (PREAMBLE_SIZE + offset, PREAMBLE_SIZE + offset + items * itemsize)
+                for offset, items, _ in entry["segments"]
+            ]
     raise KeyError(name)
 
 
-def rewrite_header(data: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
-    """Return ``data`` with its header edited by ``change`` (checksum and padding fixed)."""
-    header = header_of(data)
-    change(header)
-    body = data[data_start(data) :]
-    header_bytes = json.dumps(header).encode("utf-8")
-    preamble = data[:8] + struct.pack(
-        "<IIQ", struct.unpack_from("<I", data, 8)[0], zlib.crc32(header_bytes), len(header_bytes)
-    )
-    padding = b"\0" * (
-        aligned(PREAMBLE_SIZE + len(header_bytes)) - PREAMBLE_SIZE - len(header_bytes)
-    )
-    return preamble + header_bytes + padding + body
+def column_extent(data: bytes, name: str) -> tuple[int, int]:
+    """Return the byte range of column ``name`` (one segment; empty columns give (24, 24))."""
+    extents = segment_extents(data, name)
+    if not extents:
+        return PREAMBLE_SIZE, PREAMBLE_SIZE
+    (extent,) = extents
+    return extent
 
 
 def refresh_checksums(data: bytes) -> bytes:
-    """Return ``data`` with every column checksum recomputed from the bytes as they are."""
-    columns = {entry["name"]: entry for entry in header_of(data)["columns"]}
-    crcs = {name: zlib.crc32(data[slice(*column_extent(data, name))]) for name in columns}
+    """Return ``data`` with every segment checksum recomputed from the bytes as they are."""
 
-    def fix(header: dict[str, Any]) -> None:
-        for entry in header["columns"]:
-            entry["crc32"] = crcs[entry["name"]]
+    def fix(directory: dict[str, Any]) -> None:
+        for entry in directory["columns"]:
+            itemsize = int(entry["dtype"][2:])
+            for segment in entry["segments"]:
+                start = PREAMBLE_SIZE + segment[0]
+                segment[2] = zlib.crc32(data[start : start + segment[1] * itemsize])
 
-    return rewrite_header(data, fix)
+    return rewrite_directory(data, fix)

@@ -5,23 +5,25 @@ from __future__ import annotations
 import errno
 import os
 import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from snapshot_files import (
     column_extent,
-    data_start,
+    directory_of,
+    directory_span,
     encode,
-    header_of,
+    encode_segmented,
     refresh_checksums,
-    rewrite_header,
+    rewrite_directory,
     sample_raw,
+    segment_extents,
+    with_directory_bytes,
 )
 
 from heaptui.errors import SnapshotError, UserError
-from heaptui.fileformat.layout import COLUMN_DTYPES, PREAMBLE_SIZE
+from heaptui.fileformat.layout import COLUMN_DTYPES, PREAMBLE_SIZE, TAIL_SIZE
 from heaptui.fileformat.read import read_snapshot_arrays, read_snapshot_bytes
 from heaptui.labels import EDGE_ATTR, EDGE_DICT_KEY, EDGE_KEY, MAX_EDGE_KIND
 
@@ -120,7 +122,7 @@ def test_bad_magic(data: bytes) -> None:
 def test_newer_format_says_so() -> None:
     data = GOOD[:8] + struct.pack("<I", 7) + GOOD[12:]
     assert error_of(data) == (
-        "base.heap was written by a newer heaptui (format 7, this heaptui reads up to 1)"
+        "base.heap was written by a newer heaptui (format 7, this heaptui reads up to 2)"
     )
 
 
@@ -129,16 +131,25 @@ def test_format_version_zero_is_unknown() -> None:
     assert error_of(data) == invalid("unknown format version 0")
 
 
+def test_reserved_preamble_bytes_must_be_zero() -> None:
+    data = GOOD[:16] + b"\1" + GOOD[17:]
+    assert error_of(data) == invalid("preamble has non-zero reserved bytes")
+
+
 # --- truncation at every interesting point ---------------------------------------------------
 
 
 def _cut_points() -> list[tuple[str, int]]:
     points = [("inside magic", 5), ("after magic", 8), ("inside preamble", 20)]
-    points += [("inside header", PREAMBLE_SIZE + 10), ("before data", data_start(GOOD))]
+    points.append(("after preamble", PREAMBLE_SIZE))
     for name in COLUMN_DTYPES:
         start, end = column_extent(GOOD, name)
         if end > start:
             points.append((f"inside {name}", (start + end) // 2 if end - start > 1 else start))
+    start, length = directory_span(GOOD)
+    points.append(("before directory", start))
+    points.append(("inside directory", start + length // 2))
+    points.append(("inside footer", len(GOOD) - TAIL_SIZE + 12))
     points.append(("inside end marker", len(GOOD) - 4))
     points.append(("before end marker", len(GOOD) - 8))
     return points
@@ -149,12 +160,68 @@ def test_truncated_file_names_the_byte(where: str, cut: int) -> None:
     assert error_of(GOOD[:cut]) == invalid(f"truncated at byte {cut}")
 
 
-def test_bytes_after_the_end_marker() -> None:
-    assert error_of(GOOD + b"junk") == invalid("4 unexpected bytes after the end marker")
+@pytest.mark.parametrize(
+    "data",
+    [GOOD + b"junk", GOOD[:-8] + b"XXXXXXXX", GOOD[:-1] + b"\1"],
+    ids=["bytes after the end marker", "end marker replaced", "end marker damaged"],
+)
+def test_a_file_that_does_not_end_with_the_end_marker_reads_as_cut_short(data: bytes) -> None:
+    """Without its end the directory cannot be found: a cut file is the likely cause."""
+    assert error_of(data) == invalid(f"truncated at byte {len(data)}")
 
 
-def test_missing_end_marker() -> None:
-    assert error_of(GOOD[:-8] + b"XXXXXXXX") == invalid("end marker missing")
+def test_file_length_must_be_a_multiple_of_8() -> None:
+    data = GOOD[:-TAIL_SIZE] + b"\0" + GOOD[-TAIL_SIZE:]
+    assert error_of(data) == invalid(f"file length {len(data)} is not a multiple of 8")
+
+
+# --- the footer -----------------------------------------------------------------------------
+
+
+def _footer(crc: int | None = None, reserved: int = 0, length: int | None = None) -> bytes:
+    """GOOD with its footer fields replaced (the ones not given are kept)."""
+    old_crc, _, old_length = struct.unpack_from("<IIQ", GOOD, len(GOOD) - TAIL_SIZE)
+    footer = struct.pack(
+        "<IIQ",
+        old_crc if crc is None else crc,
+        reserved,
+        old_length if length is None else length,
+    )
+    return GOOD[:-TAIL_SIZE] + footer + GOOD[-8:]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (_footer(length=2**40), "directory length in the footer lies outside the file"),
+        (_footer(length=2**64 - 1), "directory length in the footer lies outside the file"),
+        (_footer(length=len(GOOD)), "directory length in the footer lies outside the file"),
+        (_footer(length=0), "directory length in the footer lies outside the file"),
+        (_footer(length=directory_span(GOOD)[1] - 1), "directory fails its checksum"),
+        (_footer(length=directory_span(GOOD)[1] + 9), "directory fails its checksum"),
+        (_footer(reserved=1), "footer has non-zero reserved bytes"),
+        (_footer(crc=0), "directory fails its checksum"),
+    ],
+    ids=[
+        "far past",
+        "u64 max",
+        "file length",
+        "zero",
+        "one less",
+        "one block more",
+        "reserved",
+        "crc",
+    ],
+)
+def test_a_footer_that_lies(data: bytes, reason: str) -> None:
+    assert error_of(data) == invalid(reason)
+
+
+def test_a_directory_claimed_to_start_inside_the_preamble() -> None:
+    start, _ = directory_span(GOOD)
+    data = _footer(length=len(GOOD) - TAIL_SIZE - PREAMBLE_SIZE + 8)
+    assert start > PREAMBLE_SIZE
+    assert error_of(data) == invalid("directory length in the footer lies outside the file")
 
 
 # --- checksums ------------------------------------------------------------------------------
@@ -168,71 +235,91 @@ def test_flipped_byte_in_a_column_fails_its_checksum(name: str) -> None:
     assert error_of(bytes(data)) == invalid(f"column {name!r} fails its checksum")
 
 
-def test_flipped_byte_in_the_header_fails_its_checksum() -> None:
+def test_flipped_byte_in_one_of_many_segments_names_the_segment() -> None:
+    data = encode_segmented(sample_raw(), chunk=3)
+    extents = segment_extents(data, "addr")
+    assert len(extents) == 4  # 9 nodes: 3 + 3 + 2 streamed, 1 left for finish
+    out = bytearray(data)
+    out[extents[1][0] + 3] ^= 0x01
+    assert error_of(bytes(out)) == invalid("column 'addr' fails its checksum (segment 2 of 4)")
+
+
+def test_flipped_byte_in_the_directory_fails_its_checksum() -> None:
+    start, _ = directory_span(GOOD)
     data = bytearray(GOOD)
-    data[PREAMBLE_SIZE + 5] ^= 0x01
-    assert error_of(bytes(data)) == invalid("header fails its checksum")
+    data[start + 5] ^= 0x01
+    assert error_of(bytes(data)) == invalid("directory fails its checksum")
 
 
-# --- a header that lies (checksum made valid) -----------------------------------------------
+# --- a directory that lies (checksum made valid) --------------------------------------------
 
 
-def _column(header: dict[str, Any], name: str) -> dict[str, Any]:
-    return next(entry for entry in header["columns"] if entry["name"] == name)
+def _column(directory: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(entry for entry in directory["columns"] if entry["name"] == name)
 
 
 def _set(name: str, key: str, value: Any):  # type: ignore[no-untyped-def]
-    def change(header: dict[str, Any]) -> None:
-        _column(header, name)[key] = value
+    def change(directory: dict[str, Any]) -> None:
+        _column(directory, name)[key] = value
 
     return change
 
 
-def _header_bytes(text: bytes) -> bytes:
-    """A file whose header is ``text`` (with a correct checksum), then the original data."""
-    body = GOOD[data_start(GOOD) :]
-    preamble = GOOD[:12] + struct.pack("<IQ", zlib.crc32(text), len(text))
-    padding = b"\0" * (-(PREAMBLE_SIZE + len(text)) % 8)
-    return preamble + text + padding + body
+def _set_segment(name: str, field: int, value: Any, segment: int = 0):  # type: ignore[no-untyped-def]
+    def change(directory: dict[str, Any]) -> None:
+        _column(directory, name)["segments"][segment][field] = value
+
+    return change
 
 
-@pytest.mark.parametrize(
-    ("text", "reason"),
-    [
-        (b"[1, 2]", "header is not a JSON object"),
-        (b"{not json", "header is not valid JSON"),
-        (b"\xff\xfe{}", "header is not valid JSON"),
-        (b'{"a": NaN}', "NaN in header"),
-        (b'{"a": 1e999}', "non-finite number in header"),
-        (b'{"a": 1, "a": 2}', "duplicate key"),
-        (b"[" * 100_000 + b"]" * 100_000, "header is not valid JSON"),
-        (b'{"data_size": 1' + b"0" * 5000 + b"}", "header is not valid JSON"),
-        (b"{}", "header field 'data_size' missing or not int"),
-    ],
-)
-def test_header_that_is_not_the_expected_json(text: bytes, reason: str) -> None:
-    assert error_of(_header_bytes(text)) == invalid(reason)
+def _set_count(name: str, value: int):  # type: ignore[no-untyped-def]
+    """Column count and its one segment's count both set to ``value``."""
+
+    def change(directory: dict[str, Any]) -> None:
+        _column(directory, name)["count"] = value
+        _column(directory, name)["segments"][0][1] = value
+
+    return change
+
+
+def _split(name: str, second_offset_delta: int):  # type: ignore[no-untyped-def]
+    """Column ``name`` described as two segments: its first half, then the rest shifted."""
+
+    def change(directory: dict[str, Any]) -> None:
+        entry = _column(directory, name)
+        ((offset, count, crc),) = entry["segments"]
+        itemsize = int(entry["dtype"][2:])
+        half = count // 2
+        second = offset + half * itemsize + second_offset_delta
+        entry["segments"] = [[offset, half, crc], [second, count - half, crc]]
+
+    return change
 
 
 def _drop(name: str):  # type: ignore[no-untyped-def]
-    def change(header: dict[str, Any]) -> None:
-        header["columns"] = [c for c in header["columns"] if c["name"] != name]
+    def change(directory: dict[str, Any]) -> None:
+        directory["columns"] = [c for c in directory["columns"] if c["name"] != name]
 
     return change
 
 
 def _duplicate(name: str):  # type: ignore[no-untyped-def]
-    def change(header: dict[str, Any]) -> None:
-        header["columns"].append(dict(_column(header, name)))
+    def change(directory: dict[str, Any]) -> None:
+        directory["columns"].append(dict(_column(directory, name)))
 
     return change
 
 
 def _put(key: str, value: Any):  # type: ignore[no-untyped-def]
-    def change(header: dict[str, Any]) -> None:
-        header[key] = value
+    def change(directory: dict[str, Any]) -> None:
+        directory[key] = value
 
     return change
+
+
+DATA_SIZE = directory_of(GOOD)["data_size"]
+NOT_A_SEGMENT = "column 'addr' has a segment that is not [offset, count, crc32]"
+BAD_FIELD = "column 'addr' has a bad count, offset or checksum field"
 
 
 @pytest.mark.parametrize(
@@ -241,41 +328,105 @@ def _put(key: str, value: Any):  # type: ignore[no-untyped-def]
         (_set("addr", "dtype", "<f4"), "column 'addr' has unknown dtype '<f4'"),
         (_set("addr", "dtype", "<i8"), "column 'addr' has dtype <i8, expected <u8"),
         (_set("addr", "dtype", "O"), "column 'addr' has unknown dtype 'O'"),
-        (_set("addr", "count", -1), "column 'addr' has a bad count, offset or checksum field"),
-        (_set("addr", "count", True), "header field 'count' missing or not int"),
-        (_set("addr", "count", 1.0), "header field 'count' missing or not int"),
-        (_set("addr", "offset", 4), "column 'addr' has a bad count, offset or checksum field"),
-        (_set("addr", "crc32", 2**32), "column 'addr' has a bad count, offset or checksum field"),
-        (_set("addr", "count", 10**9), "column 'addr' lies outside the data section"),
-        (_set("edge_kind", "offset", 0), "columns 'edge_kind' and 'addr' overlap"),
-        (_set("addr", "name", 5), "header field 'name' missing or not str"),
+        (_set("addr", "count", -1), BAD_FIELD),
+        (_set("addr", "count", True), "directory field 'count' missing or not int"),
+        (_set("addr", "count", 1.0), "directory field 'count' missing or not int"),
+        (_set("addr", "count", 8), "column 'addr' has segments that do not add up to its count"),
+        (
+            _set("addr", "segments", []),
+            "column 'addr' has segments that do not add up to its count",
+        ),
+        (_set("addr", "segments", None), "directory field 'segments' missing or not list"),
+        (_set("addr", "segments", [[0, 9]]), NOT_A_SEGMENT),
+        (_set("addr", "segments", [[0, 9, 0, 0]]), NOT_A_SEGMENT),
+        (_set("addr", "segments", [{"offset": 0}]), NOT_A_SEGMENT),
+        (_set("addr", "segments", [0, 9, 0]), NOT_A_SEGMENT),
+        (_set_segment("addr", 1, True), NOT_A_SEGMENT),
+        (_set_segment("addr", 0, 0.0), NOT_A_SEGMENT),
+        (_set_segment("addr", 2, "0"), NOT_A_SEGMENT),
+        (_set_segment("addr", 0, 4), BAD_FIELD),
+        (_set_segment("addr", 0, -8), BAD_FIELD),
+        (_set_segment("addr", 2, 2**32), BAD_FIELD),
+        (_set_segment("addr", 2, -1), BAD_FIELD),
+        (_set_count("addr", -1), BAD_FIELD),
+        (_set_count("addr", 0), "column 'addr' has an empty segment"),
+        (_set_count("addr", 10**9), "column 'addr' lies outside the data section"),
+        (_set_count("addr", 2**62), "column 'addr' lies outside the data section"),
+        (_set_segment("addr", 0, DATA_SIZE), "column 'addr' lies outside the data section"),
+        (
+            _set_segment("string_blob", 0, DATA_SIZE - 8),
+            "column 'string_blob' lies outside the data section",
+        ),
+        (_set_segment("edge_kind", 0, 0), "columns 'edge_kind' and 'addr' overlap"),
+        (_split("addr", -8), "two segments of column 'addr' overlap"),
+        (_split("addr", 0), "column 'addr' fails its checksum (segment 1 of 2)"),
+        (_set("addr", "name", 5), "directory field 'name' missing or not str"),
         (_drop("root_kind"), "column 'root_kind' missing"),
         (_duplicate("size"), "column 'size' appears twice"),
-        (_put("columns", {"addr": 1}), "header field 'columns' missing or not list"),
+        (_put("columns", {"addr": 1}), "directory field 'columns' missing or not list"),
         (_put("columns", [1]), "a column entry is not an object"),
-        (_put("data_size", 12), "bad data size in header"),
-        (_put("data_size", -8), "bad data size in header"),
-        (_put("type_names", "dict"), "header field 'type_names' missing or not list"),
+        (_put("data_size", DATA_SIZE - 8), "bad data size in directory"),
+        (_put("data_size", DATA_SIZE + 8), "bad data size in directory"),
+        (_put("data_size", -8), "bad data size in directory"),
+        (_put("data_size", None), "directory field 'data_size' missing or not int"),
+        (_put("type_names", "dict"), "directory field 'type_names' missing or not list"),
         (_put("type_names", ["a", 1]), "a type name is not a string"),
         (_put("type_names", ["a\ud800"]), "a type name is not valid UTF-8"),
-        (_put("meta", []), "header field 'meta' missing or not dict"),
+        (_put("meta", []), "directory field 'meta' missing or not dict"),
         (_put("meta", {"x": {"y": 1}}), "meta field 'x' is not a JSON scalar or a list of them"),
         (_put("meta", {"x": [[1]]}), "meta field 'x' is not a JSON scalar or a list of them"),
         (_put("meta", {"x": "\udc80"}), "meta field 'x' is not valid UTF-8"),
     ],
 )
-def test_header_that_lies_about_its_columns(change: Any, reason: str) -> None:
-    assert error_of(rewrite_header(GOOD, change)) == invalid(reason)
+def test_directory_that_lies_about_its_columns(change: Any, reason: str) -> None:
+    assert error_of(rewrite_directory(GOOD, change)) == invalid(reason)
+
+
+def test_split_segments_with_their_own_checksums_read_back_the_same() -> None:
+    """The same bytes described as two segments are the same column (the control for above)."""
+
+    def split_with_checksums(directory: dict[str, Any]) -> None:
+        _split("addr", 0)(directory)
+
+    data = refresh_checksums(rewrite_directory(GOOD, split_with_checksums))
+    assert len(directory_of(data)["columns"][0]["segments"]) == 2
+    got = read_snapshot_bytes(data, "x").addr
+    assert got.tolist() == list(sample_raw().addr)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (b"[1, 2]", "directory is not a JSON object"),
+        (b"{not json", "directory is not valid JSON"),
+        (b"\xff\xfe{}", "directory is not valid JSON"),
+        (b'{"a": NaN}', "NaN in directory"),
+        (b'{"a": 1e999}', "non-finite number in directory"),
+        (b'{"a": 1, "a": 2}', "duplicate key in directory"),
+        (b"[" * 100_000 + b"]" * 100_000, "directory is not valid JSON"),
+        (b'{"data_size": 1' + b"0" * 5000 + b"}", "directory is not valid JSON"),
+        (b"{}", "directory field 'data_size' missing or not int"),
+    ],
+)
+def test_directory_that_is_not_the_expected_json(text: bytes, reason: str) -> None:
+    assert error_of(with_directory_bytes(GOOD, text)) == invalid(reason)
 
 
 def test_unknown_extra_columns_are_allowed_for_later_versions() -> None:
-    def add(header: dict[str, Any]) -> None:
-        header["columns"].append(
-            {"name": "future", "dtype": "<u8", "count": 0, "offset": 0, "crc32": 0}
+    def add(directory: dict[str, Any]) -> None:
+        directory["columns"].append({"name": "future", "dtype": "<u8", "count": 0, "segments": []})
+
+    arrays = read_snapshot_bytes(rewrite_directory(GOOD, add), "x")
+    assert len(arrays.addr) == len(sample_raw().addr)
+
+
+def test_unknown_columns_are_still_checked_for_placement() -> None:
+    def add(directory: dict[str, Any]) -> None:
+        directory["columns"].append(
+            {"name": "future", "dtype": "<u8", "count": 1, "segments": [[0, 1, 0]]}
         )
 
-    arrays = read_snapshot_bytes(rewrite_header(GOOD, add), "x")
-    assert len(arrays.addr) == len(sample_raw().addr)
+    assert error_of(rewrite_directory(GOOD, add)) == invalid("columns 'future' and 'addr' overlap")
 
 
 # --- columns that disagree (every checksum valid) --------------------------------------------
@@ -348,11 +499,12 @@ def test_index_payloads_are_positions_not_strings() -> None:
     ],
 )
 def test_columns_of_the_wrong_length(column: str, reason: str) -> None:
-    def shorten(header: dict[str, Any]) -> None:
-        entry = _column(header, column)
+    def shorten(directory: dict[str, Any]) -> None:
+        entry = _column(directory, column)
         entry["count"] -= 1
+        entry["segments"][-1][1] -= 1
 
-    assert error_of(refresh_checksums(rewrite_header(GOOD, shorten))) == invalid(reason)
+    assert error_of(refresh_checksums(rewrite_directory(GOOD, shorten))) == invalid(reason)
 
 
 def test_string_table_that_is_not_utf8() -> None:
@@ -370,5 +522,5 @@ def test_string_that_starts_inside_a_character() -> None:
     assert error_of(data) == invalid("a string starts inside a UTF-8 character")
 
 
-def test_header_has_the_type_table() -> None:
-    assert header_of(GOOD)["type_names"] == sample_raw().type_names
+def test_directory_has_the_type_table() -> None:
+    assert directory_of(GOOD)["type_names"] == sample_raw().type_names

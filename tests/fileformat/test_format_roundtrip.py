@@ -11,7 +11,7 @@ from dataclasses import fields
 
 import numpy as np
 import pytest
-from snapshot_files import column_extent, encode, header_of, sample_raw
+from snapshot_files import directory_of, encode, sample_raw, segment_extents
 
 from heaptui.capture.raw import RawSnapshot
 from heaptui.fileformat.arrays import SnapshotArrays, arrays_from_raw
@@ -61,11 +61,15 @@ def test_bytes_round_trip_matches_the_file_and_reports_its_length() -> None:
 
 def test_columns_are_aligned_so_numpy_views_need_no_copy() -> None:
     data = encode(sample_raw())
-    for entry in header_of(data)["columns"]:
-        start, _ = column_extent(data, entry["name"])
-        assert start % ALIGN == 0, entry["name"]
+    for entry in directory_of(data)["columns"]:
+        extents = segment_extents(data, entry["name"])
+        assert len(extents) == (1 if entry["count"] else 0), entry["name"]
+        for start, _ in extents:
+            assert start % ALIGN == 0, entry["name"]
     arrays = read_snapshot_bytes(data, "x")
-    assert arrays.addr.base is not None  # a view of the buffer, not a copy
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    for name in ("addr", "edge_target", "string_blob"):  # views of the buffer, not copies
+        assert np.shares_memory(getattr(arrays, name), buffer), name
 
 
 def test_arrays_are_read_only_whatever_buffer_they_came_from(tmp_path: object) -> None:
