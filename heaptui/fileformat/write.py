@@ -340,10 +340,11 @@ def _segment_view(name: str, data: Any) -> memoryview:
         ) from None
     itemsize = _itemsize(name)
     if view.format in _BYTE_FORMATS and view.ndim == 1 and view.c_contiguous:
-        if len(view) % itemsize:
+        size = len(view)
+        if size % itemsize:
             view.release()
             raise ValueError(
-                f"a segment of snapshot column {name!r} has {len(view)} bytes, "
+                f"a segment of snapshot column {name!r} has {size} bytes, "
                 f"not a multiple of {itemsize}"
             )
         return view.cast("B") if view.format != "B" else view

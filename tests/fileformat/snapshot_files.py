@@ -14,9 +14,13 @@ import json
 import struct
 import zlib
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
+import numpy as np
+
 from heaptui.capture.raw import RawSnapshot
+from heaptui.fileformat.arrays import AllocColumns
 from heaptui.fileformat.layout import END_MARKER, PREAMBLE_SIZE, TAIL_SIZE, aligned
 from heaptui.fileformat.write import SnapshotStreamWriter, write_snapshot
 from heaptui.labels import (
@@ -60,6 +64,20 @@ def sample_raw() -> RawSnapshot:
     b.root(app, ROOT_MODULE, "sys.modules['app']")
     b.root(frame, ROOT_THREAD, "thread MainThread: serve() app.py:42")
     return b.build()
+
+
+def assert_same_arrays(got: Any, expected: Any) -> None:
+    """Every column of two SnapshotArrays (or AllocColumns) equal, with the same dtypes."""
+    for column in fields(expected):
+        mine, theirs = getattr(got, column.name), getattr(expected, column.name)
+        if isinstance(theirs, np.ndarray):
+            assert mine.dtype == theirs.dtype, column.name
+            np.testing.assert_array_equal(mine, theirs, err_msg=column.name)
+        elif isinstance(theirs, AllocColumns):
+            assert isinstance(mine, AllocColumns), column.name
+            assert_same_arrays(mine, theirs)
+        else:
+            assert mine == theirs, column.name
 
 
 def encode(raw: RawSnapshot) -> bytes:

@@ -11,23 +11,13 @@ from dataclasses import fields
 
 import numpy as np
 import pytest
-from snapshot_files import directory_of, encode, sample_raw, segment_extents
+from snapshot_files import assert_same_arrays, directory_of, encode, sample_raw, segment_extents
 
 from heaptui.capture.raw import RawSnapshot
 from heaptui.fileformat.arrays import SnapshotArrays, arrays_from_raw
 from heaptui.fileformat.layout import ALIGN, FORMAT_VERSION, MAGIC
 from heaptui.fileformat.read import read_snapshot_arrays, read_snapshot_bytes
 from heaptui.fileformat.write import write_snapshot, write_snapshot_file
-
-
-def assert_same_arrays(got: SnapshotArrays, expected: SnapshotArrays) -> None:
-    for column in fields(SnapshotArrays):
-        mine, theirs = getattr(got, column.name), getattr(expected, column.name)
-        if isinstance(theirs, np.ndarray):
-            assert mine.dtype == theirs.dtype, column.name
-            np.testing.assert_array_equal(mine, theirs, err_msg=column.name)
-        else:
-            assert mine == theirs, column.name
 
 
 def decoded_strings(arrays: SnapshotArrays) -> list[str]:
