@@ -45,7 +45,7 @@ def to_v1(data: bytes) -> bytes:
 
 
 def _assemble(header: dict[str, Any], body: bytes) -> bytes:
-    text = json.dumps(header).encode("utf-8")
+    text = json.dumps(header, separators=(",", ":")).encode("ascii")
     preamble = MAGIC + struct.pack("<IIQ", 1, zlib.crc32(text), len(text))
     padding = b"\0" * (aligned(PREAMBLE_SIZE + len(text)) - PREAMBLE_SIZE - len(text))
     return preamble + text + padding + body + END_MARKER
