@@ -65,6 +65,9 @@ _PAYLOAD_NEEDS_STRING[[*_NAME_KINDS, EDGE_DICT_KEY]] = True
 # Edge columns are checked in slices of this many entries: the temporaries stay in cache
 # (measured: 31 ms instead of 114 ms for 7.5M edges with boolean masks over everything).
 _CHUNK = 1 << 16
+# Segments of a column are checked and copied in slices of this many bytes (in cache between
+# the two).
+_COPY_SLICE = 1 << 18
 
 
 class _Invalid(Exception):
@@ -398,24 +401,52 @@ def _columns(
             raise _Invalid(f"columns {previous!r} and {column!r} overlap")
 
     arrays: dict[str, np.ndarray] = {}
-    for column, (dtype, _, segments) in entries.items():
-        parts = []
-        for number, (offset, items, crc) in enumerate(segments, 1):
-            start = data_start + offset
-            if zlib.crc32(data[start : start + items * DTYPE_ITEMSIZE[dtype]]) != crc:
-                where = f" (segment {number} of {len(segments)})" if len(segments) > 1 else ""
-                raise _Invalid(f"column {column!r} fails its checksum{where}")
-            parts.append(np.frombuffer(data, dtype=np.dtype(dtype), count=items, offset=start))
-        if column in _KNOWN_DTYPES:
-            if len(parts) == 1:
-                array = parts[0]
-            elif parts:
-                array = np.concatenate(parts)
-            else:
-                array = np.empty(0, dtype=np.dtype(dtype))
-            array.flags.writeable = False  # also when ``data`` is a bytearray
-            arrays[column] = array
+    for column, (dtype, count, segments) in entries.items():
+        itemsize = DTYPE_ITEMSIZE[dtype]
+        if column in _KNOWN_DTYPES and len(segments) > 1:
+            array = np.empty(count, dtype=np.dtype(dtype))
+            with array.data.cast("B") as into:
+                _check_segments(column, data, data_start, itemsize, segments, into)
+        else:
+            _check_segments(column, data, data_start, itemsize, segments, None)
+            if column not in _KNOWN_DTYPES:
+                continue
+            offset = data_start + segments[0][0] if segments else 0
+            array = np.frombuffer(data, dtype=np.dtype(dtype), count=count, offset=offset)
+        array.flags.writeable = False  # also when ``data`` is a bytearray
+        arrays[column] = array
     return arrays
+
+
+def _check_segments(
+    column: str,
+    data: memoryview,
+    data_start: int,
+    itemsize: int,
+    segments: list[tuple[int, int, int]],
+    into: memoryview | None,
+) -> None:
+    """Check every segment's crc32; with ``into``, copy the segments one after another there.
+
+    Checksum and copy go slice by slice, so that each slice is read from memory once
+    (measured: 0.25 s instead of 0.29 s to load 5M nodes in 5 segments per column).
+    """
+    position = 0
+    for number, (offset, items, crc) in enumerate(segments, 1):
+        start = data_start + offset
+        end = start + items * itemsize
+        if into is None:
+            found = zlib.crc32(data[start:end])
+        else:
+            found = 0
+            for piece in range(start, end, _COPY_SLICE):
+                part = data[piece : min(piece + _COPY_SLICE, end)]
+                found = zlib.crc32(part, found)
+                into[position : position + len(part)] = part
+                position += len(part)
+        if found != crc:
+            where = f" (segment {number} of {len(segments)})" if len(segments) > 1 else ""
+            raise _Invalid(f"column {column!r} fails its checksum{where}")
 
 
 def _check_consistency(a: SnapshotArrays) -> None:
