@@ -24,13 +24,23 @@ from heaptui.capture.raw import RawSnapshot
 __all__ = ["RawSnapshot", "capture", "dump"]
 
 
-def _run_walker(root_frame: Any, collect: bool, exclude_ids: Any = ()) -> RawSnapshot:
-    """Run the compiled walker when it is available, else the pure-Python one."""
+def _run_walker(
+    root_frame: Any, collect: bool, exclude_ids: Any = (), open_sink: Any = None
+) -> RawSnapshot:
+    """Run the compiled walker when it is available, else the pure-Python one.
+
+    ``open_sink`` (see :mod:`heaptui.capture.streaming`) is used only by the compiled walker
+    and only while tracemalloc is not tracing; otherwise it is never called.
+    """
     from heaptui.capture import accel
-    from heaptui.capture.allocsites import record_alloc_sites
+    from heaptui.capture.allocsites import record_alloc_sites, tracemalloc_tracing
 
     if accel.available():
-        raw = accel.capture_raw(collect=collect, exclude_ids=exclude_ids, root_frame=root_frame)
+        if tracemalloc_tracing():  # its pass after the walk needs every address
+            open_sink = None
+        raw = accel.capture_raw(
+            collect=collect, exclude_ids=exclude_ids, root_frame=root_frame, open_sink=open_sink
+        )
     else:
         from heaptui.capture.walker import take_snapshot
 
@@ -58,13 +68,20 @@ def dump(path: str, *, collect: bool = False) -> str:
     """Capture the heap and write it atomically to ``path`` (a heaptui snapshot file).
 
     Returns ``path``. The file is written to a temporary name and renamed into place, so a
-    reader never sees half a snapshot.
+    reader never sees half a snapshot. With the compiled walker the snapshot is streamed to
+    the file during the walk (see :mod:`heaptui.capture.streaming`), so the program never
+    holds all of it in memory.
     """
     from heaptui.capture.roots import caller_frame
-    from heaptui.fileformat.write import write_snapshot_file
+    from heaptui.capture.streaming import FileTarget, stream_capture
 
-    raw = _run_walker(caller_frame(sys._getframe(1)), collect)
-    write_snapshot_file(raw, path)
+    target = FileTarget(path)
+    try:
+        stream_capture(target, _run_walker, caller_frame(sys._getframe(1)), collect, ())
+    except BaseException as exc:
+        target.close(exc)
+        raise
+    target.close()
     return path
 
 

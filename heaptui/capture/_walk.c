@@ -620,7 +620,24 @@ typedef struct {
     PyObject *key_text;     /* key_text(key) -> str, for keys other than str and small int */
     PyObject *string_index; /* the walker's StringTable: dict str -> position */
     PyObject *strings;      /* ... and its list of strings */
+    /* streaming (optional): complete chunks of the node and reference columns are handed to
+     * sink(name, memoryview) during the walk and their buffers reused, so the snapshot is
+     * never held whole in this process; only the address column (the work list) stays. */
+    PyObject *sink;         /* NULL: keep everything and return it */
+    PyObject *sink_names;   /* tuple of the column names, in SINK_* order */
+    size_t chunk_nodes;     /* hand over once this many nodes are complete... */
+    size_t chunk_edges;     /* ... or this many references are buffered */
+    size_t flushed_nodes;   /* nodes [0, flushed_nodes) were handed over */
+    size_t flushed_edges;
+    uint64_t blob_base;     /* repr bytes handed over so far (repr_offsets stay absolute) */
 } Walk;
+
+/* Columns in the order they are handed to the sink (sink_names has these names). */
+enum {
+    SINK_ADDR, SINK_TYPE, SINK_SIZE, SINK_LENGTH, SINK_FLAGS, SINK_EDGE_COUNT,
+    SINK_REPR_OFFSETS, SINK_REPR_BLOB, SINK_EDGE_TARGET, SINK_EDGE_KIND, SINK_EDGE_PAYLOAD,
+    SINK_COLUMNS
+};
 
 static int walk_visit(PyObject *o, void *arg) {
     Vec *refs = (Vec *)arg;
@@ -1242,7 +1259,7 @@ static int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
         }
         Py_DECREF(t);
     }
-    COL_PUSH(&w->repr_offsets, uint64_t, (uint64_t)w->repr_blob.len);
+    COL_PUSH(&w->repr_offsets, uint64_t, w->blob_base + (uint64_t)w->repr_blob.len);
     return 0;
 }
 
@@ -1800,6 +1817,74 @@ static void walk_clear(Walk *w) {
     Py_CLEAR(w->keep);
 }
 
+/* Hand ``bytes`` at ``data`` to the sink as one segment of column ``which``.  The view is
+ * released afterwards: a sink that kept it (or a view of it) is an error, since the buffer is
+ * reused for the next chunk. */
+static int sink_segment(Walk *w, int which, const void *data, size_t bytes) {
+    if (bytes == 0) {
+        return 0;
+    }
+    PyObject *view = PyMemoryView_FromMemory((char *)data, (Py_ssize_t)bytes, PyBUF_READ);
+    if (view == NULL) {
+        return -1;
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(w->sink, PyTuple_GET_ITEM(w->sink_names, which),
+                                               view, NULL);
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb); /* the sink's error, if any, survives the release */
+    PyObject *released = PyObject_CallMethod(view, "release", NULL);
+    Py_DECREF(view);
+    if (type != NULL) {
+        Py_XDECREF(released);
+        PyErr_Restore(type, value, tb);
+    }
+    if (r == NULL || released == NULL) {
+        Py_XDECREF(r);
+        Py_XDECREF(released);
+        return -1;
+    }
+    Py_DECREF(r);
+    Py_DECREF(released);
+    return 0;
+}
+
+/* Hand over nodes [flushed_nodes, upto) (all complete) and every buffered reference, then
+ * empty the buffers.  repr_offsets keeps its last entry: the start of the next node. */
+static int flush_chunk(Walk *w, size_t upto) {
+    size_t n = upto - w->flushed_nodes;
+    struct {
+        int which;
+        const void *data;
+        size_t bytes;
+    } parts[] = {
+        {SINK_ADDR, w->addr.data + w->flushed_nodes * 8, n * 8},
+        {SINK_TYPE, w->type_id.data, n * 4},
+        {SINK_SIZE, w->size.data, n * 8},
+        {SINK_LENGTH, w->length.data, n * 8},
+        {SINK_FLAGS, w->flags.data, n},
+        {SINK_EDGE_COUNT, w->edge_count.data, n * 4},
+        {SINK_REPR_OFFSETS, w->repr_offsets.data, n * 8},
+        {SINK_REPR_BLOB, w->repr_blob.data, w->repr_blob.len},
+        {SINK_EDGE_TARGET, w->edge_target.data, w->edge_target.n * 8},
+        {SINK_EDGE_KIND, w->edge_kind.data, w->edge_kind.n},
+        {SINK_EDGE_PAYLOAD, w->edge_payload.data, w->edge_payload.n * 4},
+    };
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        if (sink_segment(w, parts[i].which, parts[i].data, parts[i].bytes) < 0) {
+            return -1;
+        }
+    }
+    VEC_AT(&w->repr_offsets, uint64_t, 0) = VEC_AT(&w->repr_offsets, uint64_t, n);
+    w->repr_offsets.n = 1;
+    w->type_id.n = w->size.n = w->length.n = w->flags.n = w->edge_count.n = 0;
+    w->blob_base += w->repr_blob.len;
+    w->repr_blob.len = 0;
+    w->flushed_edges += w->edge_target.n;
+    w->edge_target.n = w->edge_kind.n = w->edge_payload.n = 0;
+    w->flushed_nodes = upto;
+    return 0;
+}
+
 #define PREFETCH_AHEAD 6
 
 static int walk_run(Walk *w) {
@@ -1826,6 +1911,12 @@ static int walk_run(Walk *w) {
             return -1;
         }
         COL_PUSH(&w->edge_count, uint32_t, (uint32_t)(w->n_edges - first));
+        if (w->sink != NULL && (i + 1 - w->flushed_nodes >= w->chunk_nodes
+                                || w->edge_target.n >= w->chunk_edges)) {
+            if (flush_chunk(w, i + 1) < 0) {
+                return -1;
+            }
+        }
     }
     return 0;
 }
@@ -1906,17 +1997,33 @@ static int start_offsets(Walk *w) {
 
 static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
-    static char *kwlist[] = {"objects", "exclude", "extra_roots", "on_type",
-                             "strings", "string_index", "key_text", NULL};
+    static char *kwlist[] = {"objects", "exclude", "extra_roots", "on_type", "strings",
+                             "string_index", "key_text", "sink", "sink_names", "chunk_nodes",
+                             "chunk_edges", NULL};
     PyObject *objects, *exclude, *extra_roots, *on_type, *strings, *string_index, *key_text;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O!O:walk", kwlist, &PyList_Type,
+    PyObject *sink = Py_None, *sink_names = Py_None;
+    Py_ssize_t chunk_nodes = 1 << 17, chunk_edges = 1 << 18;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O!O|$OOnn:walk", kwlist, &PyList_Type,
                                      &objects, &exclude, &PyList_Type, &extra_roots, &on_type,
                                      &PyList_Type, &strings, &PyDict_Type, &string_index,
-                                     &key_text)) {
+                                     &key_text, &sink, &sink_names, &chunk_nodes,
+                                     &chunk_edges)) {
+        return NULL;
+    }
+    if (sink != Py_None && (!PyTuple_Check(sink_names) || PyTuple_GET_SIZE(sink_names) != SINK_COLUMNS
+                            || chunk_nodes < 1 || chunk_edges < 1)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "a sink needs sink_names (a tuple of 11 column names) and chunk sizes >= 1");
         return NULL;
     }
     Walk w;
     memset(&w, 0, sizeof(w));
+    if (sink != Py_None) {
+        w.sink = sink;
+        w.sink_names = sink_names;
+        w.chunk_nodes = (size_t)chunk_nodes;
+        w.chunk_edges = (size_t)chunk_edges;
+    }
     vec_init(&w.repr_blob, 1);
     vec_init(&w.refs, sizeof(PyObject *));
     vec_init(&w.cands, sizeof(Cand));
@@ -1962,9 +2069,15 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
         if (rc != 0) {
             goto done;
         }
-        /* About 2.2 nodes and 3.5 references per tracked object on typical heaps. */
+        /* About 2.2 nodes and 3.5 references per tracked object on typical heaps; a streamed
+         * walk only ever buffers one chunk (and the address column, its work list). */
         size_t nodes_hint = (size_t)n * 5 / 2, edges_hint = (size_t)n * 4;
-        Col *node_cols[] = {&w.addr, &w.type_id, &w.size, &w.length, &w.flags, &w.edge_count,
+        col_reserve_hint(&w.addr, nodes_hint);
+        if (w.sink != NULL) {
+            nodes_hint = w.chunk_nodes + 1;
+            edges_hint = w.chunk_edges;
+        }
+        Col *node_cols[] = {&w.type_id, &w.size, &w.length, &w.flags, &w.edge_count,
                             &w.repr_offsets};
         for (size_t i = 0; i < sizeof(node_cols) / sizeof(node_cols[0]); i++) {
             col_reserve_hint(node_cols[i], nodes_hint);
@@ -2034,7 +2147,27 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
         Py_DECREF(NODE_AT(&w, i));
     }
     w.n_first = w.addr.n; /* released: walk_clear must not release them again */
+    if (w.flushed_nodes) {
+        /* The address column now holds what was not handed over: its last nodes. */
+        memmove(w.addr.data, w.addr.data + w.flushed_nodes * 8,
+                (w.addr.n - w.flushed_nodes) * 8);
+        w.addr.n -= w.flushed_nodes;
+        w.n_first = w.addr.n;
+    }
     result = build_result(&w);
+    if (result != NULL) {
+        PyObject *streamed[3] = {PyLong_FromSize_t(w.flushed_nodes),
+                                 PyLong_FromSize_t(w.flushed_edges),
+                                 PyLong_FromUnsignedLongLong(w.blob_base)};
+        const char *keys[3] = {"streamed_nodes", "streamed_edges", "streamed_repr_bytes"};
+        for (int k = 0; k < 3; k++) {
+            if (result != NULL
+                && (streamed[k] == NULL || PyDict_SetItemString(result, keys[k], streamed[k]) < 0)) {
+                Py_CLEAR(result);
+            }
+            Py_XDECREF(streamed[k]);
+        }
+    }
 
 done:
     walk_clear(&w);

@@ -30,6 +30,24 @@ except ImportError:  # built without a compiler, or a platform without the exten
     _walk = None
 
 WALKER_ENV = "HEAPTUI_WALKER"
+# The columns a streamed walk hands over, in the order the C walk uses (its SINK_* enum).
+STREAMED_COLUMNS = (
+    "addr",
+    "type_index",
+    "size",
+    "length",
+    "flags",
+    "edge_count",
+    "repr_offsets",
+    "repr_blob",
+    "edge_target",
+    "edge_kind",
+    "edge_payload",
+)
+# A streamed walk buffers at most this many nodes and references between two hand-overs
+# (about 2 MB of node columns and 1.7 MB of reference columns).
+CHUNK_NODES = 1 << 16
+CHUNK_EDGES = 1 << 17
 
 
 def available() -> bool:
@@ -99,25 +117,36 @@ class _TypeAdvisor:
 
 
 def capture_raw(
-    *, collect: bool = False, exclude_ids: Any = (), root_frame: Any = None
+    *,
+    collect: bool = False,
+    exclude_ids: Any = (),
+    root_frame: Any = None,
+    open_sink: Any = None,
 ) -> RawSnapshot:
     """Capture this process's heap with the C walk; raise RuntimeError if it is unavailable.
 
     ``exclude_ids``: addresses (``id()``) that must not become nodes, e.g. a caller's own
     state. ``root_frame`` stands for this thread's stack (default: the first frame above the
-    capture that is not part of :mod:`heaptui.capture`).
+    capture that is not part of :mod:`heaptui.capture`). ``open_sink()``, when given, is
+    called once the heap's objects are listed (so what it creates is never a node) and returns
+    ``sink(name, view)``, e.g. a ``SnapshotStreamWriter.add_segment``, which then receives the
+    node and reference columns chunk by chunk during the walk; the result holds only the rest
+    (see ``RawSnapshot.streamed_nodes``), so the whole snapshot is never in memory here.
     """
     if _walk is None:
         raise RuntimeError("heaptui's C capture extension is not built")
     if root_frame is None:
         root_frame = _roots.caller_frame(sys._getframe(1))
-    return _walker.run_paused(_capture, root_frame, exclude_ids, collect=collect, walker="c")
+    return _walker.run_paused(
+        _capture, root_frame, exclude_ids, collect=collect, walker="c", open_sink=open_sink
+    )
 
 
-def _capture(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
+def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSnapshot:
     # No closures, comprehensions or lambdas here (see heaptui.capture.walker): their cells
     # would exist before gc.get_objects() and show what is assigned to them later.
     objs = gc.get_objects()
+    sink = None if open_sink is None else open_sink()
     excluded = _walker._own_frame_ids(root_frame)
     excluded.add(id(objs))
     excluded.update(exclude_ids)
@@ -137,7 +166,17 @@ def _capture(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
     del root_list, obj
 
     cols = _walk.walk(
-        objs, excluded, root_objects, advisor, strings.strings, strings.index, key_text
+        objs,
+        excluded,
+        root_objects,
+        advisor,
+        strings.strings,
+        strings.index,
+        key_text,
+        sink=sink,
+        sink_names=STREAMED_COLUMNS,
+        chunk_nodes=CHUNK_NODES,
+        chunk_edges=CHUNK_EDGES,
     )
     del objs, root_objects
     raw.addr = cols.pop("addr")
@@ -151,6 +190,9 @@ def _capture(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
     raw.edge_target = cols.pop("edge_target")
     raw.edge_kind = cols.pop("edge_kind")
     raw.edge_payload = cols.pop("edge_payload")
+    raw.streamed_nodes = cols.pop("streamed_nodes")
+    raw.streamed_edges = cols.pop("streamed_edges")
+    raw.streamed_repr_bytes = cols.pop("streamed_repr_bytes")
     # Drop every reference to target objects before returning.
     table.info.clear()
     namer.key_cache.clear()
@@ -159,4 +201,11 @@ def _capture(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
     return raw
 
 
-__all__ = ["WALKER_ENV", "available", "capture_raw"]
+__all__ = [
+    "CHUNK_EDGES",
+    "CHUNK_NODES",
+    "STREAMED_COLUMNS",
+    "WALKER_ENV",
+    "available",
+    "capture_raw",
+]

@@ -67,6 +67,15 @@ class RawSnapshot:
     frame_file: array = field(default_factory=lambda: _col("I"))
     frame_line: array = field(default_factory=lambda: _col("I"))
 
+    # --- streamed captures (heaptui.capture.dump with the C walker) ---
+    # The first ``streamed_nodes`` nodes and ``streamed_edges`` edges (and ``streamed_repr_bytes``
+    # of ``repr_blob``) were handed to a file writer chunk by chunk during the walk and are not
+    # held here: the node and edge columns above then hold only the nodes after them, whose
+    # ``repr_offsets`` stay absolute (they start at ``streamed_repr_bytes``).
+    streamed_nodes: int = 0
+    streamed_edges: int = 0
+    streamed_repr_bytes: int = 0
+
     # --- metadata: JSON-compatible values only ---
     # pid, argv, python, platform, created (ISO 8601 UTC), rss, capture_seconds,
     # heaptui_version, walker ("python" or "c"), gc_collected (bool), ...
@@ -74,8 +83,10 @@ class RawSnapshot:
 
     @property
     def node_count(self) -> int:
-        return len(self.addr)
+        """Nodes of the whole capture, streamed ones included."""
+        return self.streamed_nodes + len(self.addr)
 
     @property
     def edge_total(self) -> int:
-        return len(self.edge_target)
+        """Edges of the whole capture, streamed ones included."""
+        return self.streamed_edges + len(self.edge_target)

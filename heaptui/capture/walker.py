@@ -266,12 +266,13 @@ def take_snapshot(root_frame: Any, *, collect: bool = False, exclude_ids: Any = 
 
 
 def run_paused(
-    walk: Callable[[Any, Any], RawSnapshot],
+    walk: Callable[..., RawSnapshot],
     root_frame: Any,
     exclude_ids: Any,
     *,
     collect: bool,
     walker: str,
+    open_sink: Any = None,
 ) -> RawSnapshot:
     """Run ``walk(root_frame, exclude_ids)`` with the world held as still as CPython allows.
 
@@ -291,7 +292,10 @@ def run_paused(
     gc.disable()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        raw = walk(root_frame, exclude_ids)
+        if open_sink is None:
+            raw = walk(root_frame, exclude_ids)
+        else:  # only the C walk streams (heaptui.capture.accel)
+            raw = walk(root_frame, exclude_ids, open_sink)
     finally:
         sys.setswitchinterval(interval)
         if gc_was_enabled:

@@ -65,36 +65,24 @@ def _prepare_capture() -> None:
     import heaptui.capture.accel
     import heaptui.capture.allocsites
     import heaptui.capture.roots
+    import heaptui.capture.streaming
     import heaptui.capture.walker
     import heaptui.fileformat.write  # noqa: F401
 
 
-def _capture_raw(collect: bool, exclude_ids: Any = ()) -> Any:
-    """Walk the heap into a RawSnapshot (plain numbers; no host objects)."""
-    from heaptui.capture import capture
+def _capture_to(target: Any, collect: bool, exclude_ids: Any) -> Any:
+    """Capture into ``target`` (a heaptui.capture.streaming target) and finish its file.
 
-    return capture(collect=collect, exclude_ids=exclude_ids)
-
-
-def _write_raw(raw: Any, fileobj: Any) -> None:
-    """Serialise a RawSnapshot to a write-only stream in the snapshot file format."""
-    from heaptui.fileformat.write import write_snapshot
-
-    write_snapshot(raw, fileobj)
-
-
-def _capture_paused(collect: bool, agent: Agent | None = None) -> tuple[Any, float]:
-    """Capture and return the snapshot and how long it took; ``agent``'s objects left out.
-
-    The walkers themselves hold other threads off (a raised switch interval) around the walk
-    only, where nothing releases the GIL; doing it here too would cover the metadata reads
-    (files in /proc), and a busy host thread would take the GIL there and keep it.
+    Returns the RawSnapshot's remainder and metadata. With the compiled walker the snapshot
+    goes out chunk by chunk during the walk; the walkers hold other threads off (a raised
+    switch interval) around the walk only, never around the metadata reads (/proc files).
+    The tests of the channel may replace this.
     """
-    _prepare_capture()
-    exclude = _own_object_ids(agent) if agent is not None else ()
-    started = time.perf_counter()
-    raw = _capture_raw(collect, exclude)
-    return raw, time.perf_counter() - started
+    from heaptui.capture import _run_walker
+    from heaptui.capture.roots import caller_frame
+    from heaptui.capture.streaming import stream_capture
+
+    return stream_capture(target, _run_walker, caller_frame(sys._getframe()), collect, exclude_ids)
 
 
 # Objects of these exact types reachable from the agent are its own (and are followed);
@@ -163,6 +151,8 @@ def _own_object_ids(agent: Agent) -> set[int]:
 
 class _FrameWriter:
     """A write-only file object that sends what is written as data frames of a fixed size."""
+
+    __slots__ = ("_buffer", "_sock", "bytes_sent")
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
@@ -363,40 +353,44 @@ class Agent:
         return True
 
     def _stream_capture(self, conn: socket.socket, collect: bool) -> None:
+        """Stream a capture to ``conn`` as data frames (chunk by chunk during the walk)."""
         with self._capture_lock:
-            raw: Any = None
+            protocol.send_json(conn, {"ok": True, "stream": "snapshot"})
+            writer = _FrameWriter(conn)
+            started = time.perf_counter()
             try:
-                raw, pause = _capture_paused(collect, self)
+                raw = self._capture_into(writer, collect)
+                writer.flush()
+            except OSError:
+                raise  # the viewer went away: nothing more to tell it
             except Exception as exc:
                 protocol.send_json(conn, {"ok": False, "error": f"capture failed: {exc!r}"})
                 return
-            try:
-                objects = int(raw.node_count)
-                self.last_capture_objects = objects
-                protocol.send_json(conn, {"ok": True, "stream": "snapshot"})
-                writer = _FrameWriter(conn)
-                started = time.perf_counter()
-                try:
-                    _write_raw(raw, writer)
-                    writer.flush()
-                except OSError:
-                    raise  # the viewer went away: nothing more to tell it
-                except Exception as exc:
-                    protocol.send_json(conn, {"ok": False, "error": f"serialising: {exc!r}"})
-                    return
-                protocol.send_data(conn, b"")
-                protocol.send_json(
-                    conn,
-                    {
-                        "ok": True,
-                        "bytes": writer.bytes_sent,
-                        "objects": objects,
-                        "pause_seconds": pause,
-                        "send_seconds": time.perf_counter() - started,
-                    },
-                )
-            finally:
-                del raw  # the columns of a big heap: never keep them between captures
+            objects = int(raw.node_count)
+            pause = float(raw.meta.get("capture_seconds", 0.0))
+            del raw  # never keep a capture's columns between captures
+            self.last_capture_objects = objects
+            protocol.send_data(conn, b"")
+            protocol.send_json(
+                conn,
+                {
+                    "ok": True,
+                    "bytes": writer.bytes_sent,
+                    "objects": objects,
+                    "pause_seconds": pause,
+                    "send_seconds": max(time.perf_counter() - started - pause, 0.0),
+                },
+            )
+
+    def _capture_into(self, writer: _FrameWriter, collect: bool) -> Any:
+        """Capture into ``writer``, leaving the agent's objects (and the writer) out."""
+        _prepare_capture()
+        from heaptui.capture.streaming import FileObjectTarget
+
+        target = FileObjectTarget(writer)
+        exclude = _own_object_ids(self)
+        exclude.add(id(writer))
+        return _capture_to(target, collect, exclude)
 
     # --- facts --------------------------------------------------------------------------------
 
@@ -447,21 +441,19 @@ class Agent:
         while os.path.exists(path):
             n += 1
             path = os.path.join(directory, f"heaptui-{self.pid}-{stamp}-{n}.heap")
-        temp = path + ".part"
         with self._capture_lock:
-            raw: Any = None
+            _prepare_capture()
+            from heaptui.capture.streaming import FileTarget
+
+            target = FileTarget(path)
             try:
-                raw, _pause = _capture_paused(False, self)
-                self.last_capture_objects = int(raw.node_count)
-                with open(temp, "wb") as f:
-                    _write_raw(raw, f)
-                os.replace(temp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
+                raw = _capture_to(target, False, _own_object_ids(self))
+            except BaseException as exc:
+                target.close(exc)
                 raise
-            finally:
-                del raw
+            target.close()
+            self.last_capture_objects = int(raw.node_count)
+            del raw
         return path
 
     # --- stopping -----------------------------------------------------------------------------

@@ -28,8 +28,8 @@ class Leaky:
 KEPT: list[Leaky] = []
 
 
-def _write_then_die(raw: object, fileobj: object) -> None:
-    fileobj.write(b"\0" * (3 * 1024 * 1024))  # type: ignore[attr-defined]
+def _write_then_die(target: object, collect: bool, exclude_ids: object) -> None:
+    target.fileobj.write(b"\0" * (3 * 1024 * 1024))  # type: ignore[attr-defined]
     os._exit(3)
 
 
@@ -39,7 +39,7 @@ def _previous_usr2(signum: int, frame: object) -> None:
 
 def main() -> None:
     if os.environ.get("TARGET_DIE_MID_CAPTURE"):
-        agent._write_raw = _write_then_die
+        agent._capture_to = _write_then_die
     dump_dir = os.environ.get("TARGET_DUMP_DIR")
     if dump_dir:
         signal.signal(signal.SIGUSR2, _previous_usr2)
