@@ -6,8 +6,10 @@ the consistency of the columns with each other, all with vectorised numpy checks
 ends in one :class:`~heaptui.errors.SnapshotError` whose message is one line a user can read,
 such as ``base.heap is not a valid heaptui snapshot (truncated at byte 1234)``.
 
-The returned arrays are read-only views of the file's bytes (no per-column copy), whatever
-buffer they came from.
+Both format versions are read: version 2 (directory at the end, columns in segments) and
+version 1 (header first, one piece per column). The returned arrays are read-only, whatever
+buffer they came from: views of the file's bytes for columns stored in one piece (no copy),
+copies for columns a streaming capture wrote in several segments.
 """
 
 from __future__ import annotations
