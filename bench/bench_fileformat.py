@@ -5,8 +5,8 @@ edges per node, reprs on 40% of the nodes, a string table of one string per 10 n
 prints, for each: encode time (to a null sink), write time (file + fsync), load + full
 validation time (mmap, as the reader does, and a plain read() copy), the cost of read() and of
 crc32 over the whole file alone, and file bytes per node. Then the same snapshot streamed as a
-capture that hands its node and edge columns over in chunks of 1M nodes writes it (format 2:
-several segments per column), and what loading that file costs.
+capture that hands its node and edge columns over in chunks of 65,536 nodes and 131,072 edges
+writes it (format 2: several segments per column), and what loading that file costs.
 
 Run: ``.venv/bin/python bench/bench_fileformat.py [N ...]`` (millions of nodes; default 1 5).
 """
@@ -110,25 +110,26 @@ class _NullSink:
 
 NODE_COLUMNS = ("addr", "type_index", "size", "length", "flags", "edge_count", "repr_offsets")
 EDGE_COLUMNS = ("edge_target", "edge_kind", "edge_payload")
-CHUNK_NODES = 1_000_000
+# As the C walk streams (heaptui.capture.accel.CHUNK_NODES / CHUNK_EDGES).
+CHUNK_NODES = 1 << 16
+CHUNK_EDGES = 1 << 17
 
 
 def write_streamed(raw: RawSnapshot, path: str) -> int:
-    """Write ``raw`` as a chunked capture would: node and edge columns in 1M-node segments."""
+    """Write ``raw`` as the chunked capture does: node and edge columns in segments."""
     nodes, edges = raw.node_count, raw.edge_total
     rest = replace(raw, **{name: getattr(raw, name)[:0] for name in (*NODE_COLUMNS, *EDGE_COLUMNS)})
     rest.repr_offsets = raw.repr_offsets[nodes:]  # the last offset goes with finish
-    edge_chunk = max(1, edges * CHUNK_NODES // max(nodes, 1))
     with atomic_snapshot_stream(path) as writer:
-        for start in range(0, nodes, CHUNK_NODES):
-            for name in NODE_COLUMNS:
-                with memoryview(getattr(raw, name)) as view:
-                    writer.add_segment(name, view[start : min(start + CHUNK_NODES, nodes)])
-            edge_start = start // CHUNK_NODES * edge_chunk
-            edge_end = edges if start + CHUNK_NODES >= nodes else edge_start + edge_chunk
-            for name in EDGE_COLUMNS:
-                with memoryview(getattr(raw, name)) as view:
-                    writer.add_segment(name, view[edge_start:edge_end])
+        for chunk in range(max(-(-nodes // CHUNK_NODES), -(-edges // CHUNK_EDGES))):
+            for names, total, size in (
+                (NODE_COLUMNS, nodes, CHUNK_NODES),
+                (EDGE_COLUMNS, edges, CHUNK_EDGES),
+            ):
+                start, end = chunk * size, min((chunk + 1) * size, total)
+                for name in names if start < end else ():
+                    with memoryview(getattr(raw, name)) as view:
+                        writer.add_segment(name, view[start:end])
         return writer.finish(rest)
 
 
@@ -152,9 +153,9 @@ def bench(nodes: int, directory: str) -> None:
     print(f"  crc32 of whole file    {crc - read_only:7.2f} s")
     os.unlink(path)
     streamed = _best(lambda: write_streamed(raw, path))
-    segments = -(-nodes // CHUNK_NODES)
+    segments = f"{-(-nodes // CHUNK_NODES)} and {-(-raw.edge_total // CHUNK_EDGES)}"
     read_streamed = _best(lambda: read_snapshot_arrays(path))
-    print(f"  streamed in {segments} segments per node/edge column:")
+    print(f"  streamed in {segments} segments per node and edge column:")
     print(f"    write file + fsync   {streamed:7.2f} s")
     print(f"    load + validate      {read_streamed:7.2f} s   (columns concatenated)")
     os.unlink(path)
