@@ -142,6 +142,9 @@ class SnapshotStreamWriter:
         }
 
     def _write_segment(self, name: str, view: memoryview) -> int:
+        if view.format != "B":  # a typed view (e.g. of an array): sizes below are in bytes
+            with view.cast("B") as flat:
+                return self._write_segment(name, flat)
         itemsize = _itemsize(name)
         crc = 0
         size = 0
