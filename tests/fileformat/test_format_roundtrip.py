@@ -8,6 +8,7 @@ import os
 import threading
 from array import array
 from dataclasses import fields
+from typing import Any
 
 import numpy as np
 import pytest
@@ -196,8 +197,8 @@ def test_big_endian_hosts_write_little_endian_bytes(monkeypatch: pytest.MonkeyPa
     # The string offsets are built by the writer itself, natively: make them big-endian too.
     original_table = write._string_table
 
-    def big_endian_table(strings: list[str]) -> tuple[bytes, array]:  # type: ignore[type-arg]
-        blob, offsets = original_table(strings)
+    def big_endian_table(*args: Any) -> tuple[bytes, array]:  # type: ignore[type-arg]
+        blob, offsets = original_table(*args)
         offsets.byteswap()
         return blob, offsets
 
