@@ -630,6 +630,8 @@ typedef struct {
     size_t flushed_nodes;   /* nodes [0, flushed_nodes) were handed over */
     size_t flushed_edges;
     uint64_t blob_base;     /* repr bytes handed over so far (repr_offsets stay absolute) */
+    PyObject *drain;        /* drain() -> base: hands the new strings over (StringTable.drain) */
+    Py_ssize_t string_base; /* strings handed over before strings[0] */
 } Walk;
 
 /* Columns in the order they are handed to the sink (sink_names has these names). */
@@ -660,7 +662,7 @@ static int32_t string_payload(Walk *w, PyObject *text) {
     if (PyErr_Occurred()) {
         return -1;
     }
-    Py_ssize_t n = PyList_GET_SIZE(w->strings);
+    Py_ssize_t n = w->string_base + PyList_GET_SIZE(w->strings);
     PyObject *num = PyLong_FromSsize_t(n);
     if (num == NULL) {
         return -1;
@@ -1874,6 +1876,18 @@ static int flush_chunk(Walk *w, size_t upto) {
             return -1;
         }
     }
+    /* The strings the references above name go out with them (and are forgotten here). */
+    if (w->drain != NULL) {
+        PyObject *base = PyObject_CallNoArgs(w->drain);
+        if (base == NULL) {
+            return -1;
+        }
+        w->string_base = PyLong_AsSsize_t(base);
+        Py_DECREF(base);
+        if (w->string_base < 0) {
+            return -1;
+        }
+    }
     VEC_AT(&w->repr_offsets, uint64_t, 0) = VEC_AT(&w->repr_offsets, uint64_t, n);
     w->repr_offsets.n = 1;
     w->type_id.n = w->size.n = w->length.n = w->flags.n = w->edge_count.n = 0;
@@ -1999,15 +2013,15 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
     static char *kwlist[] = {"objects", "exclude", "extra_roots", "on_type", "strings",
                              "string_index", "key_text", "sink", "sink_names", "chunk_nodes",
-                             "chunk_edges", NULL};
+                             "chunk_edges", "drain", NULL};
     PyObject *objects, *exclude, *extra_roots, *on_type, *strings, *string_index, *key_text;
-    PyObject *sink = Py_None, *sink_names = Py_None;
+    PyObject *sink = Py_None, *sink_names = Py_None, *drain = Py_None;
     Py_ssize_t chunk_nodes = 1 << 17, chunk_edges = 1 << 18;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O!O|$OOnn:walk", kwlist, &PyList_Type,
-                                     &objects, &exclude, &PyList_Type, &extra_roots, &on_type,
-                                     &PyList_Type, &strings, &PyDict_Type, &string_index,
-                                     &key_text, &sink, &sink_names, &chunk_nodes,
-                                     &chunk_edges)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O!O|$OOnnO:walk", kwlist,
+                                     &PyList_Type, &objects, &exclude, &PyList_Type,
+                                     &extra_roots, &on_type, &PyList_Type, &strings,
+                                     &PyDict_Type, &string_index, &key_text, &sink, &sink_names,
+                                     &chunk_nodes, &chunk_edges, &drain)) {
         return NULL;
     }
     if (sink != Py_None && (!PyTuple_Check(sink_names) || PyTuple_GET_SIZE(sink_names) != SINK_COLUMNS
@@ -2023,6 +2037,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
         w.sink_names = sink_names;
         w.chunk_nodes = (size_t)chunk_nodes;
         w.chunk_edges = (size_t)chunk_edges;
+        w.drain = drain == Py_None ? NULL : drain;
     }
     vec_init(&w.repr_blob, 1);
     vec_init(&w.refs, sizeof(PyObject *));

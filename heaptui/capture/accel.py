@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from functools import partial
 from typing import Any
 
 from heaptui.capture import roots as _roots
@@ -129,9 +130,9 @@ def capture_raw(
     state. ``root_frame`` stands for this thread's stack (default: the first frame above the
     capture that is not part of :mod:`heaptui.capture`). ``open_sink()``, when given, is
     called once the heap's objects are listed (so what it creates is never a node) and returns
-    ``sink(name, view)``, e.g. a ``SnapshotStreamWriter.add_segment``, which then receives the
-    node and reference columns chunk by chunk during the walk; the result holds only the rest
-    (see ``RawSnapshot.streamed_nodes``), so the whole snapshot is never in memory here.
+    a ``SnapshotStreamWriter``, which then receives the node and reference columns and the
+    string table chunk by chunk during the walk; the result holds only the rest (see
+    ``RawSnapshot.streamed_nodes``), so the whole snapshot is never in memory here.
     """
     if _walk is None:
         raise RuntimeError("heaptui's C capture extension is not built")
@@ -146,7 +147,7 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
     # No closures, comprehensions or lambdas here (see heaptui.capture.walker): their cells
     # would exist before gc.get_objects() and show what is assigned to them later.
     objs = gc.get_objects()
-    sink = None if open_sink is None else open_sink()
+    writer = None if open_sink is None else open_sink()
     excluded = _walker._own_frame_ids(root_frame)
     excluded.add(id(objs))
     excluded.update(exclude_ids)
@@ -173,10 +174,11 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
         strings.strings,
         strings.index,
         key_text,
-        sink=sink,
+        sink=None if writer is None else writer.add_segment,
         sink_names=STREAMED_COLUMNS,
         chunk_nodes=CHUNK_NODES,
         chunk_edges=CHUNK_EDGES,
+        drain=None if writer is None else partial(strings.drain, writer.add_strings),
     )
     del objs, root_objects
     raw.addr = cols.pop("addr")

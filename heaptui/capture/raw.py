@@ -71,7 +71,8 @@ class RawSnapshot:
     # The first ``streamed_nodes`` nodes and ``streamed_edges`` edges (and ``streamed_repr_bytes``
     # of ``repr_blob``) were handed to a file writer chunk by chunk during the walk and are not
     # held here: the node and edge columns above then hold only the nodes after them, whose
-    # ``repr_offsets`` stay absolute (they start at ``streamed_repr_bytes``).
+    # ``repr_offsets`` stay absolute (they start at ``streamed_repr_bytes``). The string table
+    # went out in batches too: ``strings`` is its tail, and payloads index the whole table.
     streamed_nodes: int = 0
     streamed_edges: int = 0
     streamed_repr_bytes: int = 0

@@ -2,11 +2,13 @@
 
 A capture held whole in memory costs the host about 41 bytes per object and 13 per reference
 on top of its heap (more than the heap itself, often). Streamed, the C walk hands its node and
-reference columns to a :class:`~heaptui.fileformat.write.SnapshotStreamWriter` every
+reference columns, and the label strings named so far, to a
+:class:`~heaptui.fileformat.write.SnapshotStreamWriter` every
 :data:`heaptui.capture.accel.CHUNK_NODES` nodes and reuses the buffers, so the host only holds
-the work list (one address per object) and one chunk. The pure-Python walker does not stream
-(nor does a capture while tracemalloc traces, whose pass needs every address at the end): the
-writer then gets the whole snapshot afterwards, as before.
+the work list (one address per object), one chunk and at most
+:data:`heaptui.capture.strings.INDEX_LIMIT` remembered strings. The pure-Python walker does
+not stream (nor does a capture while tracemalloc traces, whose pass needs every address at the
+end): the writer then gets the whole snapshot afterwards, as before.
 
 The writer is opened by the walk itself, right after it lists the heap's objects: the writer,
 its file and its buffers are then never nodes of the snapshot they write. Standard library only
@@ -29,11 +31,11 @@ class StreamTarget:
     def __init__(self) -> None:
         self.writer: SnapshotStreamWriter | None = None
 
-    def open(self) -> Any:
-        """Open the writer (once) and return the sink the C walk calls: ``add_segment``."""
+    def open(self) -> SnapshotStreamWriter:
+        """Open the writer (once) and return it."""
         if self.writer is None:
             self.writer = self._open_writer()
-        return self.writer.add_segment
+        return self.writer
 
     def _open_writer(self) -> SnapshotStreamWriter:
         raise NotImplementedError
@@ -93,9 +95,7 @@ def stream_capture(
     exclude.add(id(exclude))
     raw: RawSnapshot = run_walker(root_frame, collect, exclude, opener)
     del opener, exclude
-    target.open()  # a walk that did not stream never opened it
-    assert target.writer is not None
-    target.writer.finish(raw)
+    target.open().finish(raw)  # a walk that did not stream never opened it
     return raw
 
 

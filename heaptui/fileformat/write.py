@@ -73,6 +73,7 @@ class SnapshotStreamWriter:
         self._file = fileobj
         self._segments: dict[str, list[tuple[int, int, int]]] = {}
         self._offset = 0  # where the next segment starts, relative to the data start
+        self._string_bytes = 0  # bytes of string_blob streamed by add_strings so far
         self._state = "writing"
         self._written = 0
         self._written = self._guarded(_write_all, fileobj, _PREAMBLE)
@@ -104,6 +105,26 @@ class SnapshotStreamWriter:
         finally:
             view.release()
 
+    def add_strings(self, strings: list[str]) -> None:
+        """Append ``strings`` to the string table, after those added before.
+
+        A streamed capture hands its string table over in batches as it grows; ``finish``
+        then appends ``raw.strings`` after them. A string's index is its position in the
+        whole table, so the batches must come in order, without gaps.
+        """
+        self._check_writing()
+        if not strings:
+            return
+        blob, offsets = _string_table(strings, self._string_bytes)
+        del offsets[-1]  # the end of this batch is where the next one starts
+        for name, data in (("string_offsets", offsets), ("string_blob", blob)):
+            view = _segment_view(name, data)
+            try:
+                self._guarded(self._write_segment, name, view)
+            finally:
+                view.release()
+        self._string_bytes += len(blob)
+
     def finish(self, raw: RawSnapshot) -> int:
         """Append ``raw``'s columns as final segments, write the directory; return the size.
 
@@ -112,7 +133,7 @@ class SnapshotStreamWriter:
         ``raw`` is written (segments streamed before stay written: the file is then unusable).
         """
         self._check_writing()
-        final = _FinalColumns(raw, self._counts())
+        final = _FinalColumns(raw, self._counts(), self._string_bytes)
         try:
             return self._finish_with(final)
         finally:
@@ -191,13 +212,13 @@ class SnapshotStreamWriter:
 class _FinalColumns:
     """What ``finish`` writes of a ``RawSnapshot``, checked before any of it goes out."""
 
-    def __init__(self, raw: RawSnapshot, streamed: dict[str, int]) -> None:
+    def __init__(self, raw: RawSnapshot, streamed: dict[str, int], string_start: int = 0) -> None:
         self.type_names = [_valid_text(name) for name in raw.type_names]
         self.meta = _checked_meta(raw.meta)
         self.columns: list[tuple[str, memoryview]] = []
         try:
             self.names = _column_names(raw, streamed)
-            self.columns = _checked_columns(raw, streamed, self.names)
+            self.columns = _checked_columns(raw, streamed, self.names, string_start)
         except BaseException:
             self.release()
             raise
@@ -280,10 +301,10 @@ def _column_names(raw: RawSnapshot, streamed: dict[str, int]) -> list[str]:
 
 
 def _checked_columns(
-    raw: RawSnapshot, streamed: dict[str, int], names: list[str]
+    raw: RawSnapshot, streamed: dict[str, int], names: list[str], string_start: int = 0
 ) -> list[tuple[str, memoryview]]:
     """Return the rest of every column as a flat byte view, after checking totals agree."""
-    string_blob, string_offsets = _string_table(raw.strings)
+    string_blob, string_offsets = _string_table(raw.strings, string_start)
     sources: dict[str, Any] = {name: getattr(raw, name, None) for name in names}
     sources["string_offsets"] = string_offsets
     sources["string_blob"] = string_blob
@@ -376,11 +397,10 @@ def _byte_view(name: str, column: Any) -> memoryview:
     return view.cast("B") if view.format != "B" else view
 
 
-def _string_table(strings: list[str]) -> tuple[bytes, array]:  # type: ignore[type-arg]
-    """Encode the string table as one UTF-8 blob plus S + 1 offsets."""
+def _string_table(strings: list[str], start: int = 0) -> tuple[bytes, array]:  # type: ignore[type-arg]
+    """Encode strings as one UTF-8 blob plus S + 1 offsets, the first being ``start``."""
     encoded = [text.encode("utf-8", "surrogatepass") for text in strings]
-    offsets = array("Q", [0])
-    offsets.extend(accumulate(len(item) for item in encoded))
+    offsets = array("Q", accumulate(map(len, encoded), initial=start))
     return b"".join(encoded), offsets
 
 

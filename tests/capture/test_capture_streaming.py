@@ -33,9 +33,13 @@ def close_over(value: Any) -> Any:
 
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Chunks of a few hundred nodes: a test heap then spans hundreds of segments."""
+    """Chunks of a few hundred nodes: a test heap then spans hundreds of segments, and the
+    string table forgets what it has seen every few chunks (so names repeat in the file)."""
+    from heaptui.capture import strings
+
     monkeypatch.setattr(accel, "CHUNK_NODES", 300)
     monkeypatch.setattr(accel, "CHUNK_EDGES", 500)
+    monkeypatch.setattr(strings, "INDEX_LIMIT", 40)
 
 
 def described(snap: Snapshot, obj: Any) -> tuple[Any, ...]:
@@ -71,6 +75,9 @@ def test_a_streamed_dump_describes_every_object_as_a_capture_in_memory_does(
     for obj in [orders[0], orders[1999], orders[5].items, orders[5].meta, closure, registry]:
         assert described(streamed, obj) == described(in_memory, obj)
     assert streamed.repr_of(streamed.node_for_addr(id(orders[3].items[1]))) == "'item-3-1'"
+    # The string table went out in batches and was forgotten past 40 entries, many times over;
+    # every label above still read right.
+    assert len(streamed._string_offsets) - 1 > 10 * 40
 
 
 def test_a_failing_file_leaves_the_old_snapshot_and_no_temporary(
