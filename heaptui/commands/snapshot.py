@@ -8,15 +8,13 @@ stderr.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
-import tempfile
 import time
 from typing import Any
 
 from heaptui.commands._agent import add_attach_arguments, agent_session, client_for
 from heaptui.errors import UserError
+from heaptui.fileformat.write import atomic_file
 
 
 def add_parser(subparsers: Any) -> None:
@@ -65,23 +63,11 @@ def save_capture(
     client: Any, output: str, *, progress: Any = None, collect: bool = False
 ) -> dict[str, Any]:
     """Stream a capture from ``client`` into ``output`` atomically (mode 0600)."""
-    directory = os.path.dirname(os.path.abspath(output))
     try:
-        fd, temp = tempfile.mkstemp(
-            dir=directory, prefix="." + os.path.basename(output) + ".", suffix=".part"
-        )
-    except OSError as exc:
-        raise UserError(f"cannot write to {directory}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
+        with atomic_file(output) as out:
             totals = client.capture_to(out, collect=collect, progress=progress)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, output)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    except OSError as exc:  # the viewer's own file: a directory not writable, a full disk
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
     return totals  # type: ignore[no-any-return]
 
 

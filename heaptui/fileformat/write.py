@@ -244,24 +244,21 @@ def write_snapshot(raw: RawSnapshot, fileobj: BinaryIO) -> int:
 
 
 @contextlib.contextmanager
-def atomic_snapshot_stream(path: str | os.PathLike[str]) -> Iterator[SnapshotStreamWriter]:
-    """Stream a snapshot into ``path`` atomically: the caller adds segments, then finishes.
+def atomic_file(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Yield a binary file that appears at ``path`` whole, or not at all.
 
-    Yields a :class:`SnapshotStreamWriter` on a temporary file in the same directory (mode
-    0600: a snapshot holds short reprs of the program's strings, which may include secrets).
-    On a normal exit the writer must have finished; the file is then flushed to disk and
-    renamed over ``path``. On any exception, or without ``finish``, the temporary file is
-    removed and an older file at ``path`` is left as it was.
+    The file is a temporary one in the same directory, created readable by its owner only
+    (mode 0600: a snapshot holds short reprs of the program's strings, which may include
+    secrets). On a normal exit it is flushed to disk and renamed over ``path``; on any
+    exception it is removed and an older file at ``path`` is left as it was. Every snapshot
+    file heaptui writes (a capture, a received live snapshot, a saved one) goes through here.
     """
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
     fd, temp_path = _create_temp_file(directory, os.path.basename(target))
     try:
         with os.fdopen(fd, "wb") as out:
-            writer = SnapshotStreamWriter(out)
-            yield writer
-            if not writer.finished:
-                raise ValueError("the snapshot stream was left without finish()")
+            yield out
             out.flush()
             os.fsync(out.fileno())
         os.replace(temp_path, target)
@@ -270,6 +267,21 @@ def atomic_snapshot_stream(path: str | os.PathLike[str]) -> Iterator[SnapshotStr
             os.unlink(temp_path)
         raise
     _fsync_directory(directory)
+
+
+@contextlib.contextmanager
+def atomic_snapshot_stream(path: str | os.PathLike[str]) -> Iterator[SnapshotStreamWriter]:
+    """Stream a snapshot into ``path`` atomically: the caller adds segments, then finishes.
+
+    Yields a :class:`SnapshotStreamWriter` on an :func:`atomic_file`. On a normal exit the
+    writer must have finished; on any exception, or without ``finish``, nothing appears at
+    ``path``.
+    """
+    with atomic_file(path) as out:
+        writer = SnapshotStreamWriter(out)
+        yield writer
+        if not writer.finished:
+            raise ValueError("the snapshot stream was left without finish()")
 
 
 def write_snapshot_file(raw: RawSnapshot, path: str | os.PathLike[str]) -> str:

@@ -10,15 +10,14 @@ Viewer side (imports numpy lazily through the model); never imported by the agen
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import threading
 import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from heaptui.fileformat.write import atomic_file
 from heaptui.transport.client import AgentClient, AgentError
 
 if TYPE_CHECKING:
@@ -65,19 +64,9 @@ def default_save_name(snapshot: Snapshot, directory: str = ".") -> str:
 
 
 def write_bytes_atomically(data: bytes | bytearray | memoryview, path: str) -> str:
-    """Write ``data`` to a temporary file (mode 0600) beside ``path``, then rename it there."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    """Write ``data`` to ``path`` atomically (mode 0600; see ``fileformat.write.atomic_file``)."""
+    with atomic_file(path) as out:
+        out.write(data)
     return path
 
 
