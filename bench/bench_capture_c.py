@@ -2,12 +2,15 @@
 
     python bench/bench_capture_c.py --tracked 1000000 [--tracked 5000000] [--runs 5]
 
-Each tool runs in a fresh subprocess that builds the same deterministic heap
-(bench/heap_shapes.py), so its peak-memory figure is its own: peak extra memory is VmHWM during
-the first timed call minus VmRSS before it (VmHWM is reset through /proc/self/clear_refs). Times
-are medians of ``--runs`` calls, wall clock and CPU (the machine may be shared: CPU time is the
-steadier figure). guppy3's ``hpy().heap()`` is timed from its second call on (its first call
-builds caches and takes about twice as long), as in the issue's reference figures.
+Tools: ``c`` (the compiled walk, snapshot kept in memory), ``c-dump`` (the compiled walk
+streamed to a file, as ``heaptui.dump`` and the agent do; file writing included), ``python``
+(the reference walker) and ``guppy``. Each tool runs in a fresh subprocess that builds the
+same deterministic heap (bench/heap_shapes.py), so its peak-memory figure is its own: peak
+extra memory is VmHWM during the first timed call minus VmRSS before it (VmHWM is reset through
+/proc/self/clear_refs). Times are medians of ``--runs`` calls, wall clock and CPU (the machine
+may be shared: CPU time is the steadier figure). guppy3's ``hpy().heap()`` is timed from its
+second call on (its first call builds caches and takes about twice as long), as in the issue's
+reference figures.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("c", "python", "guppy")
+TOOLS = ("c", "c-dump", "python", "guppy")
 
 
 def _status(field: str) -> int:
@@ -49,6 +52,18 @@ def _capture_function(tool: str) -> Any:
         if not accel.available():
             raise SystemExit("the C capture extension is not built (pip install -e .)")
         return accel.capture_raw
+    if tool == "c-dump":  # the streamed capture: what dump() and the agent's socket pay
+        import os
+        import tempfile
+
+        import heaptui
+
+        path = os.path.join(tempfile.mkdtemp(), "bench.heap")
+
+        def dump() -> Any:
+            return heaptui.dump(path)
+
+        return dump
     if tool == "python":
         from heaptui.capture.walker import take_snapshot
 
@@ -93,7 +108,7 @@ def child(tool: str, tracked: int, runs: int) -> dict[str, Any]:
         cpus.append(time.process_time() - c0)
         if i == 0:
             report["peak_extra"] = max(_status("VmHWM") - before, 0)
-            if tool in ("c", "python"):
+            if tool in ("c", "python"):  # (c-dump returns a path)
                 report["objects"] = result.node_count
                 report["edges"] = result.edge_total
                 report["walker"] = result.meta.get("walker")
