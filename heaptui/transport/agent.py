@@ -34,6 +34,9 @@ __all__ = ["Agent", "current_agent", "install", "uninstall"]
 
 MAX_CONNECTIONS = 8
 HELLO_TIMEOUT = 10.0
+# A capture streams to the viewer during the walk, with the host's gc off and its objects held:
+# a viewer that stops reading for this long makes the agent give the capture up.
+CAPTURE_SEND_TIMEOUT = 30.0
 
 # Its threads' names start with this (heaptui.capture.roots leaves them out of the roots).
 _AGENT_THREAD_PREFIX = "heaptui-agent"
@@ -358,14 +361,17 @@ class Agent:
             protocol.send_json(conn, {"ok": True, "stream": "snapshot"})
             writer = _FrameWriter(conn)
             started = time.perf_counter()
+            conn.settimeout(CAPTURE_SEND_TIMEOUT)
             try:
                 raw = self._capture_into(writer, collect)
                 writer.flush()
             except OSError:
-                raise  # the viewer went away: nothing more to tell it
+                raise  # the viewer went away or stopped reading: nothing more to tell it
             except Exception as exc:
                 protocol.send_json(conn, {"ok": False, "error": f"capture failed: {exc!r}"})
                 return
+            finally:
+                conn.settimeout(None)
             objects = int(raw.node_count)
             pause = float(raw.meta.get("capture_seconds", 0.0))
             del raw  # never keep a capture's columns between captures

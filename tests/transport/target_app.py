@@ -1,14 +1,17 @@
 """A program run under the agent by the channel tests (started with ``sys.executable``).
 
 It reads one command per line on stdin and answers on stdout, so tests can drive it:
-``leak N`` keeps N more ``Leaky`` objects alive, ``ping`` answers ``pong``, ``fork`` forks a
-child that reports ``child PID`` and lives until SIGTERM, ``exit`` exits normally.
+``leak N`` keeps N more ``Leaky`` objects alive, ``ping`` answers ``pong``, ``state`` answers
+whether gc is enabled and the switch interval, ``fork`` forks a child that reports
+``child PID`` and lives until SIGTERM, ``exit`` exits normally.
 Environment: ``TARGET_DIE_MID_CAPTURE=1`` makes the process exit abruptly halfway through
-sending a snapshot; ``TARGET_DUMP_DIR`` installs the agent with ``dump_signal=SIGUSR2``.
+sending a snapshot; ``TARGET_DUMP_DIR`` installs the agent with ``dump_signal=SIGUSR2``;
+``TARGET_SEND_TIMEOUT`` sets how long the agent waits for a viewer that stopped reading.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -38,6 +41,8 @@ def _previous_usr2(signum: int, frame: object) -> None:
 
 
 def main() -> None:
+    if os.environ.get("TARGET_SEND_TIMEOUT"):
+        agent.CAPTURE_SEND_TIMEOUT = float(os.environ["TARGET_SEND_TIMEOUT"])
     if os.environ.get("TARGET_DIE_MID_CAPTURE"):
         agent._capture_to = _write_then_die
     dump_dir = os.environ.get("TARGET_DUMP_DIR")
@@ -54,6 +59,8 @@ def main() -> None:
             print("leaked", flush=True)
         elif command == "ping":
             print("pong", flush=True)
+        elif command == "state":
+            print(f"{gc.isenabled()} {sys.getswitchinterval()}", flush=True)
         elif command == "fork":
             pid = os.fork()
             if pid == 0:

@@ -186,6 +186,34 @@ def test_client_leaving_mid_transfer_leaves_the_agent_usable(start_target) -> No
         assert _snapshot(client).meta["pid"] == target.pid
 
 
+def test_a_viewer_that_stops_reading_mid_capture_is_given_up(start_target) -> None:
+    # The capture streams during the walk, with the host's gc off and its objects held: a
+    # viewer that stops reading must not keep the host that way.
+    target = start_target(TARGET_SEND_TIMEOUT="0.5")
+    assert target.command("leak 100000") == "leaked"  # more than one chunk of the C walk
+    assert target.command("state") == "True 0.005"
+    sock = _raw_connection(target.socket_path)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    _hello(sock)
+    protocol.send_json(sock, {"op": "capture"})
+    assert protocol.recv_json(sock, protocol.MAX_REPLY_BYTES)["stream"] == "snapshot"
+    time.sleep(2.0)  # not reading: the agent's sends time out after 0.5 s
+    assert target.command("state") == "True 0.005"  # gc back on, switch interval restored
+    _read_until_closed(sock)  # what was sent before it gave up, then the end (or a timeout)
+    sock.close()
+    with AgentClient(target.socket_path) as client:
+        assert _snapshot(client).meta["pid"] == target.pid
+
+
+def _read_until_closed(sock: socket.socket) -> None:
+    """Drain ``sock`` until the peer closes it; socket.timeout (a failure) if it never does."""
+    try:
+        while sock.recv(1 << 16):
+            pass
+    except ConnectionResetError:
+        pass
+
+
 def test_two_viewers_at_once(start_target) -> None:
     target = start_target()
     target.command("leak 3000")
