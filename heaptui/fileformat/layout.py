@@ -61,6 +61,28 @@ OPTIONAL_COLUMN_DTYPES: dict[str, str] = {
     "frame_line": "<u4",
 }
 
+# Columns whose number of entries follows another's: column -> (the one it follows, extra
+# entries). "type_names" is the directory's list of names. The writer and the reader check the
+# same rules from here.
+LENGTH_FOLLOWS: dict[str, tuple[str, int]] = {
+    "type_index": ("addr", 0),
+    "size": ("addr", 0),
+    "length": ("addr", 0),
+    "flags": ("addr", 0),
+    "edge_count": ("addr", 0),
+    "repr_offsets": ("addr", 1),
+    "edge_kind": ("edge_target", 0),
+    "edge_payload": ("edge_target", 0),
+    "type_addr": ("type_names", 0),
+    "type_flags": ("type_names", 0),
+    "root_kind": ("root_addr", 0),
+    "root_label": ("root_addr", 0),
+}
+OPTIONAL_LENGTH_FOLLOWS: dict[str, tuple[str, int]] = {
+    "alloc_trace": ("alloc_addr", 0),
+    "frame_line": ("frame_file", 0),
+}
+
 # Every dtype a file may declare (also for columns this version does not know).
 DTYPE_ITEMSIZE: dict[str, int] = {
     "|u1": 1,

@@ -34,6 +34,7 @@ from heaptui.fileformat.layout import (
     DTYPE_ITEMSIZE,
     END_MARKER,
     FOOTER_FORMAT,
+    LENGTH_FOLLOWS,
     MAGIC,
     OPTIONAL_COLUMN_DTYPES,
     PREAMBLE_FORMAT,
@@ -457,22 +458,9 @@ def _check_consistency(a: SnapshotArrays) -> None:
     edges = len(a.edge_target)
     types = len(a.type_names)
     roots = len(a.root_addr)
-    expected_lengths = {
-        "type_index": nodes,
-        "size": nodes,
-        "length": nodes,
-        "flags": nodes,
-        "edge_count": nodes,
-        "repr_offsets": nodes + 1,
-        "edge_kind": edges,
-        "edge_payload": edges,
-        "type_addr": types,
-        "type_flags": types,
-        "root_kind": roots,
-        "root_label": roots,
-    }
-    for column, expected in expected_lengths.items():
+    for column, (follows, extra) in LENGTH_FOLLOWS.items():
         found = len(getattr(a, column))
+        expected = len(getattr(a, follows)) + extra
         if found != expected:
             raise _Invalid(f"column {column!r} has {found} entries, expected {expected}")
     if len(a.string_offsets) < 1:

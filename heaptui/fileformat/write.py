@@ -34,13 +34,16 @@ from heaptui.fileformat.layout import (
     END_MARKER,
     FOOTER_FORMAT,
     FORMAT_VERSION,
+    LENGTH_FOLLOWS,
     MAGIC,
     OPTIONAL_COLUMN_DTYPES,
+    OPTIONAL_LENGTH_FOLLOWS,
     PREAMBLE_FORMAT,
     aligned,
 )
 
 _ALL_DTYPES = {**COLUMN_DTYPES, **OPTIONAL_COLUMN_DTYPES}
+_LENGTH_RULES = {**LENGTH_FOLLOWS, **OPTIONAL_LENGTH_FOLLOWS}
 # Built by finish() from ``raw.strings``: a caller cannot stream them.
 _STRING_TABLE = ("string_offsets", "string_blob")
 
@@ -331,28 +334,12 @@ def _checked_columns(
             view.release()
         raise
     totals = {name: streamed.get(name, 0) + len(view) // _itemsize(name) for name, view in columns}
-    nodes = totals["addr"]
-    edges = totals["edge_target"]
-    roots = totals["root_addr"]
-    types = len(raw.type_names)
-    expected_lengths = {
-        "type_index": nodes,
-        "size": nodes,
-        "length": nodes,
-        "flags": nodes,
-        "edge_count": nodes,
-        "repr_offsets": nodes + 1,
-        "edge_kind": edges,
-        "edge_payload": edges,
-        "type_addr": types,
-        "type_flags": types,
-        "root_kind": roots,
-        "root_label": roots,
-        "alloc_trace": totals.get("alloc_addr"),
-        "frame_line": totals.get("frame_file"),
-    }
-    for name, expected in expected_lengths.items():
-        if name in totals and totals[name] != expected:
+    totals["type_names"] = len(raw.type_names)
+    for name, (follows, extra) in _LENGTH_RULES.items():
+        if name not in totals:  # the optional columns of a file without them
+            continue
+        expected = totals[follows] + extra
+        if totals[name] != expected:
             for _, view in columns:
                 view.release()
             raise ValueError(

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from heaptui.capture import accel
 from heaptui.capture.raw import RawSnapshot
 from heaptui.fileformat.arrays import AllocColumns
 from heaptui.fileformat.layout import END_MARKER, PREAMBLE_SIZE, TAIL_SIZE, aligned
@@ -87,19 +88,9 @@ def encode(raw: RawSnapshot) -> bytes:
     return out.getvalue()
 
 
-# Node and edge columns: what a capture streams in chunks.
-STREAMED_COLUMNS = (
-    "addr",
-    "type_index",
-    "size",
-    "length",
-    "flags",
-    "edge_count",
-    "repr_offsets",
-    "edge_target",
-    "edge_kind",
-    "edge_payload",
-)
+# Node and edge columns cut into chunks by item, as the C walk hands them over (the repr bytes
+# are left whole in ``raw`` for ``finish``: their offsets are absolute either way).
+STREAMED_COLUMNS = tuple(name for name in accel.STREAMED_COLUMNS if name != "repr_blob")
 
 
 def encode_segmented(raw: RawSnapshot, chunk: int, keep: int = 1) -> bytes:
