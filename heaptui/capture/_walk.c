@@ -2171,11 +2171,10 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     result = build_result(&w);
     if (result != NULL) {
-        PyObject *streamed[3] = {PyLong_FromSize_t(w.flushed_nodes),
-                                 PyLong_FromSize_t(w.flushed_edges),
-                                 PyLong_FromUnsignedLongLong(w.blob_base)};
-        const char *keys[3] = {"streamed_nodes", "streamed_edges", "streamed_repr_bytes"};
-        for (int k = 0; k < 3; k++) {
+        PyObject *streamed[2] = {PyLong_FromSize_t(w.flushed_nodes),
+                                 PyLong_FromSize_t(w.flushed_edges)};
+        const char *keys[2] = {"streamed_nodes", "streamed_edges"};
+        for (int k = 0; k < 2; k++) {
             if (result != NULL
                 && (streamed[k] == NULL || PyDict_SetItemString(result, keys[k], streamed[k]) < 0)) {
                 Py_CLEAR(result);

@@ -194,7 +194,6 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
     raw.edge_payload = cols.pop("edge_payload")
     raw.streamed_nodes = cols.pop("streamed_nodes")
     raw.streamed_edges = cols.pop("streamed_edges")
-    raw.streamed_repr_bytes = cols.pop("streamed_repr_bytes")
     # Drop every reference to target objects before returning.
     table.info.clear()
     namer.key_cache.clear()

@@ -68,14 +68,13 @@ class RawSnapshot:
     frame_line: array = field(default_factory=lambda: _col("I"))
 
     # --- streamed captures (heaptui.capture.dump with the C walker) ---
-    # The first ``streamed_nodes`` nodes and ``streamed_edges`` edges (and ``streamed_repr_bytes``
-    # of ``repr_blob``) were handed to a file writer chunk by chunk during the walk and are not
-    # held here: the node and edge columns above then hold only the nodes after them, whose
-    # ``repr_offsets`` stay absolute (they start at ``streamed_repr_bytes``). The string table
-    # went out in batches too: ``strings`` is its tail, and payloads index the whole table.
+    # The first ``streamed_nodes`` nodes and ``streamed_edges`` edges (and the repr bytes before
+    # ``repr_offsets[0]``) were handed to a file writer chunk by chunk during the walk and are
+    # not held here: the node and edge columns above then hold only the nodes after them, whose
+    # ``repr_offsets`` stay absolute. The string table went out in batches too: ``strings`` is
+    # its tail, and payloads index the whole table.
     streamed_nodes: int = 0
     streamed_edges: int = 0
-    streamed_repr_bytes: int = 0
 
     # --- metadata: JSON-compatible values only ---
     # pid, argv, python, platform, created (ISO 8601 UTC), rss, capture_seconds,
