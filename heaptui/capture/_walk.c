@@ -627,8 +627,8 @@ typedef struct {
     PyObject *sink_names;   /* tuple of the column names, in SINK_* order */
     size_t chunk_nodes;     /* hand over once this many nodes are complete... */
     size_t chunk_edges;     /* ... or this many references are buffered */
-    size_t flushed_nodes;   /* nodes [0, flushed_nodes) were handed over */
-    size_t flushed_edges;
+    size_t flushed_nodes;   /* nodes [0, flushed_nodes) were handed over (and n_edges minus
+                             * the buffered references) */
     uint64_t blob_base;     /* repr bytes handed over so far (repr_offsets stay absolute) */
     PyObject *drain;        /* drain() -> base: hands the new strings over (StringTable.drain) */
     Py_ssize_t string_base; /* strings handed over before strings[0] */
@@ -1893,7 +1893,6 @@ static int flush_chunk(Walk *w, size_t upto) {
     w->type_id.n = w->size.n = w->length.n = w->flags.n = w->edge_count.n = 0;
     w->blob_base += w->repr_blob.len;
     w->repr_blob.len = 0;
-    w->flushed_edges += w->edge_target.n;
     w->edge_target.n = w->edge_kind.n = w->edge_payload.n = 0;
     w->flushed_nodes = upto;
     return 0;
@@ -2169,10 +2168,11 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
         w.addr.n -= w.flushed_nodes;
         w.n_first = w.addr.n;
     }
+    size_t flushed_edges = w.n_edges - w.edge_target.n;
     result = build_result(&w);
     if (result != NULL) {
         PyObject *streamed[2] = {PyLong_FromSize_t(w.flushed_nodes),
-                                 PyLong_FromSize_t(w.flushed_edges)};
+                                 PyLong_FromSize_t(flushed_edges)};
         const char *keys[2] = {"streamed_nodes", "streamed_edges"};
         for (int k = 0; k < 2; k++) {
             if (result != NULL
