@@ -73,15 +73,9 @@ def dump(path: str, *, collect: bool = False) -> str:
     holds all of it in memory.
     """
     from heaptui.capture.roots import caller_frame
-    from heaptui.capture.streaming import FileTarget, stream_capture
+    from heaptui.capture.streaming import stream_to_file
 
-    target = FileTarget(path)
-    try:
-        stream_capture(target, _run_walker, caller_frame(sys._getframe(1)), collect, ())
-    except BaseException as exc:
-        target.close(exc)
-        raise
-    target.close()
+    stream_to_file(path, _run_walker, caller_frame(sys._getframe(1)), collect, ())
     return path
 
 

@@ -99,4 +99,18 @@ def stream_capture(
     return raw
 
 
-__all__ = ["FileObjectTarget", "FileTarget", "StreamTarget", "stream_capture"]
+def stream_to_file(
+    path: str, run_walker: Any, root_frame: Any, collect: bool, exclude_ids: Any
+) -> RawSnapshot:
+    """Capture into the snapshot file ``path`` atomically (see :func:`stream_capture`)."""
+    target = FileTarget(path)
+    try:
+        raw = stream_capture(target, run_walker, root_frame, collect, exclude_ids)
+    except BaseException as exc:
+        target.close(exc)
+        raise
+    target.close()
+    return raw
+
+
+__all__ = ["FileObjectTarget", "FileTarget", "StreamTarget", "stream_capture", "stream_to_file"]

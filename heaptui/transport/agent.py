@@ -449,15 +449,12 @@ class Agent:
             path = os.path.join(directory, f"heaptui-{self.pid}-{stamp}-{n}.heap")
         with self._capture_lock:
             _prepare_capture()
-            from heaptui.capture.streaming import FileTarget
+            from heaptui.capture import _run_walker
+            from heaptui.capture.roots import caller_frame
+            from heaptui.capture.streaming import stream_to_file
 
-            target = FileTarget(path)
-            try:
-                raw = _capture_to(target, False, _own_object_ids(self))
-            except BaseException as exc:
-                target.close(exc)
-                raise
-            target.close()
+            frame = caller_frame(sys._getframe())
+            raw = stream_to_file(path, _run_walker, frame, False, _own_object_ids(self))
             self.last_capture_objects = int(raw.node_count)
             del raw
         return path
