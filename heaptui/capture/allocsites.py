@@ -21,7 +21,6 @@ Limits, said in the snapshot's meta and by ``heaptui report``:
 from __future__ import annotations
 
 import gc
-import sys
 import time
 from array import array
 from itertools import compress, filterfalse, repeat
@@ -29,7 +28,6 @@ from operator import ne, not_
 from typing import Any
 
 from heaptui.capture.raw import RawSnapshot
-from heaptui.capture.walker import SWITCH_INTERVAL
 
 try:  # the C half of tracemalloc: importing ``tracemalloc`` itself would pull in pickle & co
     import _tracemalloc
@@ -59,13 +57,10 @@ def record_alloc_sites(raw: RawSnapshot) -> None:
         return
     started = time.perf_counter()
     gc_was_enabled = gc.isenabled()
-    interval = sys.getswitchinterval()
     gc.disable()  # a collection during the pass would free objects and reuse their addresses
-    sys.setswitchinterval(SWITCH_INTERVAL)  # as in the walk
     try:
         traced, untraced = _lookup_all(raw)
     finally:
-        sys.setswitchinterval(interval)
         if gc_was_enabled:
             gc.enable()
     raw.meta.update(

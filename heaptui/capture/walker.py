@@ -113,13 +113,12 @@ CAT_MODULE = 10
 CAT_FRAME = 11
 CAT_GENERIC = 12  # other C types: members and a few safe getsets by identity
 
-# A long switch interval keeps threads that wake up during the walk from running until it
-# ends. It is bounded on purpose: a busy thread that was already waiting for the GIL when the
-# interval was raised still asks for it after the old 5 ms, takes it once, and then keeps it for
-# a whole interval, since nothing but the waiting walk can ask it back. With 1000 s that was a
-# hung capture; with this value such a thread costs at most half a second per turn (and the walk
-# and the busy thread then share the GIL turn about, as in any CPython program).
-SWITCH_INTERVAL = 0.5
+# The walk leaves the program's switch interval as it is. Raising it (to hold other threads off)
+# was measured to hang captures: a busy thread waiting for the GIL when it is raised still takes
+# it once after the old 5 ms, and then (1) a pure-Python loop keeps it for the whole raised
+# interval, while (2) a loop that releases the GIL often (any I/O) restarts the walk's own long
+# wait at every release and wins the GIL back almost every time. With 1000 s, 0.5 s and 5 s alike,
+# a 0.3 s walk beside such a loop took 0.5 to 55 s; at the default 5 ms it takes 0.5-0.9 s.
 
 # A C function's keyword-name tuple (Argument Clinic) is built on its first call with keywords.
 # Made during a capture, it would be missing from that snapshot and show up as growth in the
@@ -274,30 +273,28 @@ def run_paused(
     walker: str,
     open_sink: Any = None,
 ) -> RawSnapshot:
-    """Run ``walk(root_frame, exclude_ids)`` with the world held as still as CPython allows.
+    """Run ``walk(root_frame, exclude_ids)`` with gc off, then add the metadata.
 
-    Both walkers (this one and :mod:`heaptui.capture.accel`) go through here: gc is off and the
-    switch interval raised (to :data:`SWITCH_INTERVAL`) around the walk only, and restored in
-    ``finally``. Nothing in the walk should release the GIL: a thread that takes it then keeps
-    it for a whole raised interval. A busy thread still gets turns (see SWITCH_INTERVAL); the
-    metadata's ``capture_cpu_seconds`` against ``capture_seconds`` shows how much. The
-    arguments are passed one by one, never packed: a tuple made here would be a snapshot node.
+    Both walkers (this one and :mod:`heaptui.capture.accel`) go through here: gc is off around
+    the walk only, and restored in ``finally``. Other threads keep their usual turns (see the
+    comment on the switch interval in this module): the C walk runs no bytecode except
+    in its Python labellers and sinks, so it rarely yields; the pure-Python walk shares the GIL
+    with a busy thread. The metadata's ``capture_cpu_seconds`` against ``capture_seconds``
+    shows how much others ran. The arguments are passed one by one, never packed: a tuple made
+    here would be a snapshot node.
     """
     if collect:
         gc.collect()
     gc_was_enabled = gc.isenabled()
-    interval = sys.getswitchinterval()
     started = time.perf_counter()
     cpu_started = time.thread_time()
     gc.disable()
-    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         if open_sink is None:
             raw = walk(root_frame, exclude_ids)
         else:  # only the C walk streams (heaptui.capture.accel)
             raw = walk(root_frame, exclude_ids, open_sink)
     finally:
-        sys.setswitchinterval(interval)
         if gc_was_enabled:
             gc.enable()
     elapsed = time.perf_counter() - started

@@ -61,8 +61,8 @@ def _log_once(key: str, message: str) -> None:
 def _prepare_capture() -> None:
     """Import the capture and the writer now, so imports never happen while the host waits.
 
-    An import reads files, which releases the GIL; inside the walk's raised switch interval a
-    busy host thread would then keep the GIL for the whole interval (seen: a hung capture).
+    An import reads files, which releases the GIL: inside the walk, a busy host thread would
+    then take it, and the walk would wait its turn with gc off.
     """
     import heaptui.capture
     import heaptui.capture.accel
@@ -77,9 +77,8 @@ def _capture_to(target: Any, collect: bool, exclude_ids: Any) -> Any:
     """Capture into ``target`` (a heaptui.capture.streaming target) and finish its file.
 
     Returns the RawSnapshot's remainder and metadata. With the compiled walker the snapshot
-    goes out chunk by chunk during the walk; the walkers hold other threads off (a raised
-    switch interval) around the walk only, never around the metadata reads (/proc files).
-    The tests of the channel may replace this.
+    goes out chunk by chunk during the walk; gc is off around the walk only, never around the
+    metadata reads (/proc files). The tests of the channel may replace this.
     """
     from heaptui.capture import _run_walker
     from heaptui.capture.roots import caller_frame

@@ -130,7 +130,7 @@ def test_roots_are_modules_and_threads() -> None:
     def worker() -> None:
         held_only_here = ["thread-local", "list"]
         ready.set()
-        stop.wait()  # no timeout: a slow walk lets this thread run (bounded switch interval)
+        stop.wait()  # no timeout: this thread may run during a slow walk
         del held_only_here
 
     t = threading.Thread(target=worker, name="holder")

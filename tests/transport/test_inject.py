@@ -108,19 +108,21 @@ def test_attach_captures_and_leaves_the_target_as_it_was(
 
 
 @needs_gdb
+@pytest.mark.parametrize("mode", ["threads", "busy"])
 def test_capture_in_a_target_with_a_busy_thread(
-    tmp_path: Path, socket_dir: str, targets: list[InjectTarget]
+    mode: str, tmp_path: Path, socket_dir: str, targets: list[InjectTarget]
 ) -> None:
-    # A busy pure-Python thread waiting for the GIL when the walk raised the switch interval
-    # used to take it once and keep it for the whole (1000 s) interval: about one capture in
-    # five hung. Ten captures in a row, each with a short deadline.
-    target = start(targets, tmp_path, "threads")
+    # While the walk raised the switch interval, a busy thread that was waiting for the GIL took
+    # it once, then kept it: a pure-Python loop ("threads") for the whole raised interval, a
+    # loop that prints ("busy", the main thread) by winning the GIL back at every release. A
+    # 0.3 s walk took up to 55 s. Ten captures in a row, each with a short deadline.
+    target = start(targets, tmp_path, mode)
     path = inject.inject_agent(target.pid)
     with AgentClient(path, pid=target.pid, timeout=10) as client:
         try:
             for _ in range(10):
                 out = io.BytesIO()
-                totals = client.capture_to(out, timeout=10)
+                totals = client.capture_to(out, timeout=5)
                 assert totals["objects"] > 3000
         finally:
             target.stop()
