@@ -156,7 +156,7 @@ class InstanceInfo:
             if base is object:
                 continue
             ns = _TYPE_NS(base)
-            for name, value in dict.items(ns) if type(ns) is dict else _proxy_items(ns):
+            for name, value in list(dict.items(ns)) if type(ns) is dict else _proxy_items(ns):
                 if (
                     type(value) is types.MemberDescriptorType
                     and type(name) is str
@@ -283,7 +283,7 @@ def _candidate_names(tp: type) -> list[str]:
                             seen.add(n)
                             names.append(n)
             elif key == "__annotations__" and type(value) is dict:
-                for n in dict.keys(value):
+                for n in list(dict.keys(value)):
                     if type(n) is str and n not in seen:
                         seen.add(n)
                         names.append(n)
@@ -364,17 +364,21 @@ class Namer:
         return targets, kinds, payloads
 
     def container_items(self, obj: Any, base: type, out: list[tuple[Any, int, int]]) -> None:
-        """Items of a dict/list/tuple/set (or subclass), read through the base's C methods."""
+        """Items of a dict/list/tuple/set (or subclass), read through the base's C methods.
+
+        Each is copied in one C call first: another thread may change it between two steps of
+        a Python loop (and a dict or set that changes size would stop the iteration).
+        """
         if base is dict:
-            for k, v in dict.items(obj):
+            for k, v in list(dict.items(obj)):
                 payload = self.key_payload(k)
                 out.append((v, EDGE_KEY, payload))
                 out.append((k, EDGE_DICT_KEY, payload))
         elif base is list or base is tuple:
-            for i, v in enumerate(base.__iter__(obj)):
+            for i, v in enumerate(list(base.__iter__(obj))):
                 out.append((v, EDGE_INDEX, i))
         else:
-            for v in base.__iter__(obj):
+            for v in list(base.__iter__(obj)):
                 out.append((v, EDGE_MEMBER, -1))
 
     def members(self, obj: Any, descrs: list[Any], payloads: list[int], out: list[Any]) -> None:

@@ -520,10 +520,18 @@ class _Columns:
     def no_edges(self, n: int) -> None:
         self.raw.edge_count.frombytes(_ZERO_I * n)
 
-    def items(self, objs: list[Any], lens: list[int], kind: bytes) -> None:
-        """Lists, tuples, deques (``[i]``) and sets (``<member>``): iteration order is C's."""
+    def items(self, objs: list[Any], kind: bytes) -> None:
+        """Lists, tuples, deques (``[i]``) and sets (``<member>``): iteration order is C's.
+
+        Other threads may run between two passes of the walk and change a container, so its
+        items and their count come from one copy, taken for all of ``objs`` in a single C call
+        (no bytecode runs inside it, so no thread can switch in; a tuple is not copied).
+        """
         raw = self.raw
-        items = list(chain.from_iterable(objs))
+        copies = list(map(tuple, objs))
+        lens = list(map(len, copies))
+        items = list(chain.from_iterable(copies))
+        del copies
         self.targets(items)
         raw.edge_kind.frombytes(kind * len(items))
         if kind is _B_INDEX:
@@ -541,12 +549,16 @@ class _Columns:
         raw.edge_payload.frombytes(_NEG1_I * len(items))
         raw.edge_count.fromlist(list(map(len, refs)))
 
-    def dicts(self, objs: list[Any], lens: list[int]) -> None:
+    def dicts(self, objs: list[Any]) -> None:
         """Exact dicts: per entry its value (``['key']``), then its key (``<key 'key'>``).
 
         Entry by entry, like the items of dict subclasses (:meth:`Namer.container_items`).
+        Keys, values and counts come from one copy of each dict, taken for all of ``objs`` in a
+        single C call (see :meth:`items`).
         """
         raw = self.raw
+        objs = list(map(dict.copy, objs))
+        lens = list(map(len, objs))
         keys = list(chain.from_iterable(objs))
         if not keys:
             self.no_edges(len(objs))
@@ -706,14 +718,12 @@ class _Columns:
                     self.edges(*label_closure(o, closures[id(o)]))
                 return
         if cat == CAT_SEQ or cat == CAT_TUPLE or cat == CAT_SET:  # noqa: SIM109 - ints
-            lens = self.nodes(objs, info)
-            assert lens is not None
-            self.items(objs, lens, _B_MEMBER if cat == CAT_SET else _B_INDEX)
+            self.nodes(objs, info)
+            self.items(objs, _B_MEMBER if cat == CAT_SET else _B_INDEX)
             return
         if cat == CAT_DICT:
-            lens = self.nodes(objs, info)
-            assert lens is not None
-            self.dicts(objs, lens)
+            self.nodes(objs, info)
+            self.dicts(objs)
             return
         if cat == CAT_CELL:
             self.nodes(objs, info)

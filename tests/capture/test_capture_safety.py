@@ -168,6 +168,47 @@ def test_roots_are_modules_and_threads() -> None:
     assert found
 
 
+def test_containers_changed_by_another_thread_during_the_walk_still_give_a_valid_snapshot(
+    tmp_path: Any,
+) -> None:
+    # Other threads keep their turns during a capture: a dict, list or set may change between
+    # two passes of the walk. Each snapshot must still be whole and readable.
+    from heaptui.fileformat.read import read_snapshot_arrays
+    from heaptui.fileformat.write import write_snapshot_file
+
+    class Churn:
+        pass
+
+    shared: dict[int, Any] = {}
+    items: list[Any] = []
+    members: set[int] = set()
+    stop = threading.Event()
+
+    def churn() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            shared[i] = Churn()
+            items.append(i)
+            members.add(i)
+            if i % 3 == 0:
+                shared.pop(i - 2, None)
+                members.discard(i - 2)
+                del items[:1]
+
+    worker = threading.Thread(target=churn, name="churn")
+    worker.start()
+    try:
+        for n in range(5):
+            raw = capture()
+            path = write_snapshot_file(raw, tmp_path / f"{n}.heap")
+            arrays = read_snapshot_arrays(path)  # raises if edge counts do not add up
+            assert int(arrays.edge_count.sum()) == len(arrays.edge_target)
+    finally:
+        stop.set()
+        worker.join()
+
+
 @pytest.mark.slow
 def test_a_million_long_chain_does_not_crash() -> None:
     head: object = None
