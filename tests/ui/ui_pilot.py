@@ -7,7 +7,8 @@ from textual.worker import WorkerCancelled
 
 
 async def settle(pilot: Pilot) -> None:
-    """Wait until every worker is done and every message they posted is handled."""
+    """Wait until every worker is done, every message they posted is handled, and the screen
+    has stopped changing (a table filled before the layout's last resize refills after it)."""
     app = pilot.app
     for _ in range(10):
         try:
@@ -17,4 +18,11 @@ async def settle(pilot: Pilot) -> None:
         await pilot.pause()
         if not any(w.is_running for w in app.workers):
             await pilot.pause()
+            break
+    previous = None
+    for _ in range(20):
+        shot = app.export_screenshot()
+        if shot == previous:
             return
+        previous = shot
+        await pilot.pause(0.02)
