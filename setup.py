@@ -11,7 +11,8 @@ setup(
     ext_modules=[
         Extension(
             "heaptui.capture._walk",
-            sources=["heaptui/capture/_walk.c"],
+            sources=["heaptui/capture/_walk.c", "heaptui/capture/_strtab.c"],
+            depends=["heaptui/capture/_strtab.h"],
             optional=True,
         ),
         # Lengauer-Tarjan dominators over CSR arrays; heaptui.model.dominators_python is the

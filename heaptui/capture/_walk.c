@@ -1,6 +1,6 @@
 /* heaptui.capture._walk: the compiled hot loop of a heap capture.
  *
- * walk(objects, exclude, extra_roots, on_type, strings, string_index, key_text) visits every
+ * walk(objects, exclude, extra_roots, on_type, strings, key_text) visits every
  * object of ``objects`` (the list gc.get_objects() returned) and everything reachable from
  * them and from ``extra_roots`` that is not already a node, with tp_traverse, and records each
  * object's type, shallow size, length, safe text and labelled references into growable C
@@ -23,6 +23,8 @@
 #include <structmember.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "_strtab.h"
 
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
@@ -618,8 +620,7 @@ typedef struct {
     PyObject *keep;         /* list holding the callables on_type returned */
     PyObject *on_type;      /* on_type(type) -> (index, category, text, labeler) */
     PyObject *key_text;     /* key_text(key) -> str, for keys other than str and small int */
-    PyObject *string_index; /* the walker's StringTable: dict str -> position */
-    PyObject *strings;      /* ... and its list of strings */
+    StrTab *strings;        /* the snapshot's string table (shared with the walker's labellers) */
     /* streaming (optional): complete chunks of the node and reference columns are handed to
      * sink(name, memoryview) during the walk and their buffers reused, so the snapshot is
      * never held whole in this process; only the address column (the work list) stays. */
@@ -630,8 +631,7 @@ typedef struct {
     size_t flushed_nodes;   /* nodes [0, flushed_nodes) were handed over (and n_edges minus
                              * the buffered references) */
     uint64_t blob_base;     /* repr bytes handed over so far (repr_offsets stay absolute) */
-    PyObject *drain;        /* drain() -> base: hands the new strings over (StringTable.drain) */
-    Py_ssize_t string_base; /* strings handed over before strings[0] */
+    PyObject *string_sink;  /* string_sink(blob, offsets): the new strings (strtab_drain) */
 } Walk;
 
 /* Columns in the order they are handed to the sink (sink_names has these names). */
@@ -655,24 +655,7 @@ static int walk_visit(PyObject *o, void *arg) {
 
 /* Return the string-table index of ``text`` (an exact str), adding it once; -1 on error. */
 static int32_t string_payload(Walk *w, PyObject *text) {
-    PyObject *idx = PyDict_GetItemWithError(w->string_index, text);
-    if (idx != NULL) {
-        return (int32_t)PyLong_AsLong(idx);
-    }
-    if (PyErr_Occurred()) {
-        return -1;
-    }
-    Py_ssize_t n = w->string_base + PyList_GET_SIZE(w->strings);
-    PyObject *num = PyLong_FromSsize_t(n);
-    if (num == NULL) {
-        return -1;
-    }
-    int rc = PyDict_SetItem(w->string_index, text, num);
-    Py_DECREF(num);
-    if (rc < 0 || PyList_Append(w->strings, text) < 0) {
-        return -1;
-    }
-    return (int32_t)n;
+    return strtab_intern_str(w->strings, text);
 }
 
 /* ------------------------------------------------------------------ type facts */
@@ -1173,6 +1156,9 @@ static PyObject *node_text(PyObject *o, TypeInfo *ti) {
         }
         break;
     case TEXT_REPR:
+#ifdef EXP_FLOAT
+        if (PyFloat_CheckExact(o)) Py_RETURN_NONE;
+#endif
         return PyObject_Repr(o);
     case TEXT_FUNCTION: {
         PyFunctionObject *f = (PyFunctionObject *)o;
@@ -1298,18 +1284,37 @@ static inline int emit(Walk *w, PyObject *target, uint8_t kind, int32_t payload)
 
 /* Payload naming a dict key: the string-table index of saferepr.key_text(key); -2 on error. */
 static int32_t key_payload(Walk *w, PyObject *key) {
+#ifdef EXP_KEYS
+    if (PyUnicode_CheckExact(key) || PyLong_CheckExact(key)) return w->p_dict;
+#endif
     int64_t cached = amap_get(&w->key_cache, (uintptr_t)key);
     if (cached >= 0) {
         return (int32_t)cached;
     }
+    /* The common keys are rendered straight into the table's bytes, without a str. */
+    char buf[MAX_KEY + 24];
+    Py_ssize_t fast = -1;
     PyObject *text = NULL;
     if (PyUnicode_CheckExact(key)) {
-        char buf[MAX_KEY + 8];
-        Py_ssize_t n = fast_str_text(key, MAX_KEY, buf);
-        text = n >= 0 ? PyUnicode_DecodeUTF8(buf, n, NULL) : sliced_repr_text(key, MAX_KEY);
+        fast = fast_str_text(key, MAX_KEY, buf);
+        if (fast < 0) {
+            text = sliced_repr_text(key, MAX_KEY);
+        }
     }
     else if (PyLong_CheckExact(key)) {
-        text = small_int_text(key);
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(key, &overflow);
+        if (!overflow && !(v == -1 && PyErr_Occurred())) {
+            fast = format_ll(v, buf);
+        }
+        PyErr_Clear();
+    }
+    if (fast >= 0) {
+        int32_t p = strtab_intern_utf8(w->strings, buf, (size_t)fast);
+        if (p < 0 || amap_put(&w->key_cache, (uintptr_t)key, p) < 0) {
+            return -2;
+        }
+        return p;
     }
     if (text == NULL) {
         if (PyErr_Occurred()) {
@@ -1876,17 +1881,9 @@ static int flush_chunk(Walk *w, size_t upto) {
             return -1;
         }
     }
-    /* The strings the references above name go out with them (and are forgotten here). */
-    if (w->drain != NULL) {
-        PyObject *base = PyObject_CallNoArgs(w->drain);
-        if (base == NULL) {
-            return -1;
-        }
-        w->string_base = PyLong_AsSsize_t(base);
-        Py_DECREF(base);
-        if (w->string_base < 0) {
-            return -1;
-        }
+    /* The strings the references above name go out with them (and may be forgotten). */
+    if (w->string_sink != NULL && strtab_drain(w->strings, w->string_sink) < 0) {
+        return -1;
     }
     VEC_AT(&w->repr_offsets, uint64_t, 0) = VEC_AT(&w->repr_offsets, uint64_t, n);
     w->repr_offsets.n = 1;
@@ -2011,16 +2008,16 @@ static int start_offsets(Walk *w) {
 static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
     static char *kwlist[] = {"objects", "exclude", "extra_roots", "on_type", "strings",
-                             "string_index", "key_text", "sink", "sink_names", "chunk_nodes",
-                             "chunk_edges", "drain", NULL};
-    PyObject *objects, *exclude, *extra_roots, *on_type, *strings, *string_index, *key_text;
-    PyObject *sink = Py_None, *sink_names = Py_None, *drain = Py_None;
+                             "key_text", "sink", "sink_names", "chunk_nodes", "chunk_edges",
+                             "string_sink", NULL};
+    PyObject *objects, *exclude, *extra_roots, *on_type, *strings, *key_text;
+    PyObject *sink = Py_None, *sink_names = Py_None, *string_sink = Py_None;
     Py_ssize_t chunk_nodes = 1 << 17, chunk_edges = 1 << 18;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O!O|$OOnnO:walk", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O|$OOnnO:walk", kwlist,
                                      &PyList_Type, &objects, &exclude, &PyList_Type,
-                                     &extra_roots, &on_type, &PyList_Type, &strings,
-                                     &PyDict_Type, &string_index, &key_text, &sink, &sink_names,
-                                     &chunk_nodes, &chunk_edges, &drain)) {
+                                     &extra_roots, &on_type, &StrTab_Type, &strings, &key_text,
+                                     &sink, &sink_names, &chunk_nodes, &chunk_edges,
+                                     &string_sink)) {
         return NULL;
     }
     if (sink != Py_None && (!PyTuple_Check(sink_names) || PyTuple_GET_SIZE(sink_names) != SINK_COLUMNS
@@ -2036,7 +2033,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
         w.sink_names = sink_names;
         w.chunk_nodes = (size_t)chunk_nodes;
         w.chunk_edges = (size_t)chunk_edges;
-        w.drain = drain == Py_None ? NULL : drain;
+        w.string_sink = string_sink == Py_None ? NULL : string_sink;
     }
     vec_init(&w.repr_blob, 1);
     vec_init(&w.refs, sizeof(PyObject *));
@@ -2044,8 +2041,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     vec_init(&w.closure_payloads, 4);
     w.on_type = on_type;
     w.key_text = key_text;
-    w.strings = strings;
-    w.string_index = string_index;
+    w.strings = (StrTab *)strings;
 
     PyObject *result = NULL;
     Py_ssize_t n = PyList_GET_SIZE(objects);
@@ -2190,7 +2186,7 @@ done:
 
 static PyMethodDef walk_methods[] = {
     {"walk", (PyCFunction)(void (*)(void))walk, METH_VARARGS | METH_KEYWORDS,
-     "walk(objects, exclude, extra_roots, on_type, strings, string_index, key_text) -> dict\n\n"
+     "walk(objects, exclude, extra_roots, on_type, strings, key_text) -> dict\n\n"
      "Walk the heap from gc.get_objects()'s list; return the snapshot's columns."},
     {NULL, NULL, 0, NULL},
 };
@@ -2265,9 +2261,19 @@ PyMODINIT_FUNC PyInit__walk(void) {
         static_type_presize = diff > 0 ? (size_t)diff : 0;
     }
     Py_DECREF(array_type);
+    if (PyType_Ready(&StrTab_Type) < 0) {
+        return NULL;
+    }
     PyObject *module = PyModule_Create(&walk_module);
     if (module != NULL && PyModule_AddIntConstant(module, "ARRAY_HANDOVER", array_handover_ok) < 0) {
         Py_CLEAR(module);
+    }
+    if (module != NULL) {
+        Py_INCREF(&StrTab_Type);
+        if (PyModule_AddObject(module, "StringTable", (PyObject *)&StrTab_Type) < 0) {
+            Py_DECREF(&StrTab_Type);
+            Py_CLEAR(module);
+        }
     }
     return module;
 }

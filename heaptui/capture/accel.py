@@ -14,7 +14,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from functools import partial
 from typing import Any
 
 from heaptui.capture import roots as _roots
@@ -22,7 +21,6 @@ from heaptui.capture import walker as _walker
 from heaptui.capture.naming import GenericInfo, InstanceInfo, Namer
 from heaptui.capture.raw import RawSnapshot
 from heaptui.capture.saferepr import key_text
-from heaptui.capture.strings import StringTable
 from heaptui.capture.typeinfo import type_name
 
 try:
@@ -49,6 +47,10 @@ STREAMED_COLUMNS = (
 # (about 2 MB of node columns and 1.7 MB of reference columns).
 CHUNK_NODES = 1 << 16
 CHUNK_EDGES = 1 << 17
+# ... and its string table forgets which strings it has seen once this many are remembered:
+# the file then holds a few repeats (one per batch at most), but the table never grows with
+# the heap.
+STRING_INDEX_LIMIT = 1 << 16
 
 
 def available() -> bool:
@@ -153,7 +155,7 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
     excluded.update(exclude_ids)
 
     raw = RawSnapshot()
-    strings = StringTable()
+    strings = _walk.StringTable(0 if writer is None else STRING_INDEX_LIMIT)
     namer = Namer(strings, type_name)
     table = _walker._TypeTable(raw, strings)
     advisor = _TypeAdvisor(table, namer)
@@ -171,14 +173,13 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
         excluded,
         root_objects,
         advisor,
-        strings.strings,
-        strings.index,
+        strings,
         key_text,
         sink=None if writer is None else writer.add_segment,
         sink_names=STREAMED_COLUMNS,
         chunk_nodes=CHUNK_NODES,
         chunk_edges=CHUNK_EDGES,
-        drain=None if writer is None else partial(strings.drain, writer.add_strings),
+        string_sink=None if writer is None else writer.add_encoded_strings,
     )
     del objs, root_objects
     raw.addr = cols.pop("addr")
@@ -198,7 +199,7 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
     table.info.clear()
     namer.key_cache.clear()
     namer.closure_names.clear()
-    raw.strings = strings.strings
+    raw.strings = strings.undrained()
     return raw
 
 
@@ -206,6 +207,7 @@ __all__ = [
     "CHUNK_EDGES",
     "CHUNK_NODES",
     "STREAMED_COLUMNS",
+    "STRING_INDEX_LIMIT",
     "WALKER_ENV",
     "available",
     "capture_raw",

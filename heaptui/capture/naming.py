@@ -36,7 +36,7 @@ import types
 from typing import Any
 
 from heaptui.capture.saferepr import key_text
-from heaptui.capture.strings import StringTable
+from heaptui.capture.strings import Interner
 from heaptui.capture.typeinfo import (
     class_dict,
     has_base,
@@ -136,7 +136,7 @@ class InstanceInfo:
         "tp",
     )
 
-    def __init__(self, tp: type, strings: StringTable) -> None:
+    def __init__(self, tp: type, strings: Interner) -> None:
         self.tp = tp
         self.class_payload = strings.intern("__class__")
         self.dict_payload = strings.intern("__dict__")
@@ -173,7 +173,7 @@ class InstanceInfo:
         self.fast = self.container is None and is_heap_type(tp)
         self.relearn([], strings)
 
-    def relearn(self, names: list[str], strings: StringTable) -> None:
+    def relearn(self, names: list[str], strings: Interner) -> None:
         """Remember ``names`` as the attributes instances of this class usually have."""
         self.names = names
         payloads = [strings.intern(n) for n in names]
@@ -301,7 +301,7 @@ def _candidate_names(tp: type) -> list[str]:
 class Namer:
     """Labels references of objects the walker does not handle inline."""
 
-    def __init__(self, strings: StringTable, type_name_of: Any) -> None:
+    def __init__(self, strings: Interner, type_name_of: Any) -> None:
         self.strings = strings
         self.intern = strings.intern
         self.type_name_of = type_name_of
@@ -630,7 +630,7 @@ class GenericInfo:
         "sequence",
     )
 
-    def __init__(self, tp: type, strings: StringTable, sequence: bool) -> None:
+    def __init__(self, tp: type, strings: Interner, sequence: bool) -> None:
         self.member_descrs: list[Any] = []
         self.member_payloads: list[int] = []
         self.getset_descrs: list[Any] = []

@@ -72,7 +72,7 @@ from heaptui.capture.saferepr import (
     scalar_text_function,
     str_text,
 )
-from heaptui.capture.strings import StringTable
+from heaptui.capture.strings import Interner, StringTable
 from heaptui.capture.typeinfo import (
     FLAG_HAVE_GC,
     constant_size,
@@ -149,7 +149,7 @@ _SLICE_KEY = slice(0, MAX_KEY)
 class _TypeTable:
     """Per-type walker information, keyed by ``id(type)`` (never by the type object)."""
 
-    def __init__(self, raw: RawSnapshot, strings: StringTable) -> None:
+    def __init__(self, raw: RawSnapshot, strings: Interner) -> None:
         self.raw = raw
         self.strings = strings
         self.info: dict[int, tuple[Any, ...]] = {}

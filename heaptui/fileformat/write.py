@@ -76,7 +76,7 @@ class SnapshotStreamWriter:
         self._file = fileobj
         self._segments: dict[str, list[tuple[int, int, int]]] = {}
         self._offset = 0  # where the next segment starts, relative to the data start
-        self._string_bytes = 0  # bytes of string_blob streamed by add_strings so far
+        self._string_bytes = 0  # bytes of string_blob streamed by add_(encoded_)strings so far
         self._state = "writing"
         self._written = 0
         self._written = self._guarded(_write_all, fileobj, _PREAMBLE)
@@ -116,17 +116,35 @@ class SnapshotStreamWriter:
         whole table, so the batches must come in order, without gaps.
         """
         self._check_writing()
-        if not strings:
-            return
-        blob, offsets = _string_table(strings, self._string_bytes)
-        del offsets[-1]  # the end of this batch is where the next one starts
-        for name, data in (("string_offsets", offsets), ("string_blob", blob)):
-            view = _segment_view(name, data)
-            try:
-                self._guarded(self._write_segment, name, view)
-            finally:
+        if strings:
+            blob, offsets = _string_table(strings, self._string_bytes)
+            del offsets[-1]  # the end of this batch is where the next one starts
+            self.add_encoded_strings(blob, offsets)
+
+    def add_encoded_strings(self, blob: Any, offsets: Any) -> None:
+        """:meth:`add_strings` for strings already encoded (the C walk's string table).
+
+        ``blob`` holds their UTF-8 bytes back to back; ``offsets`` (native uint64, as an
+        ``array("Q")`` or raw bytes) the start of each one in the whole table's blob, so the
+        first is the number of blob bytes added before this batch.
+        """
+        self._check_writing()
+        views = [_segment_view("string_offsets", offsets), _segment_view("string_blob", blob)]
+        try:
+            count, first = len(views[0]) // 8, -1
+            if count:
+                first = int.from_bytes(views[0][:8], sys.byteorder)
+            if (count or len(views[1])) and first != self._string_bytes:
+                raise ValueError(
+                    f"a string batch must start at blob byte {self._string_bytes}, not {first}"
+                )
+            for name, view in zip(_STRING_TABLE, views, strict=True):
+                if len(view):
+                    self._guarded(self._write_segment, name, view)
+            self._string_bytes += len(views[1])
+        finally:
+            for view in views:
                 view.release()
-        self._string_bytes += len(blob)
 
     def finish(self, raw: RawSnapshot) -> int:
         """Append ``raw``'s columns as final segments, write the directory; return the size.

@@ -35,11 +35,9 @@ def close_over(value: Any) -> Any:
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Chunks of a few hundred nodes: a test heap then spans hundreds of segments, and the
     string table forgets what it has seen every few chunks (so names repeat in the file)."""
-    from heaptui.capture import strings
-
     monkeypatch.setattr(accel, "CHUNK_NODES", 300)
     monkeypatch.setattr(accel, "CHUNK_EDGES", 500)
-    monkeypatch.setattr(strings, "INDEX_LIMIT", 40)
+    monkeypatch.setattr(accel, "STRING_INDEX_LIMIT", 40)
 
 
 def described(snap: Snapshot, obj: Any) -> tuple[Any, ...]:
