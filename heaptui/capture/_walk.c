@@ -21,6 +21,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -1137,6 +1138,71 @@ static Py_ssize_t format_ll(long long v, char *out) {
     return k;
 }
 
+/* repr() of a float for the common case, without dtoa: a value with at most 16 significant
+ * digits in plain notation (1e-4 <= |x| < 2**51 after scaling, no exponent form), found as
+ * the fewest decimal places k for which m / 10**k, m = round(|x| * 10**k) < 2**51, is x
+ * again.  Division by an exact power of ten is correctly rounded, so that decimal reads back
+ * as x; below 2**51 no other decimal of k places does, and no shorter one was missed (the
+ * product's rounding error is under a quarter), so it is the shortest: repr's digits.  Writes
+ * at most 24 bytes; returns the length, or -1 (inf, nan, tiny, huge or long values). */
+static Py_ssize_t fast_float_text(double x, char *out) {
+    static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                   1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+    const double limit = 2251799813685248.0; /* 2**51 */
+    int negative = signbit(x) != 0;
+    double a = negative ? -x : x;
+    if (!(a < limit)) { /* also inf and nan */
+        return -1;
+    }
+    long long m = 0;
+    int k = 0;
+    if (a != 0.0) {
+        if (a < 1e-4) {
+            return -1;
+        }
+        for (;; k++) {
+            if (k >= (int)(sizeof(pow10) / sizeof(pow10[0]))) {
+                return -1;
+            }
+            double scaled = a * pow10[k];
+            if (!(scaled < limit)) {
+                return -1;
+            }
+            /* Rounded without libm: below 2**51, adding a half is exact. */
+            double r = (double)(long long)(scaled + 0.5);
+            if (r / pow10[k] == a && (r - 1) / pow10[k] != a && (r + 1) / pow10[k] != a) {
+                m = (long long)r;
+                break;
+            }
+        }
+    }
+    char digits[24];
+    int n = (int)format_ll(m, digits);
+    Py_ssize_t len = 0;
+    if (negative) {
+        out[len++] = '-';
+    }
+    if (k == 0) {
+        memcpy(out + len, digits, (size_t)n);
+        len += n;
+        memcpy(out + len, ".0", 2);
+        return len + 2;
+    }
+    if (n <= k) { /* 0.000ddd */
+        out[len++] = '0';
+        out[len++] = '.';
+        memset(out + len, '0', (size_t)(k - n));
+        len += k - n;
+        memcpy(out + len, digits, (size_t)n);
+        return len + n;
+    }
+    memcpy(out + len, digits, (size_t)(n - k));
+    len += n - k;
+    out[len++] = '.';
+    memcpy(out + len, digits + n - k, (size_t)k);
+    return len + k;
+}
+
 #define MAX_REPR 80
 #define MAX_KEY 60
 
@@ -1194,13 +1260,17 @@ static PyObject *node_text(PyObject *o, TypeInfo *ti) {
 
 static int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
     Py_ssize_t fast = -1;
-    if (ti->text_kind == TEXT_STR || ti->text_kind == TEXT_INT) {
+    int is_float = ti->text_kind == TEXT_REPR && Py_IS_TYPE(o, &PyFloat_Type);
+    if (ti->text_kind == TEXT_STR || ti->text_kind == TEXT_INT || is_float) {
         if (vec_reserve(&w->repr_blob, MAX_REPR + 8) < 0) {
             return -1;
         }
         char *out = w->repr_blob.data + w->repr_blob.len;
         if (ti->text_kind == TEXT_STR) {
             fast = fast_str_text(o, MAX_REPR, out);
+        }
+        else if (is_float) {
+            fast = fast_float_text(PyFloat_AS_DOUBLE(o), out);
         }
         else {
             int overflow = 0;
@@ -2184,10 +2254,27 @@ done:
     return result;
 }
 
+/* For tests: the fast float text, or None where repr() is left to CPython. */
+static PyObject *float_text_for_tests(PyObject *self, PyObject *arg) {
+    (void)self;
+    double x = PyFloat_AsDouble(arg);
+    if (x == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    char buf[32];
+    Py_ssize_t n = fast_float_text(x, buf);
+    if (n < 0) {
+        Py_RETURN_NONE;
+    }
+    return PyUnicode_FromStringAndSize(buf, n);
+}
+
 static PyMethodDef walk_methods[] = {
     {"walk", (PyCFunction)(void (*)(void))walk, METH_VARARGS | METH_KEYWORDS,
      "walk(objects, exclude, extra_roots, on_type, strings, key_text) -> dict\n\n"
      "Walk the heap from gc.get_objects()'s list; return the snapshot's columns."},
+    {"_float_text", float_text_for_tests, METH_O,
+     "_float_text(x) -> str | None: the walk's own repr of a float (tests)."},
     {NULL, NULL, 0, NULL},
 };
 
