@@ -536,6 +536,7 @@ enum {
     CAT_INSTANCE = 5,
     CAT_FUNCTION = 6,
     CAT_CELL = 7,
+    CAT_GENERIC = 12,
 };
 enum { SIZE_BASIC = 0, SIZE_CFUNC = 1, SIZE_CALL = 2 };
 enum {
@@ -548,6 +549,7 @@ enum {
     LAB_CELL,      /* cell: its contents */
     LAB_INSTANCE,  /* Python class instance: __class__, __dict__, inline values, slots */
     LAB_FUNCTION,  /* exact function: its attributes */
+    LAB_GENERIC,   /* other C types: object members, a few safe getsets, __class__ */
     LAB_CALLBACK,  /* labelled by the walker's Python code */
 };
 enum {
@@ -573,9 +575,13 @@ typedef struct {
     PyObject *sizeof_descr;    /* SIZE_CALL: another C __sizeof__ (borrowed from the type) */
     PyObject *text_func;       /* TEXT_CALLBACK (borrowed: Walk.keep holds it) */
     PyObject *labeler;         /* LAB_CALLBACK (borrowed: Walk.keep holds it) */
-    Py_ssize_t nmembers;       /* LAB_INSTANCE: object slots (member descriptors) */
+    Py_ssize_t nmembers;       /* LAB_INSTANCE, LAB_GENERIC: object slots (member descriptors) */
     Py_ssize_t *member_offset; /* byte offsets inside the instance */
     int32_t *member_payload;   /* string-table index of each slot's name */
+    uint8_t *member_none;      /* LAB_GENERIC: 1 if an empty slot reads as None (T_OBJECT) */
+    Py_ssize_t ngetsets;       /* LAB_GENERIC: the getsets the walker reads (GENERIC_GETSETS) */
+    PyGetSetDef **getsets;     /* ... their definitions (the type keeps them) */
+    int32_t *getset_payload;   /* ... and names */
 } TypeInfo;
 
 /* The attributes the walker names on a function (naming.FUNCTION_ATTRS), in its order. */
@@ -786,6 +792,85 @@ static int keep(Walk *w, PyObject *o) {
     return o == Py_None ? 0 : PyList_Append(w->keep, o);
 }
 
+#define GENERIC_GETSETS_MAX 8 /* naming.GENERIC_GETSETS has 6 names */
+
+/* LAB_GENERIC from the walker's GenericInfo of the type, given as ``generic``:
+ * (member descriptors, their payloads, getset descriptors, their payloads).  Members that
+ * hold no object are left out: their value cannot be a referent.  Returns 1 if the type can
+ * be labelled here, 0 if it is left to the walker's labeller, -1 on error. */
+static int generic_fill(TypeInfo *ti, PyObject *generic) {
+    if (!PyTuple_Check(generic) || PyTuple_GET_SIZE(generic) != 4) {
+        PyErr_SetString(PyExc_TypeError, "generic must be (members, payloads, getsets, payloads)");
+        return -1;
+    }
+    PyObject *lists[4];
+    for (int k = 0; k < 4; k++) {
+        lists[k] = PyTuple_GET_ITEM(generic, k);
+        if (!PyList_Check(lists[k])) {
+            PyErr_SetString(PyExc_TypeError, "generic must hold lists");
+            return -1;
+        }
+    }
+    Py_ssize_t nm = PyList_GET_SIZE(lists[0]), ng = PyList_GET_SIZE(lists[2]);
+    if (PyList_GET_SIZE(lists[1]) != nm || PyList_GET_SIZE(lists[3]) != ng) {
+        PyErr_SetString(PyExc_ValueError, "generic: descriptors and payloads differ in length");
+        return -1;
+    }
+    if (ng > GENERIC_GETSETS_MAX) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < nm; i++) {
+        PyObject *d = PyList_GET_ITEM(lists[0], i);
+        if (!Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+            return 0;
+        }
+#ifdef Py_RELATIVE_OFFSET
+        if (((PyMemberDescrObject *)d)->d_member->flags & Py_RELATIVE_OFFSET) {
+            return 0;
+        }
+#endif
+    }
+    for (Py_ssize_t i = 0; i < ng; i++) {
+        if (!Py_IS_TYPE(PyList_GET_ITEM(lists[2], i), &PyGetSetDescr_Type)) {
+            return 0;
+        }
+    }
+    ti->member_offset = PyMem_RawMalloc((size_t)(nm ? nm : 1) * sizeof(Py_ssize_t));
+    ti->member_payload = PyMem_RawMalloc((size_t)(nm ? nm : 1) * sizeof(int32_t));
+    ti->getsets = PyMem_RawMalloc((size_t)(ng ? ng : 1) * sizeof(PyGetSetDef *));
+    ti->getset_payload = PyMem_RawMalloc((size_t)(ng ? ng : 1) * sizeof(int32_t));
+    ti->member_none = PyMem_RawMalloc((size_t)(nm ? nm : 1));
+    if (ti->member_offset == NULL || ti->member_payload == NULL || ti->getsets == NULL
+        || ti->getset_payload == NULL || ti->member_none == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nm; i++) {
+        PyMemberDef *def = ((PyMemberDescrObject *)PyList_GET_ITEM(lists[0], i))->d_member;
+        long payload = PyLong_AsLong(PyList_GET_ITEM(lists[1], i));
+        if (payload == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (def->type == T_OBJECT || def->type == T_OBJECT_EX) {
+            ti->member_none[ti->nmembers] = def->type == T_OBJECT;
+            ti->member_offset[ti->nmembers] = def->offset;
+            ti->member_payload[ti->nmembers++] = (int32_t)payload;
+        }
+    }
+    for (Py_ssize_t i = 0; i < ng; i++) {
+        PyGetSetDef *def = ((PyGetSetDescrObject *)PyList_GET_ITEM(lists[2], i))->d_getset;
+        long payload = PyLong_AsLong(PyList_GET_ITEM(lists[3], i));
+        if (payload == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (def->get != NULL) {
+            ti->getsets[ti->ngetsets] = def;
+            ti->getset_payload[ti->ngetsets++] = (int32_t)payload;
+        }
+    }
+    return 1;
+}
+
 /* Ask the walker how to treat ``tp`` (on_type also appends it to the snapshot's type table)
  * and decide what is done here and what is left to the walker's Python code. */
 static int typeinfo_fill(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
@@ -796,20 +881,23 @@ static int typeinfo_fill(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
     if (answer == NULL) {
         return -1;
     }
-    if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 4) {
+    if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 5) {
         Py_DECREF(answer);
-        PyErr_SetString(PyExc_TypeError, "on_type must return (index, category, text, labeler)");
+        PyErr_SetString(PyExc_TypeError,
+                        "on_type must return (index, category, text, labeler, generic)");
         return -1;
     }
     long index = PyLong_AsLong(PyTuple_GET_ITEM(answer, 0));
     long cat = PyLong_AsLong(PyTuple_GET_ITEM(answer, 1));
     PyObject *text = PyTuple_GET_ITEM(answer, 2);
     PyObject *labeler = PyTuple_GET_ITEM(answer, 3);
-    if (PyErr_Occurred() || keep(w, text) < 0 || keep(w, labeler) < 0) {
+    PyObject *generic = PyTuple_GET_ITEM(answer, 4);
+    if (PyErr_Occurred() || keep(w, text) < 0 || keep(w, labeler) < 0 || keep(w, generic) < 0) {
         Py_DECREF(answer);
         return -1;
     }
     ti->index = (uint32_t)index;
+    int rc_generic = 0;
     /* Texts: scalars here, the rest through the walker's function. */
     if (text != Py_None) {
         ti->text_func = text; /* also the fallback for ints beyond 64 bits */
@@ -862,6 +950,14 @@ static int typeinfo_fill(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
     else if (cat == CAT_FUNCTION && tp == &PyFunction_Type) {
         ti->label_kind = LAB_FUNCTION;
     }
+    else if (cat == CAT_GENERIC && generic != Py_None
+             && (rc_generic = generic_fill(ti, generic)) != 0) {
+        if (rc_generic < 0) {
+            Py_DECREF(answer);
+            return -1;
+        }
+        ti->label_kind = LAB_GENERIC;
+    }
     else if (labeler != Py_None) {
         ti->label_kind = LAB_CALLBACK;
         ti->labeler = labeler;
@@ -894,6 +990,14 @@ static int typeinfo_fill(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
     }
     Py_DECREF(answer);
     return 0;
+}
+
+static void typeinfo_free(TypeInfo *ti) {
+    PyMem_RawFree(ti->member_offset);
+    PyMem_RawFree(ti->member_payload);
+    PyMem_RawFree(ti->getsets);
+    PyMem_RawFree(ti->getset_payload);
+    PyMem_RawFree(ti->member_none);
 }
 
 static int types_grow(Walk *w) {
@@ -944,8 +1048,7 @@ static TypeInfo *type_info(Walk *w, PyTypeObject *tp) {
     }
     TypeInfo *ti = &w->types[w->ntypes];
     if (typeinfo_fill(w, ti, tp) < 0) {
-        PyMem_RawFree(ti->member_offset);
-        PyMem_RawFree(ti->member_payload);
+        typeinfo_free(ti);
         return NULL;
     }
     w->type_slots[i] = ++w->ntypes;
@@ -1809,6 +1912,44 @@ static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) 
     return emit_matched(w, o, tp);
 }
 
+/* Instances of other C types: Namer.label_generic's candidates (object members, the safe
+ * getsets, the class), matched to the referents by identity. */
+static int edges_generic(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
+    w->cands.len = 0;
+    for (Py_ssize_t m = 0; m < ti->nmembers; m++) {
+        PyObject *v = *(PyObject **)((char *)o + ti->member_offset[m]);
+        if (v == NULL && ti->member_none[m]) {
+            v = Py_None; /* what the walker's getattr reads, and so names */
+        }
+        if (add_cand(w, v, EDGE_ATTR, ti->member_payload[m]) < 0) {
+            return -1;
+        }
+    }
+    /* A getter returns a new reference: hold them until the referents are matched. */
+    PyObject *held[GENERIC_GETSETS_MAX];
+    Py_ssize_t nheld = 0;
+    int rc = 0;
+    for (Py_ssize_t g = 0; g < ti->ngetsets && rc == 0; g++) {
+        PyObject *v = ti->getsets[g]->get(o, ti->getsets[g]->closure);
+        if (v == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        held[nheld++] = v;
+        rc = add_cand(w, v, EDGE_ATTR, ti->getset_payload[g]);
+    }
+    if (rc == 0) {
+        rc = add_cand(w, (PyObject *)tp, EDGE_ATTR, w->p_class);
+    }
+    if (rc == 0) {
+        rc = emit_matched(w, o, tp);
+    }
+    for (Py_ssize_t i = 0; i < nheld; i++) {
+        Py_DECREF(held[i]);
+    }
+    return rc;
+}
+
 static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
     switch (ti->label_kind) {
     case LAB_NONE:
@@ -1857,6 +1998,8 @@ static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
         return edges_instance(w, o, tp, ti);
     case LAB_FUNCTION:
         return edges_function(w, o, tp);
+    case LAB_GENERIC:
+        return edges_generic(w, o, tp, ti);
     default:
         return edges_callback(w, o, tp, ti);
     }
@@ -1884,8 +2027,7 @@ static void walk_clear(Walk *w) {
     amap_free(&w->name_cache);
     amap_free(&w->closures);
     for (size_t t = 0; t < w->ntypes; t++) {
-        PyMem_RawFree(w->types[t].member_offset);
-        PyMem_RawFree(w->types[t].member_payload);
+        typeinfo_free(&w->types[t]);
     }
     PyMem_RawFree(w->types);
     PyMem_RawFree(w->type_slots);

@@ -86,7 +86,10 @@ class _GenericLabeler:
 
 
 class _TypeAdvisor:
-    """Answers the C walk's question for each new type: (index, category, text, labeler)."""
+    """Answers the C walk's question for each new type: (index, category, text, labeler,
+    generic). ``generic`` lets the C walk label instances of a C type itself (members, safe
+    getsets, class: what the labeller would do), given as (member descriptors, their name
+    payloads, getset descriptors, their name payloads); the labeller stays the fallback."""
 
     __slots__ = ("namer", "table")
 
@@ -94,12 +97,13 @@ class _TypeAdvisor:
         self.table = table
         self.namer = namer
 
-    def __call__(self, tp: type) -> tuple[int, int, Any, Any]:
+    def __call__(self, tp: type) -> tuple[int, int, Any, Any, Any]:
         # The walker's per-type tuple: (index, category, ..., text, extra).
         info = self.table.classify(tp)
         index, cat, text, extra = info[0], info[1], info[-2], info[-1]
         namer = self.namer
         labeler: Any = None
+        generic: Any = None
         if cat == _walker.CAT_INSTANCE:
             labeler = _InstanceLabeler(namer, extra)
             if extra.container is not None:
@@ -116,7 +120,14 @@ class _TypeAdvisor:
             labeler = namer.label_frame
         elif cat == _walker.CAT_GENERIC:
             labeler = _GenericLabeler(namer, tp, extra)
-        return index, cat, text, labeler
+            if extra.container is None and not extra.sequence:
+                generic = (
+                    extra.member_descrs,
+                    extra.member_payloads,
+                    extra.getset_descrs,
+                    extra.getset_payloads,
+                )
+        return index, cat, text, labeler, generic
 
 
 def capture_raw(

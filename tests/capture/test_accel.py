@@ -136,7 +136,8 @@ def build_heap() -> dict[str, Any]:
         "stack": Stack([1, "two", [3]]),
         "keys": keys,
         "texts": texts,
-        "numbers": [0, -1, 2**62, 2**64, 10**80, 1.25, float("nan"), 3 + 4j, True],
+        "numbers": [0, -1, 2**62, 2**64, 10**80, 1.25, float("nan"), 3 + 4j, True]
+        + [0.1, -0.0, 1732371234.123456, 1e-5, 1 / 3, 1e300],
         "bytes": [b"abc", b"q" * 200, bytearray(b"xyz")],
         "sets": [{1, 2, "three"}, frozenset({"a", ("t", 1)})],
         "deque": collections.deque(["d1", "d2", ["d3"]]),
@@ -147,6 +148,18 @@ def build_heap() -> dict[str, Any]:
         "partial": functools.partial(make_counter, 5),
         "cached": functools.lru_cache(maxsize=None)(make_counter),
         "weak": weakref.ref(Plain),
+        # Instances of C types, labelled in C: members (empty ones read as None), getsets.
+        "c_types": [
+            property(len),
+            property(make_counter),  # no docstring: its __doc__ holds None
+            property(len, None, None, "doc"),
+            classmethod(len),
+            staticmethod(make_counter),
+            str.join,
+            [].append,
+            weakref.ref(Plain, make_counter),
+            Plain.__dict__["__init__"].__get__,
+        ],
         "sized": Sized(),
         "nested": (("a", ("b", ["c"])), {"d": {"e": ("f",)}}),
         "type": Plain,
