@@ -136,8 +136,8 @@ def build_heap() -> dict[str, Any]:
         "stack": Stack([1, "two", [3]]),
         "keys": keys,
         "texts": texts,
-        "numbers": [0, -1, 2**62, 2**64, 10**80, 1.25, float("nan"), 3 + 4j, True]
-        + [0.1, -0.0, 1732371234.123456, 1e-5, 1 / 3, 1e300],
+        "numbers": [0, -1, 2**62, 2**64, 10**80, 1.25, float("nan"), 3 + 4j, True],
+        "floats": [0.1, -0.0, 1732371234.123456, 1e-5, 1 / 3, 1e300],
         "bytes": [b"abc", b"q" * 200, bytearray(b"xyz")],
         "sets": [{1, 2, "three"}, frozenset({"a", ("t", 1)})],
         "deque": collections.deque(["d1", "d2", ["d3"]]),
