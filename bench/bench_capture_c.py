@@ -8,9 +8,11 @@ streamed to a file, as ``heaptui.dump`` and the agent do; file writing included)
 same deterministic heap (bench/heap_shapes.py), so its peak-memory figure is its own: peak
 extra memory is VmHWM during the first timed call minus VmRSS before it (VmHWM is reset through
 /proc/self/clear_refs). Times are medians of ``--runs`` calls, wall clock and CPU (the machine
-may be shared: CPU time is the steadier figure). guppy3's ``hpy().heap()`` is timed from its
-second call on (its first call builds caches and takes about twice as long), as in the issue's
-reference figures.
+may be shared: CPU time is the steadier figure), and the pause: how long the capture held the
+program (the walk, from the snapshot's ``capture_seconds``; a dump then finishes its file and
+fsyncs it with the program running again; guppy holds it throughout). guppy3's
+``hpy().heap()`` is timed from its second call on (its first call builds caches and takes
+about twice as long), as in the issue's reference figures.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def child(tool: str, tracked: int, runs: int) -> dict[str, Any]:
         "heap_rss": heap_bytes,
         "tracked": len(gc.get_objects()),
     }
-    walls, cpus = [], []
+    walls, cpus, pauses = [], [], []
     for i in range(runs):
         if i == 0:
             _reset_peak()
@@ -99,13 +101,27 @@ def child(tool: str, tracked: int, runs: int) -> dict[str, Any]:
                 report["objects"] = result.node_count
                 report["edges"] = result.edge_total
                 report["walker"] = result.meta.get("walker")
+        pauses.append(_pause(tool, result, walls[-1]))  # (reads the dump: after the peak)
         del result
         gc.collect()
     report["seconds"] = statistics.median(walls)
+    report["pause_seconds"] = statistics.median(pauses)
     report["cpu_seconds"] = statistics.median(cpus)
     report["runs"] = runs
     del holder
     return report
+
+
+def _pause(tool: str, result: Any, wall: float) -> float:
+    """How long the capture held the program: the walk (meta ``capture_seconds``), without
+    what a dump does after it (finishing the file, fsync); guppy holds it throughout."""
+    if tool == "guppy":
+        return wall
+    if tool == "c-dump":
+        from heaptui.fileformat.read import read_snapshot_arrays
+
+        return float(read_snapshot_arrays(result).meta["capture_seconds"])
+    return float(result.meta["capture_seconds"])
 
 
 # --------------------------------------------------------------------------- parent side
@@ -128,8 +144,8 @@ def print_table(tracked: int, rows: list[dict[str, Any]]) -> None:
     heap = max((r["heap_rss"] for r in ok), default=0)
     print(f"\n{tracked:,} tracked objects requested; heap RSS about {heap / 1e6:.0f} MB")
     print(
-        f"{'tool':8} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'peak/heap':>9} "
-        f"{'vs guppy (wall, cpu)':>22} {'objects':>10} {'edges':>10}"
+        f"{'tool':8} {'wall s':>8} {'cpu s':>8} {'pause s':>8} {'peak MB':>8} {'peak/heap':>9} "
+        f"{'vs guppy (wall, cpu, pause)':>29} {'objects':>10} {'edges':>10}"
     )
     for r in rows:
         if "error" in r:
@@ -139,12 +155,14 @@ def print_table(tracked: int, rows: list[dict[str, Any]]) -> None:
         if guppy is not None:
             ratio = (
                 f"{guppy['seconds'] / r['seconds']:.2f}x, "
-                f"{guppy['cpu_seconds'] / r['cpu_seconds']:.2f}x faster"
+                f"{guppy['cpu_seconds'] / r['cpu_seconds']:.2f}x, "
+                f"{guppy['pause_seconds'] / r['pause_seconds']:.2f}x faster"
             )
         share = r["peak_extra"] / r["heap_rss"] if r["heap_rss"] else 0.0
         print(
-            f"{r['tool']:8} {r['seconds']:8.3f} {r['cpu_seconds']:8.3f} {_mb(r['peak_extra'])} "
-            f"{share:9.0%} {ratio:>22} {r.get('objects', ''):>10} {r.get('edges', ''):>10}"
+            f"{r['tool']:8} {r['seconds']:8.3f} {r['cpu_seconds']:8.3f} {r['pause_seconds']:8.3f} "
+            f"{_mb(r['peak_extra'])} {share:9.0%} {ratio:>29} "
+            f"{r.get('objects', ''):>10} {r.get('edges', ''):>10}"
         )
 
 
