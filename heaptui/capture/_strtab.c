@@ -7,6 +7,7 @@
  * keys that was a sixth of the whole capture.
  */
 #include "_strtab.h"
+#include "_views.h"
 
 #include <string.h>
 
@@ -167,37 +168,6 @@ static void forget_all(StrTab *t) {
     memset(t->slots, 0, (t->mask + 1) * sizeof(uint32_t));
 }
 
-/* Call sink(view of ``a``, view of ``b``) and release both views whatever happens. */
-static int call_with_views(PyObject *sink, char *a, size_t a_len, char *b, size_t b_len) {
-    PyObject *va = PyMemoryView_FromMemory(a, (Py_ssize_t)a_len, PyBUF_READ);
-    PyObject *vb = va ? PyMemoryView_FromMemory(b, (Py_ssize_t)b_len, PyBUF_READ) : NULL;
-    PyObject *r = vb ? PyObject_CallFunctionObjArgs(sink, va, vb, NULL) : NULL;
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb); /* the sink's error, if any, survives the releases */
-    int ok = r != NULL;
-    Py_XDECREF(r);
-    PyObject *views[2] = {va, vb};
-    for (int k = 0; k < 2; k++) {
-        if (views[k] == NULL) {
-            continue;
-        }
-        PyObject *released = PyObject_CallMethod(views[k], "release", NULL);
-        if (released == NULL) {
-            ok = 0;
-            if (type == NULL) {
-                PyErr_Fetch(&type, &value, &tb);
-            }
-            PyErr_Clear();
-        }
-        Py_XDECREF(released);
-        Py_DECREF(views[k]);
-    }
-    if (type != NULL) {
-        PyErr_Restore(type, value, tb);
-    }
-    return ok ? 0 : -1;
-}
-
 int strtab_drain(StrTab *t, PyObject *sink) {
     size_t count = t->n - t->drained;
     if (count) {
@@ -211,7 +181,7 @@ int strtab_drain(StrTab *t, PyObject *sink) {
             offsets[k] = t->blob_out + entry_start(t, t->drained + k) - first;
         }
         size_t blob_len = (size_t)(t->nbytes - first);
-        int rc = call_with_views(sink, t->bytes + first, blob_len, (char *)offsets,
+        int rc = call_with_views(sink, NULL, t->bytes + first, blob_len, offsets,
                                  count * sizeof(uint64_t));
         PyMem_RawFree(offsets);
         if (rc < 0) {

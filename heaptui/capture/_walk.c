@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "_strtab.h"
+#include "_views.h"
 
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
@@ -2036,35 +2037,13 @@ static void walk_clear(Walk *w) {
     Py_CLEAR(w->keep);
 }
 
-/* Hand ``bytes`` at ``data`` to the sink as one segment of column ``which``.  The view is
- * released afterwards: a sink that kept it (or a view of it) is an error, since the buffer is
- * reused for the next chunk. */
+/* Hand ``bytes`` at ``data`` to the sink as one segment of column ``which`` (the buffer is
+ * reused for the next chunk: the view dies with the call). */
 static int sink_segment(Walk *w, int which, const void *data, size_t bytes) {
     if (bytes == 0) {
         return 0;
     }
-    PyObject *view = PyMemoryView_FromMemory((char *)data, (Py_ssize_t)bytes, PyBUF_READ);
-    if (view == NULL) {
-        return -1;
-    }
-    PyObject *r = PyObject_CallFunctionObjArgs(w->sink, PyTuple_GET_ITEM(w->sink_names, which),
-                                               view, NULL);
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb); /* the sink's error, if any, survives the release */
-    PyObject *released = PyObject_CallMethod(view, "release", NULL);
-    Py_DECREF(view);
-    if (type != NULL) {
-        Py_XDECREF(released);
-        PyErr_Restore(type, value, tb);
-    }
-    if (r == NULL || released == NULL) {
-        Py_XDECREF(r);
-        Py_XDECREF(released);
-        return -1;
-    }
-    Py_DECREF(r);
-    Py_DECREF(released);
-    return 0;
+    return call_with_views(w->sink, PyTuple_GET_ITEM(w->sink_names, which), data, bytes, NULL, 0);
 }
 
 /* Hand over nodes [flushed_nodes, upto) (all complete) and every buffered reference, then
