@@ -640,6 +640,7 @@ typedef struct {
                              * the buffered references) */
     uint64_t blob_base;     /* repr bytes handed over so far (repr_offsets stay absolute) */
     PyObject *string_sink;  /* string_sink(blob, offsets): the new strings (strtab_drain) */
+    size_t key_cache_limit; /* at a hand-over, forget the rendered keys past this many (0: never) */
 } Walk;
 
 /* Columns in the order they are handed to the sink (sink_names has these names). */
@@ -2076,6 +2077,13 @@ static int flush_chunk(Walk *w, size_t upto) {
     if (w->string_sink != NULL && strtab_drain(w->strings, w->string_sink) < 0) {
         return -1;
     }
+    /* Keys met again are rendered again: the cache must not grow with the heap either. */
+    if (w->key_cache_limit && w->key_cache.used > w->key_cache_limit) {
+        amap_free(&w->key_cache);
+        if (amap_init(&w->key_cache) < 0) {
+            return -1;
+        }
+    }
     VEC_AT(&w->repr_offsets, uint64_t, 0) = VEC_AT(&w->repr_offsets, uint64_t, n);
     w->repr_offsets.n = 1;
     w->type_id.n = w->size.n = w->length.n = w->flags.n = w->edge_count.n = 0;
@@ -2200,15 +2208,15 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
     static char *kwlist[] = {"objects", "exclude", "extra_roots", "on_type", "strings",
                              "key_text", "sink", "sink_names", "chunk_nodes", "chunk_edges",
-                             "string_sink", NULL};
+                             "string_sink", "key_cache_limit", NULL};
     PyObject *objects, *exclude, *extra_roots, *on_type, *strings, *key_text;
     PyObject *sink = Py_None, *sink_names = Py_None, *string_sink = Py_None;
-    Py_ssize_t chunk_nodes = 1 << 17, chunk_edges = 1 << 18;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O|$OOnnO:walk", kwlist,
+    Py_ssize_t chunk_nodes = 1 << 17, chunk_edges = 1 << 18, key_cache_limit = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O|$OOnnOn:walk", kwlist,
                                      &PyList_Type, &objects, &exclude, &PyList_Type,
                                      &extra_roots, &on_type, &StrTab_Type, &strings, &key_text,
                                      &sink, &sink_names, &chunk_nodes, &chunk_edges,
-                                     &string_sink)) {
+                                     &string_sink, &key_cache_limit)) {
         return NULL;
     }
     if (sink != Py_None && (!PyTuple_Check(sink_names) || PyTuple_GET_SIZE(sink_names) != SINK_COLUMNS
@@ -2225,6 +2233,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
         w.chunk_nodes = (size_t)chunk_nodes;
         w.chunk_edges = (size_t)chunk_edges;
         w.string_sink = string_sink == Py_None ? NULL : string_sink;
+        w.key_cache_limit = key_cache_limit > 0 ? (size_t)key_cache_limit : 0;
     }
     vec_init(&w.repr_blob, 1);
     vec_init(&w.refs, sizeof(PyObject *));

@@ -44,13 +44,23 @@ STREAMED_COLUMNS = (
     "edge_payload",
 )
 # A streamed walk buffers at most this many nodes and references between two hand-overs
-# (about 2 MB of node columns and 1.7 MB of reference columns).
+# (about 2 MB of node columns and 1.7 MB of reference columns) ...
 CHUNK_NODES = 1 << 16
 CHUNK_EDGES = 1 << 17
-# ... and its string table forgets which strings it has seen once this many are remembered:
-# the file then holds a few repeats (one per batch at most), but the table never grows with
-# the heap.
+# ... and its string table (and its cache of rendered dict keys) forgets what it has seen
+# once this many are remembered: the file then holds a few repeats (one per batch at most),
+# but neither grows with the heap.
 STRING_INDEX_LIMIT = 1 << 16
+# A small heap gets smaller chunks (a sixteenth of its tracked objects, at least this many
+# nodes), so that the buffers are not as big as the heap itself.
+MIN_CHUNK_NODES = 1 << 12
+
+
+def chunk_limits(tracked: int) -> tuple[int, int, int]:
+    """``(nodes, references, strings)`` a streamed walk of ``tracked`` gc-tracked objects
+    buffers or remembers at most between two hand-overs (see :data:`CHUNK_NODES`)."""
+    nodes = min(CHUNK_NODES, max(MIN_CHUNK_NODES, tracked // 16))
+    return nodes, min(CHUNK_EDGES, 2 * nodes), min(STRING_INDEX_LIMIT, nodes)
 
 
 def available() -> bool:
@@ -166,7 +176,8 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
     excluded.update(exclude_ids)
 
     raw = RawSnapshot()
-    strings = _walk.StringTable(0 if writer is None else STRING_INDEX_LIMIT)
+    chunk_nodes, chunk_edges, remembered = chunk_limits(len(objs))
+    strings = _walk.StringTable(0 if writer is None else remembered)
     namer = Namer(strings, type_name)
     table = _walker._TypeTable(raw, strings)
     advisor = _TypeAdvisor(table, namer)
@@ -188,9 +199,10 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
         key_text,
         sink=None if writer is None else writer.add_segment,
         sink_names=STREAMED_COLUMNS,
-        chunk_nodes=CHUNK_NODES,
-        chunk_edges=CHUNK_EDGES,
+        chunk_nodes=chunk_nodes,
+        chunk_edges=chunk_edges,
         string_sink=None if writer is None else writer.add_encoded_strings,
+        key_cache_limit=remembered,
     )
     del objs, root_objects
     raw.addr = cols.pop("addr")
@@ -217,9 +229,11 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
 __all__ = [
     "CHUNK_EDGES",
     "CHUNK_NODES",
+    "MIN_CHUNK_NODES",
     "STREAMED_COLUMNS",
     "STRING_INDEX_LIMIT",
     "WALKER_ENV",
     "available",
     "capture_raw",
+    "chunk_limits",
 ]

@@ -130,3 +130,12 @@ def test_without_the_c_walk_or_with_tracemalloc_the_dump_is_written_whole(
     snap = load_snapshot(path)
     assert snap.meta["walker"] == "python"
     assert snap.node_for_addr(id(held)) is not None
+
+
+def test_chunks_shrink_with_a_small_heap_and_stop_growing_with_a_big_one() -> None:
+    small, big = accel.chunk_limits(20_000), accel.chunk_limits(50_000_000)
+    assert small == (accel.MIN_CHUNK_NODES, 2 * accel.MIN_CHUNK_NODES, accel.MIN_CHUNK_NODES)
+    assert big == (accel.CHUNK_NODES, accel.CHUNK_EDGES, accel.STRING_INDEX_LIMIT)
+    nodes, edges, strings = accel.chunk_limits(300_000)
+    assert accel.MIN_CHUNK_NODES < nodes < accel.CHUNK_NODES
+    assert edges == 2 * nodes and strings == nodes
