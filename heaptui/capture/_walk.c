@@ -1,8 +1,8 @@
 /* heaptui.capture._walk: the compiled hot loop of a heap capture.
  *
- * walk(objects, exclude, extra_roots, on_type, strings, key_text) visits every
- * object of ``objects`` (the list gc.get_objects() returned) and everything reachable from
- * them and from ``extra_roots`` that is not already a node, with tp_traverse, and records each
+ * walk(objects, exclude, extra_roots, on_type, strings, key_text) visits every object of
+ * ``objects`` (the list gc.get_objects() returned) and everything reachable from them and
+ * from ``extra_roots`` that is not already a node, with tp_traverse, and records each
  * object's type, shallow size, length, safe text and labelled references into growable C
  * arrays, returned as array.array columns.  It produces what the pure-Python walker
  * (heaptui/capture/walker.py) produces for the same heap.
@@ -14,9 +14,11 @@
  * held by a strong reference until the walk ends; the work list is an explicit array (no
  * recursion), so a million-long chain does not grow the C stack.
  *
- * Rare kinds of objects (functions, classes, modules, frames, methods, C types' instances,
- * subclasses of containers) are labelled by the callables ``on_type`` returns for their type:
- * labeler(obj, referents) -> (targets, kinds, payloads), the walker's own labelling code.
+ * Rare kinds of objects (classes, modules, frames, methods, subclasses of containers, C types
+ * whose members the walker's GenericInfo cannot describe) are labelled by the callables
+ * ``on_type`` returns for their type: labeler(obj, referents) -> (targets, kinds, payloads),
+ * the walker's own labelling code.  Label strings go to ``strings``, a StringTable
+ * (_strtab.c) shared with that code.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -1243,13 +1245,14 @@ static Py_ssize_t format_ll(long long v, char *out) {
     return k;
 }
 
-/* repr() of a float for the common case, without dtoa: a value with at most 16 significant
- * digits in plain notation (1e-4 <= |x| < 2**51 after scaling, no exponent form), found as
- * the fewest decimal places k for which m / 10**k, m = round(|x| * 10**k) < 2**51, is x
- * again.  Division by an exact power of ten is correctly rounded, so that decimal reads back
- * as x; below 2**51 no other decimal of k places does, and no shorter one was missed (the
- * product's rounding error is under a quarter), so it is the shortest: repr's digits.  Writes
- * at most 24 bytes; returns the length, or -1 (inf, nan, tiny, huge or long values). */
+/* repr() of a float for the common case, without dtoa: |x| >= 1e-4 with a shortest decimal
+ * m / 10**k, m < 2**51 (repr writes those without an exponent), found as the fewest decimal
+ * places k for which m = round(|x| * 10**k) gives x again.  Division by an exact power of ten
+ * is correctly rounded, so that decimal reads back as x; below 2**51 no other decimal of k
+ * places does, and no shorter one was missed (the product's rounding error is under a
+ * quarter), so it is the shortest: repr's digits.  Assumes the default rounding mode, as
+ * CPython does.  Writes at most 24 bytes; returns the length, or -1 (inf, nan, tiny, huge
+ * or long values). */
 static Py_ssize_t fast_float_text(double x, char *out) {
     static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
                                    1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
@@ -1327,9 +1330,6 @@ static PyObject *node_text(PyObject *o, TypeInfo *ti) {
         }
         break;
     case TEXT_REPR:
-#ifdef EXP_FLOAT
-        if (PyFloat_CheckExact(o)) Py_RETURN_NONE;
-#endif
         return PyObject_Repr(o);
     case TEXT_FUNCTION: {
         PyFunctionObject *f = (PyFunctionObject *)o;
@@ -1459,9 +1459,6 @@ static inline int emit(Walk *w, PyObject *target, uint8_t kind, int32_t payload)
 
 /* Payload naming a dict key: the string-table index of saferepr.key_text(key); -2 on error. */
 static int32_t key_payload(Walk *w, PyObject *key) {
-#ifdef EXP_KEYS
-    if (PyUnicode_CheckExact(key) || PyLong_CheckExact(key)) return w->p_dict;
-#endif
     int64_t cached = amap_get(&w->key_cache, (uintptr_t)key);
     if (cached >= 0) {
         return (int32_t)cached;
