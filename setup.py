@@ -12,7 +12,11 @@ setup(
         Extension(
             "heaptui.capture._walk",
             sources=["heaptui/capture/_walk.c", "heaptui/capture/_strtab.c"],
-            depends=["heaptui/capture/_strtab.h", "heaptui/capture/_views.h"],
+            depends=[
+                "heaptui/capture/_strtab.h",
+                "heaptui/capture/_vec.h",
+                "heaptui/capture/_views.h",
+            ],
             optional=True,
         ),
         # Lengauer-Tarjan dominators over CSR arrays; heaptui.model.dominators_python is the

@@ -7,17 +7,17 @@
  * keys that was a sixth of the whole capture.
  */
 #include "_strtab.h"
+#include "_vec.h"
 #include "_views.h"
 
 #include <string.h>
 
 struct StrTab {
     PyObject_HEAD
-    char *bytes;        /* UTF-8 of the remembered strings, back to back */
-    size_t nbytes, bytes_cap;
-    uint64_t *ends;     /* entry e is bytes[start(e), ends[e]) (start(0) = 0) */
-    uint64_t *hashes;   /* hash of each entry */
-    size_t n, cap;      /* entries remembered */
+    Vec bytes;          /* char: UTF-8 of the remembered strings, back to back */
+    Vec ends;           /* uint64: entry e is bytes[start(e), ends[e]) (start(0) = 0) */
+    Vec hashes;         /* uint64: hash of each entry */
+    size_t n;           /* entries remembered (the length of ends and hashes) */
     uint32_t *slots;    /* index: entry + 1, or 0 for a free slot */
     size_t mask;
     size_t drained;     /* entries [0, drained) were handed over */
@@ -45,8 +45,11 @@ static uint64_t hash_bytes(const char *p, size_t n) {
     return h;
 }
 
+#define END(t, e) VEC_AT(&(t)->ends, uint64_t, e)
+#define HASH(t, e) VEC_AT(&(t)->hashes, uint64_t, e)
+
 static inline uint64_t entry_start(const StrTab *t, size_t e) {
-    return e ? t->ends[e - 1] : 0;
+    return e ? END(t, e - 1) : 0;
 }
 
 static int slots_resize(StrTab *t, size_t cap) {
@@ -56,7 +59,7 @@ static int slots_resize(StrTab *t, size_t cap) {
         return -1;
     }
     for (size_t e = 0; e < t->n; e++) {
-        size_t i = (size_t)t->hashes[e] & (cap - 1);
+        size_t i = (size_t)HASH(t, e) & (cap - 1);
         while (slots[i]) {
             i = (i + 1) & (cap - 1);
         }
@@ -65,42 +68,6 @@ static int slots_resize(StrTab *t, size_t cap) {
     PyMem_RawFree(t->slots);
     t->slots = slots;
     t->mask = cap - 1;
-    return 0;
-}
-
-static int grow_entries(StrTab *t) {
-    size_t cap = t->cap ? t->cap * 2 : 1024;
-    uint64_t *ends = PyMem_RawRealloc(t->ends, cap * sizeof(uint64_t));
-    if (ends == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    t->ends = ends;
-    uint64_t *hashes = PyMem_RawRealloc(t->hashes, cap * sizeof(uint64_t));
-    if (hashes == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    t->hashes = hashes;
-    t->cap = cap;
-    return 0;
-}
-
-static int reserve_bytes(StrTab *t, size_t extra) {
-    if (t->nbytes + extra <= t->bytes_cap) {
-        return 0;
-    }
-    size_t cap = t->bytes_cap ? t->bytes_cap : 65536;
-    while (cap < t->nbytes + extra) {
-        cap *= 2;
-    }
-    char *bytes = PyMem_RawRealloc(t->bytes, cap);
-    if (bytes == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    t->bytes = bytes;
-    t->bytes_cap = cap;
     return 0;
 }
 
@@ -113,9 +80,9 @@ int32_t strtab_intern_utf8(StrTab *t, const char *data, size_t len) {
             break;
         }
         size_t e = s - 1;
-        if (t->hashes[e] == h) {
+        if (HASH(t, e) == h) {
             uint64_t start = entry_start(t, e);
-            if (t->ends[e] - start == len && memcmp(t->bytes + start, data, len) == 0) {
+            if (END(t, e) - start == len && memcmp(t->bytes.data + start, data, len) == 0) {
                 return (int32_t)(t->base + (int64_t)e);
             }
         }
@@ -125,15 +92,17 @@ int32_t strtab_intern_utf8(StrTab *t, const char *data, size_t len) {
         PyErr_SetString(PyExc_OverflowError, "more than 2**31 distinct label strings");
         return -1;
     }
-    if ((t->n == t->cap && grow_entries(t) < 0) || reserve_bytes(t, len) < 0) {
+    if (vec_reserve(&t->ends, 1) < 0 || vec_reserve(&t->hashes, 1) < 0
+        || vec_reserve(&t->bytes, len) < 0) {
         return -1;
     }
-    memcpy(t->bytes + t->nbytes, data, len);
-    t->nbytes += len;
-    t->ends[t->n] = t->nbytes;
-    t->hashes[t->n] = h;
+    memcpy(t->bytes.data + t->bytes.len, data, len);
+    t->bytes.len += len;
+    END(t, t->n) = t->bytes.len;
+    HASH(t, t->n) = h;
     t->slots[i] = (uint32_t)(t->n + 1);
     t->n++;
+    t->ends.len = t->hashes.len = t->n;
     if (t->n * 2 > t->mask + 1 && slots_resize(t, (t->mask + 1) * 2) < 0) {
         return -1;
     }
@@ -164,7 +133,7 @@ int32_t strtab_intern_str(StrTab *t, PyObject *text) {
 
 static void forget_all(StrTab *t) {
     t->base += (int64_t)t->n;
-    t->n = t->drained = t->nbytes = 0;
+    t->n = t->drained = t->bytes.len = t->ends.len = t->hashes.len = 0;
     memset(t->slots, 0, (t->mask + 1) * sizeof(uint32_t));
 }
 
@@ -180,8 +149,8 @@ int strtab_drain(StrTab *t, PyObject *sink) {
         for (size_t k = 0; k < count; k++) {
             offsets[k] = t->blob_out + entry_start(t, t->drained + k) - first;
         }
-        size_t blob_len = (size_t)(t->nbytes - first);
-        int rc = call_with_views(sink, NULL, t->bytes + first, blob_len, offsets,
+        size_t blob_len = (size_t)(t->bytes.len - first);
+        int rc = call_with_views(sink, NULL, t->bytes.data + first, blob_len, offsets,
                                  count * sizeof(uint64_t));
         PyMem_RawFree(offsets);
         if (rc < 0) {
@@ -212,6 +181,9 @@ static PyObject *strtab_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
         return NULL;
     }
     t->limit = (size_t)limit;
+    vec_init(&t->bytes, 1);
+    vec_init(&t->ends, sizeof(uint64_t));
+    vec_init(&t->hashes, sizeof(uint64_t));
     if (slots_resize(t, 1024) < 0) {
         Py_DECREF(t);
         return NULL;
@@ -220,9 +192,9 @@ static PyObject *strtab_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
 }
 
 static void strtab_dealloc(StrTab *t) {
-    PyMem_RawFree(t->bytes);
-    PyMem_RawFree(t->ends);
-    PyMem_RawFree(t->hashes);
+    vec_free(&t->bytes);
+    vec_free(&t->ends);
+    vec_free(&t->hashes);
     PyMem_RawFree(t->slots);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
@@ -266,8 +238,8 @@ static PyObject *strtab_undrained(StrTab *t, PyObject *Py_UNUSED(ignored)) {
     PyObject *out = PyList_New((Py_ssize_t)(t->n - t->drained));
     for (size_t e = t->drained; out != NULL && e < t->n; e++) {
         uint64_t start = entry_start(t, e);
-        PyObject *s = PyUnicode_DecodeUTF8(t->bytes + start, (Py_ssize_t)(t->ends[e] - start),
-                                           "surrogatepass");
+        Py_ssize_t len = (Py_ssize_t)(END(t, e) - start);
+        PyObject *s = PyUnicode_DecodeUTF8(t->bytes.data + start, len, "surrogatepass");
         if (s == NULL) {
             Py_CLEAR(out);
             break;

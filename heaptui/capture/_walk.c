@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "_strtab.h"
+#include "_vec.h"
 #include "_views.h"
 
 #if defined(__GNUC__)
@@ -52,46 +53,6 @@ enum {
 /* PyGC_Head (internal since 3.8): two words on every default (GIL) build of 3.10-3.13. */
 #define GC_HEAD_SIZE (2 * sizeof(uintptr_t))
 
-/* ------------------------------------------------------------------ growable arrays */
-typedef struct {
-    char *data;
-    size_t len;   /* elements */
-    size_t cap;   /* elements */
-    size_t item;  /* bytes per element */
-} Vec;
-
-static void vec_init(Vec *v, size_t item) {
-    v->data = NULL;
-    v->len = 0;
-    v->cap = 0;
-    v->item = item;
-}
-
-static void vec_free(Vec *v) {
-    PyMem_RawFree(v->data);
-    v->data = NULL;
-    v->len = v->cap = 0;
-}
-
-static int vec_reserve(Vec *v, size_t extra) {
-    if (v->len + extra <= v->cap) {
-        return 0;
-    }
-    size_t cap = v->cap ? v->cap : 1024;
-    while (cap < v->len + extra) {
-        cap += cap / 2 + 1024;
-    }
-    char *data = PyMem_RawRealloc(v->data, cap * v->item);
-    if (data == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    v->data = data;
-    v->cap = cap;
-    return 0;
-}
-
-#define VEC_AT(v, T, i) (((T *)(v)->data)[i])
 
 /* ------------------------------------------------------------------ output columns */
 /* An output column grows in memory from PyMem_Realloc and is handed over to an array.array at
@@ -1182,18 +1143,16 @@ static PyObject *sliced_repr_text(PyObject *o, Py_ssize_t limit) {
 
 static Py_ssize_t format_ll(long long v, char *out);
 
-/* Decimal text of an int that fits 64 bits (saferepr.int_text never cuts those), or NULL
- * without an error set if it does not fit. */
-static PyObject *small_int_text(PyObject *o) {
+/* Decimal text of an exact int that fits 64 bits (saferepr.int_text never cuts those) into
+ * ``out`` (at least 21 bytes); returns its length, or -1 (no error set) if it does not fit. */
+static Py_ssize_t fast_int_text(PyObject *o, char *out) {
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow || (v == -1 && PyErr_Occurred())) {
         PyErr_Clear();
-        return NULL;
+        return -1;
     }
-    char buf[32];
-    Py_ssize_t n = format_ll(v, buf);
-    return PyUnicode_FromStringAndSize(buf, n);
+    return format_ll(v, out);
 }
 
 /* saferepr.str_text for the common case, without building any object: an ASCII string of
@@ -1314,21 +1273,15 @@ static Py_ssize_t fast_float_text(double x, char *out) {
 #define MAX_REPR 80
 #define MAX_KEY 60
 
-/* The node's text as the walker makes it (new reference), or Py_None if it has none. */
+/* The node's text as the walker makes it (new reference), or Py_None if it has none; the
+ * cases append_text writes itself (short str, 64-bit int, most floats) are not repeated. */
 static PyObject *node_text(PyObject *o, TypeInfo *ti) {
-    PyObject *t = NULL;
     switch (ti->text_kind) {
     case TEXT_NONE:
         Py_RETURN_NONE;
     case TEXT_STR:
     case TEXT_BYTES:
         return sliced_repr_text(o, MAX_REPR);
-    case TEXT_INT:
-        t = small_int_text(o);
-        if (t != NULL) {
-            return t;
-        }
-        break;
     case TEXT_REPR:
         return PyObject_Repr(o);
     case TEXT_FUNCTION: {
@@ -1378,12 +1331,7 @@ static int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
             fast = fast_float_text(PyFloat_AS_DOUBLE(o), out);
         }
         else {
-            int overflow = 0;
-            long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-            if (!overflow && !(v == -1 && PyErr_Occurred())) {
-                fast = format_ll(v, out);
-            }
-            PyErr_Clear();
+            fast = fast_int_text(o, out);
         }
         if (fast >= 0) {
             w->repr_blob.len += (size_t)fast;
@@ -1474,12 +1422,7 @@ static int32_t key_payload(Walk *w, PyObject *key) {
         }
     }
     else if (PyLong_CheckExact(key)) {
-        int overflow = 0;
-        long long v = PyLong_AsLongLongAndOverflow(key, &overflow);
-        if (!overflow && !(v == -1 && PyErr_Occurred())) {
-            fast = format_ll(v, buf);
-        }
-        PyErr_Clear();
+        fast = fast_int_text(key, buf);
     }
     if (fast >= 0) {
         int32_t p = strtab_intern_utf8(w->strings, buf, (size_t)fast);
