@@ -24,10 +24,11 @@ struct StrTab {
     int64_t base;       /* position of entry 0 (strings forgotten before it) */
     uint64_t blob_out;  /* bytes of the whole table handed over so far */
     size_t limit;       /* forget everything at a drain past this many entries; 0: never */
+    uint64_t seed;      /* random: texts chosen to collide would slow the walk the host waits on */
 };
 
-static uint64_t hash_bytes(const char *p, size_t n) {
-    uint64_t h = 0x243F6A8885A308D3ULL ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL);
+static uint64_t hash_bytes(uint64_t seed, const char *p, size_t n) {
+    uint64_t h = seed ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL);
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
@@ -72,7 +73,7 @@ static int slots_resize(StrTab *t, size_t cap) {
 }
 
 int32_t strtab_intern_utf8(StrTab *t, const char *data, size_t len) {
-    uint64_t h = hash_bytes(data, len);
+    uint64_t h = hash_bytes(t->seed, data, len);
     size_t i = (size_t)h & t->mask;
     for (;;) {
         uint32_t s = t->slots[i];
@@ -166,6 +167,24 @@ int strtab_drain(StrTab *t, PyObject *sink) {
 }
 
 /* ------------------------------------------------------------------ the Python type */
+/* Eight bytes of os.urandom() (C code only; its result is released at once). */
+static int random_seed(uint64_t *seed) {
+    PyObject *os = PyImport_ImportModule("os");
+    PyObject *bytes = os ? PyObject_CallMethod(os, "urandom", "i", 8) : NULL;
+    Py_XDECREF(os);
+    if (bytes == NULL) {
+        return -1;
+    }
+    if (!PyBytes_Check(bytes) || PyBytes_GET_SIZE(bytes) != 8) {
+        Py_DECREF(bytes);
+        PyErr_SetString(PyExc_RuntimeError, "os.urandom(8) did not give 8 bytes");
+        return -1;
+    }
+    memcpy(seed, PyBytes_AS_STRING(bytes), 8);
+    Py_DECREF(bytes);
+    return 0;
+}
+
 static PyObject *strtab_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"limit", NULL};
     Py_ssize_t limit = 0;
@@ -181,6 +200,10 @@ static PyObject *strtab_new(PyTypeObject *type, PyObject *args, PyObject *kwds) 
         return NULL;
     }
     t->limit = (size_t)limit;
+    if (random_seed(&t->seed) < 0) {
+        Py_DECREF(t);
+        return NULL;
+    }
     vec_init(&t->bytes, 1);
     vec_init(&t->ends, sizeof(uint64_t));
     vec_init(&t->hashes, sizeof(uint64_t));
