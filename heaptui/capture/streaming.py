@@ -4,11 +4,11 @@ A capture held whole in memory costs the host about 41 bytes per object and 13 p
 on top of its heap (more than the heap itself, often). Streamed, the C walk hands its node and
 reference columns, and the label strings named so far, to a
 :class:`~heaptui.fileformat.write.SnapshotStreamWriter` every
-:data:`heaptui.capture.accel.CHUNK_NODES` nodes and reuses the buffers, so the host only holds
-the work list (one address per object), one chunk and at most
-:data:`heaptui.capture.strings.INDEX_LIMIT` remembered strings. The pure-Python walker does
-not stream (nor does a capture while tracemalloc traces, whose pass needs every address at the
-end): the writer then gets the whole snapshot afterwards, as before.
+:data:`heaptui.capture.accel.CHUNK_NODES` nodes (fewer on a small heap) and reuses the
+buffers, so the host only holds the work list (one address per object), one chunk and at most
+:data:`heaptui.capture.accel.STRING_INDEX_LIMIT` remembered strings and rendered keys. The
+pure-Python walker does not stream (nor does a capture while tracemalloc traces, whose pass
+needs every address at the end): the writer then gets the whole snapshot afterwards, as before.
 
 The writer is opened by the walk itself, right after it lists the heap's objects: the writer,
 its file and its buffers are then never nodes of the snapshot they write. Standard library only
