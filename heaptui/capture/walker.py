@@ -418,8 +418,8 @@ class _Columns:
         raw.repr_offsets.append(0)
 
     # --- node columns ---------------------------------------------------------------------
-    def nodes(self, objs: list[Any], info: tuple[Any, ...]) -> list[int] | None:
-        """Write the node columns of ``objs``; return their lengths if the type has one."""
+    def nodes(self, objs: list[Any], info: tuple[Any, ...]) -> None:
+        """Write the node columns of ``objs``."""
         ti, _, const_size, sizer, size_add, has_len, text, _ = info
         raw = self.raw
         n = len(objs)
@@ -443,7 +443,6 @@ class _Columns:
             bulk = _BULK_TEXTS.get(id(text))
             texts = bulk(objs, lens or []) if bulk is not None else list(map(text, objs))
             self.texts(texts)
-        return lens
 
     def texts(self, texts: list[str]) -> None:
         blob = self.raw.repr_blob
