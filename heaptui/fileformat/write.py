@@ -347,23 +347,29 @@ def _checked_columns(
     try:
         for name in names:
             columns.append((name, _byte_view(name, sources[name])))
+        _check_totals(columns, streamed, len(raw.type_names))
     except BaseException:
         for _, view in columns:
             view.release()
         raise
+    return columns
+
+
+def _check_totals(
+    columns: list[tuple[str, memoryview]], streamed: dict[str, int], type_names: int
+) -> None:
+    """Raise ValueError unless every column's total (streamed plus ``columns``) follows its
+    rule in the layout."""
     totals = {name: streamed.get(name, 0) + len(view) // _itemsize(name) for name, view in columns}
-    totals["type_names"] = len(raw.type_names)
+    totals["type_names"] = type_names
     for name, (follows, extra) in _LENGTH_RULES.items():
         if name not in totals:  # the optional columns of a file without them
             continue
         expected = totals[follows] + extra
         if totals[name] != expected:
-            for _, view in columns:
-                view.release()
             raise ValueError(
                 f"snapshot column {name!r} has {totals[name]} entries, expected {expected}"
             )
-    return columns
 
 
 def _itemsize(name: str) -> int:
