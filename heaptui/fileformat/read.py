@@ -37,6 +37,7 @@ from heaptui.fileformat.layout import (
     LENGTH_FOLLOWS,
     MAGIC,
     OPTIONAL_COLUMN_DTYPES,
+    OPTIONAL_LENGTH_FOLLOWS,
     PREAMBLE_FORMAT,
     PREAMBLE_SIZE,
     READABLE_VERSIONS,
@@ -234,10 +235,9 @@ def _check_alloc(alloc: AllocColumns, strings: int) -> None:
     """Allocation sites index each other and the string table only within bounds."""
     traces = len(alloc.trace_offsets) - 1
     frames = len(alloc.frame_file)
-    if len(alloc.alloc_trace) != len(alloc.alloc_addr):
-        raise _Invalid("column 'alloc_trace' does not match 'alloc_addr'")
-    if len(alloc.frame_line) != frames:
-        raise _Invalid("column 'frame_line' does not match 'frame_file'")
+    for column, (follows, extra) in OPTIONAL_LENGTH_FOLLOWS.items():
+        if len(getattr(alloc, column)) != len(getattr(alloc, follows)) + extra:
+            raise _Invalid(f"column {column!r} does not match {follows!r}")
     if traces < 0:
         raise _Invalid("column 'trace_offsets' is empty")
     _offsets("trace_offsets", alloc.trace_offsets, len(alloc.trace_frames))
@@ -371,9 +371,11 @@ def _segments(column: str, listed: list[Any]) -> list[tuple[int, int, int]]:
     """Version 2 segments: ``[offset, count, crc32]`` lists of three ints, none empty."""
     segments = []
     for segment in listed:
-        if type(segment) is not list or len(segment) != 3:
-            raise _Invalid(f"column {column!r} has a segment that is not [offset, count, crc32]")
-        if any(type(value) is not int for value in segment):
+        if (
+            type(segment) is not list
+            or len(segment) != 3
+            or any(type(value) is not int for value in segment)
+        ):
             raise _Invalid(f"column {column!r} has a segment that is not [offset, count, crc32]")
         if segment[1] == 0:
             raise _Invalid(f"column {column!r} has an empty segment")
