@@ -13,6 +13,7 @@ import io
 import json
 import struct
 import zlib
+from array import array
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
@@ -65,6 +66,19 @@ def sample_raw() -> RawSnapshot:
     b.root(app, ROOT_MODULE, "sys.modules['app']")
     b.root(frame, ROOT_THREAD, "thread MainThread: serve() app.py:42")
     return b.build()
+
+
+def sample_raw_with_alloc_sites(addresses: list[int]) -> RawSnapshot:
+    """:func:`sample_raw` plus allocation sites: the objects at ``addresses`` were allocated
+    at one traceback of one frame, line 7 of the file named by string 0."""
+    raw = sample_raw()
+    raw.trace_offsets = array("Q", [0, 1])
+    raw.trace_frames = array("I", [0])
+    raw.frame_file = array("I", [0])
+    raw.frame_line = array("I", [7])
+    raw.alloc_addr = array("Q", addresses)
+    raw.alloc_trace = array("I", [0] * len(addresses))
+    return raw
 
 
 def assert_same_arrays(got: Any, expected: Any) -> None:

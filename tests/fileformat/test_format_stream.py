@@ -19,6 +19,7 @@ from snapshot_files import (
     encode,
     encode_segmented,
     sample_raw,
+    sample_raw_with_alloc_sites,
     segment_extents,
 )
 
@@ -216,13 +217,7 @@ def test_a_failed_write_breaks_the_stream() -> None:
 
 
 def test_allocation_columns_stream_too() -> None:
-    raw = sample_raw()
-    raw.trace_offsets = array("Q", [0, 1])
-    raw.trace_frames = array("I", [0])
-    raw.frame_file = array("I", [0])
-    raw.frame_line = array("I", [7])
-    raw.alloc_addr = array("Q", [0x1000, 0x2000, 0x3000])
-    raw.alloc_trace = array("I", [0, 0, 0])
+    raw = sample_raw_with_alloc_sites([0x1000, 0x2000, 0x3000])
     expected = read_snapshot_bytes(encode(raw), "x")
     assert expected.alloc is not None
     out = io.BytesIO()

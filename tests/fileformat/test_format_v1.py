@@ -4,12 +4,17 @@ damaged one is refused with one line, as before."""
 from __future__ import annotations
 
 import struct
-from array import array
 from pathlib import Path
 from typing import Any
 
 import pytest
-from snapshot_files import assert_same_arrays, encode, encode_segmented, sample_raw
+from snapshot_files import (
+    assert_same_arrays,
+    encode,
+    encode_segmented,
+    sample_raw,
+    sample_raw_with_alloc_sites,
+)
 from v1_files import (
     to_v1,
     v1_column_extent,
@@ -55,13 +60,7 @@ def test_a_version_1_file_reads_like_the_version_2_file(tmp_path: Any) -> None:
 
 
 def test_a_version_1_file_with_allocation_sites() -> None:
-    raw = sample_raw()
-    raw.trace_offsets = array("Q", [0, 1])
-    raw.trace_frames = array("I", [0])
-    raw.frame_file = array("I", [0])
-    raw.frame_line = array("I", [7])
-    raw.alloc_addr = array("Q", [0x1000])
-    raw.alloc_trace = array("I", [0])
+    raw = sample_raw_with_alloc_sites([0x1000])
     arrays = read_snapshot_bytes(to_v1(encode(raw)), "x")
     assert arrays.alloc is not None and arrays.alloc.frame_line.tolist() == [7]
 
