@@ -11,8 +11,13 @@ setup(
     ext_modules=[
         Extension(
             "heaptui.capture._walk",
-            sources=["heaptui/capture/_walk.c", "heaptui/capture/_strtab.c"],
+            sources=[
+                "heaptui/capture/_walk.c",
+                "heaptui/capture/_strtab.c",
+                "heaptui/capture/_frames.c",
+            ],
             depends=[
+                "heaptui/capture/_frames.h",
                 "heaptui/capture/_strtab.h",
                 "heaptui/capture/_vec.h",
                 "heaptui/capture/_views.h",

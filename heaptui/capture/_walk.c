@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_frames.h"
 #include "_strtab.h"
 #include "_vec.h"
 #include "_views.h"
@@ -535,6 +536,7 @@ typedef struct {
     uint8_t label_kind;
     uint8_t text_kind;
     uint8_t len_kind;
+    uint8_t gen_locals;        /* LAB_GENERIC: a generator, coroutine or async generator type */
     PyCFunction sizeof_func;   /* SIZE_CFUNC: a METH_NOARGS C __sizeof__ */
     PyObject *sizeof_descr;    /* SIZE_CALL: another C __sizeof__ (borrowed from the type) */
     PyObject *text_func;       /* TEXT_CALLBACK (borrowed: Walk.keep holds it) */
@@ -652,38 +654,62 @@ static PyObject *namespace_of(PyTypeObject *tp) {
 #endif
 }
 
-static int is_c_callable_descr(PyObject *v) {
-    PyTypeObject *t = Py_TYPE(v);
-    return t == &PyMethodDescr_Type || t == &PyWrapperDescr_Type || t == &PyCFunction_Type
-           || t == &PyClassMethodDescr_Type;
-}
-
-/* sys.getsizeof calls the first __sizeof__ of the MRO; when that one is Python code, use the
- * first C implementation further up instead (what the pure-Python walker does). */
-static void choose_sizeof(TypeInfo *ti, PyTypeObject *tp) {
-    PyObject *impl = _PyType_Lookup(tp, sizeof_name);
-    if (impl == NULL || !is_c_callable_descr(impl)) {
-        impl = NULL;
-        PyObject *mro = tp->tp_mro;
-        Py_ssize_t n = (mro != NULL && PyTuple_Check(mro)) ? PyTuple_GET_SIZE(mro) : 0;
-        for (Py_ssize_t i = 0; i < n && impl == NULL; i++) {
-            PyObject *base = PyTuple_GET_ITEM(mro, i);
-            if (!PyType_Check(base)) {
-                continue;
+/* The value of ``name`` in ``tp``'s own namespace (borrowed: the namespace keeps it), or NULL.
+ * Only exact-str keys are compared, by iteration: a dict look-up would call the __eq__ of a
+ * user's non-str key whose hash equals the name's. */
+static PyObject *own_attr(PyTypeObject *tp, PyObject *name) {
+    PyObject *ns = namespace_of(tp);
+    if (ns == NULL) {
+        return NULL;
+    }
+    PyObject *found = NULL;
+    if (PyDict_Check(ns)) {
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (PyDict_Next(ns, &pos, &k, &v)) {
+            if (PyUnicode_CheckExact(k) && (k == name || PyUnicode_Compare(k, name) == 0)) {
+                found = v;
+                break;
             }
-            PyObject *ns = namespace_of((PyTypeObject *)base);
-            if (ns == NULL) {
-                continue;
-            }
-            PyObject *v = PyDict_Check(ns) ? PyDict_GetItemWithError(ns, sizeof_name) : NULL;
-            if (v != NULL && is_c_callable_descr(v)) {
-                impl = v; /* kept alive by the type's namespace */
-            }
-            PyErr_Clear();
-            Py_DECREF(ns);
         }
     }
+    PyErr_Clear();
+    Py_DECREF(ns);
+    return found;
+}
+
+/* A C method descriptor made for instances of ``tp`` (its owner is in tp's MRO).  dict's
+ * __sizeof__ stored in another class (``class X: __sizeof__ = dict.__sizeof__``) is not: its
+ * C function would read an X as a dict. */
+static int own_c_method(PyTypeObject *tp, PyObject *v) {
+    if (!Py_IS_TYPE(v, &PyMethodDescr_Type) && !Py_IS_TYPE(v, &PyWrapperDescr_Type)) {
+        return 0;
+    }
+    PyTypeObject *owner = PyDescr_TYPE(v);
+    return owner != NULL && PyType_IsSubtype(tp, owner);
+}
+
+/* sys.getsizeof calls the first __sizeof__ of the MRO; when that one is Python code or
+ * another type's C method, use the first genuine C implementation further up instead (what
+ * the pure-Python walker's typeinfo.sizeof_method does); none: basic size and items. */
+static void choose_sizeof(TypeInfo *ti, PyTypeObject *tp) {
     ti->size_kind = SIZE_BASIC;
+    if (!PyType_HasFeature(tp, Py_TPFLAGS_READY)) {
+        return; /* nothing of a type that is not ready is read */
+    }
+    PyObject *impl = NULL;
+    PyObject *mro = tp->tp_mro;
+    Py_ssize_t n = (mro != NULL && PyTuple_Check(mro)) ? PyTuple_GET_SIZE(mro) : 0;
+    for (Py_ssize_t i = 0; i < n && impl == NULL; i++) {
+        PyObject *base = PyTuple_GET_ITEM(mro, i);
+        if (!PyType_Check(base)) {
+            continue;
+        }
+        PyObject *v = own_attr((PyTypeObject *)base, sizeof_name);
+        if (v != NULL && own_c_method(tp, v)) {
+            impl = v;
+        }
+    }
     if (impl == NULL || impl == object_sizeof_descr) {
         return;
     }
@@ -922,6 +948,7 @@ static int typeinfo_fill(Walk *w, TypeInfo *ti, PyTypeObject *tp) {
             return -1;
         }
         ti->label_kind = LAB_GENERIC;
+        ti->gen_locals = tp == &PyGen_Type || tp == &PyCoro_Type || tp == &PyAsyncGen_Type;
     }
     else if (labeler != Py_None) {
         ti->label_kind = LAB_CALLBACK;
@@ -1856,6 +1883,34 @@ static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) 
 
 /* Instances of other C types: Namer.label_generic's candidates (object members, the safe
  * getsets, the class), matched to the referents by identity. */
+/* A suspended generator's (coroutine's...) locals, named: their values are among its
+ * referents (its frame is inside it), matched by identity like the members. */
+static int gen_local_cands(Walk *w, PyObject *o) {
+    FastLocals fl;
+    if (!fast_locals_of(o, &fl)) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < fl.n; i++) {
+        PyObject *v = fl.slots[i];
+        PyObject *name = fast_local_name(fl.code, i);
+        if (v == NULL || name == NULL || !PyUnicode_CheckExact(name)) {
+            continue;
+        }
+        /* The code object keeps its names alive: cache their payloads by address. */
+        int64_t cached = amap_get(&w->name_cache, (uintptr_t)name);
+        if (cached < 0) {
+            cached = string_payload(w, name);
+            if (cached < 0 || amap_put(&w->name_cache, (uintptr_t)name, cached) < 0) {
+                return -1;
+            }
+        }
+        if (add_cand(w, v, EDGE_LOCAL, (int32_t)cached) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int edges_generic(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
     w->cands.len = 0;
     for (Py_ssize_t m = 0; m < ti->nmembers; m++) {
@@ -1866,6 +1921,9 @@ static int edges_generic(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
         if (add_cand(w, v, EDGE_ATTR, ti->member_payload[m]) < 0) {
             return -1;
         }
+    }
+    if (ti->gen_locals && gen_local_cands(w, o) < 0) {
+        return -1;
     }
     /* A getter returns a new reference: hold them until the referents are matched. */
     PyObject *held[GENERIC_GETSETS_MAX];
@@ -2343,6 +2401,11 @@ static PyMethodDef walk_methods[] = {
     {"walk", (PyCFunction)(void (*)(void))walk, METH_VARARGS | METH_KEYWORDS,
      "walk(objects, exclude, extra_roots, on_type, strings, key_text) -> dict\n\n"
      "Walk the heap from gc.get_objects()'s list; return the snapshot's columns."},
+    {"frame_locals", frames_locals_py, METH_O,
+     "[(name, value)] of a frame's or a suspended generator's fast locals, read in place "
+     "(never through f_locals); None where they cannot be read."},
+    {"frame_locals_dict", frames_locals_dict_py, METH_O,
+     "The locals dict a frame holds (f_locals without making or refreshing it), or None."},
     {"_float_text", float_text_for_tests, METH_O,
      "_float_text(x) -> str | None: the walk's own repr of a float (tests)."},
     {NULL, NULL, 0, NULL},

@@ -42,8 +42,10 @@ from heaptui.capture.typeinfo import (
     has_base,
     is_heap_type,
     is_one_of,
+    is_ready,
     mro_lookup,
     mro_of,
+    namespace_items,
 )
 from heaptui.labels import (
     EDGE_ATTR,
@@ -57,7 +59,17 @@ from heaptui.labels import (
 )
 
 INLINE_VALUES = sys.version_info >= (3, 11)
-CO_OPTIMIZED = 0x1
+
+try:  # the compiled accelerator reads fast locals in place (heaptui/capture/_frames.c)
+    from heaptui.capture._walk import (  # type: ignore[import-not-found]
+        frame_locals as _c_frame_locals,
+    )
+    from heaptui.capture._walk import (  # type: ignore[import-not-found]
+        frame_locals_dict as _c_frame_locals_dict,
+    )
+except ImportError:  # pure Python only: locals are not read (see _frame_local_items)
+    _c_frame_locals = _c_frame_locals_dict = None
+_GENERATOR_TYPES = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
 
 _getref = __import__("gc").get_referents
 _object_getattribute = object.__getattribute__
@@ -70,6 +82,20 @@ _TYPE_BASE = _type_getset["__base__"].__get__
 _TYPE_NS = _type_getset["__dict__"].__get__
 _MODULE_DICT = types.ModuleType.__dict__["__dict__"].__get__
 _OBJECT_GETATTRIBUTE = object.__dict__["__getattribute__"]
+_MEMBER_OWNER = types.MemberDescriptorType.__dict__["__objclass__"].__get__
+_GETSET_OWNER = types.GetSetDescriptorType.__dict__["__objclass__"].__get__
+
+
+def _applies_to(tp: type, descr: Any, owner_of: Any) -> bool:
+    """Whether a slot or getset descriptor found in ``tp``'s MRO was made for ``tp``'s layout.
+
+    A class namespace may hold another class's descriptor (``class B: x = A.x``); reading it
+    on a B would fail (in C, read at another class's offset), so it is not used.
+    """
+    try:
+        return has_base(tp, owner_of(descr))
+    except Exception:
+        return False
 
 # Attributes of exact C types that only return an existing pointer (no object is created).
 FUNCTION_ATTRS = (
@@ -97,24 +123,6 @@ METHOD_ATTRS = ("__func__", "__self__")
 # Getsets that are safe to read on C types (they return a stored pointer).
 GENERIC_GETSETS = ("__self__", "__func__", "__objclass__", "gi_code", "cr_code", "ag_code")
 CONTAINER_BASES = (dict, list, tuple, set, frozenset)
-
-
-def _locals_base_refcount() -> int:
-    """sys.getrefcount of an f_locals dict that only its frame and one local hold."""
-
-    def gen() -> Any:
-        yield None
-
-    g = gen()
-    next(g)
-    loc = g.gi_frame.f_locals
-    count = sys.getrefcount(loc)
-    del loc
-    g.close()
-    return count
-
-
-LOCALS_BASE_REFCOUNT = _locals_base_refcount() if sys.version_info < (3, 13) else -1
 
 
 class InstanceInfo:
@@ -155,12 +163,11 @@ class InstanceInfo:
         for base in mro_of(tp):
             if base is object:
                 continue
-            ns = _TYPE_NS(base)
-            for name, value in list(dict.items(ns)) if type(ns) is dict else _proxy_items(ns):
+            for name, value in namespace_items(base):
                 if (
                     type(value) is types.MemberDescriptorType
-                    and type(name) is str
                     and id(value) not in seen_members
+                    and _applies_to(tp, value, _MEMBER_OWNER)
                 ):
                     seen_members.add(id(value))
                     self.member_descrs.append(value)
@@ -224,14 +231,6 @@ def free_var_names(code: Any, count: int) -> tuple[Any, ...]:
     return tuple(names)
 
 
-def _proxy_items(ns: Any) -> list[tuple[Any, Any]]:
-    # A class namespace proxy wraps an exact dict; get_referents(proxy) returns that dict.
-    for inner in _getref(ns):
-        if type(inner) is dict:
-            return list(dict.items(inner))
-    return []
-
-
 def _code_names(code: Any, out: list[str], seen: set[str]) -> None:
     stack = [code]
     while stack:
@@ -270,11 +269,7 @@ def _candidate_names(tp: type) -> list[str]:
     for base in mro_of(tp):
         if base is object or not is_heap_type(base):
             continue
-        ns = _TYPE_NS(base)
-        items = _proxy_items(ns)
-        for key, value in items:
-            if type(key) is not str:
-                continue
+        for key, value in namespace_items(base):
             if key == "__slots__":
                 slot_names = [value] if type(value) is str else value
                 if type(slot_names) is list or type(slot_names) is tuple:
@@ -385,7 +380,7 @@ class Namer:
         for descr, payload in zip(descrs, payloads, strict=True):
             try:
                 value = _member_get(descr, obj)
-            except AttributeError:
+            except Exception:
                 continue
             out.append((value, EDGE_ATTR, payload))
 
@@ -537,6 +532,8 @@ class Namer:
         None; no ``__class__`` edge, as the metatype is a static type too).
         """
         named: list[tuple[Any, int, int]] = []
+        if not is_ready(cls):  # a leaf, named only (typeinfo.is_ready)
+            return self.match(refs, [], [])
         try:
             for inner in _getref(_TYPE_NS(cls)):
                 if type(inner) is dict:
@@ -575,6 +572,10 @@ class Namer:
                 continue
         if info.container is not None:
             self.container_items(obj, info.container, explicit)
+        if info.suspends:
+            for name, value in _frame_local_items(obj):
+                if type(name) is str:
+                    named.append((value, EDGE_LOCAL, self.intern(name)))
         if info.sequence:
             for i, v in enumerate(refs):
                 named.append((v, EDGE_INDEX, i))
@@ -585,11 +586,8 @@ class Namer:
         """Locals by name, ``f_code``, ``f_globals``, ``f_back`` ...
 
         On 3.11+ a running frame reports no referents at all (the interpreter's stack is a GC
-        root), so these become explicit edges. Reading ``f_locals`` on 3.10-3.12 fills a dict
-        cached on the frame; when only the frame holds it, it is emptied again afterwards, so
-        no reference to a local survives the capture (3.13 returns a fresh proxy instead).
-        That dict is an explicit ``.f_locals`` edge: the frame holds it from then on, and it
-        must be a node in the first capture too, or the next one would show it as growth.
+        root), so these become explicit edges. Locals are read in place by the accelerator,
+        never through ``f_locals`` (see :func:`_frame_local_items`).
         """
         running = not refs
         pairs: list[tuple[Any, int, int]] = []
@@ -600,7 +598,7 @@ class Namer:
                 continue
             if value is not None:
                 pairs.append((value, EDGE_ATTR, self.attr(name)))
-        items, loc = _frame_local_items(f)
+        items = _frame_local_items(f)
         for name, value in items:
             if type(name) is str:
                 pairs.append((value, EDGE_LOCAL, self.intern(name)))
@@ -609,8 +607,10 @@ class Namer:
         explicit = []
         if back is not None:
             explicit.append((back, EDGE_ATTR, self.attr("f_back")))
-        if loc is not None:
-            explicit.append((loc, EDGE_ATTR, self.attr("f_locals")))
+        if _c_frame_locals_dict is not None:
+            loc = _c_frame_locals_dict(f)
+            if loc is not None:  # the dict locals() filled (or a class/module body's)
+                explicit.append((loc, EDGE_ATTR, self.attr("f_locals")))
             loc = None
         if running:
             explicit.extend(pairs)
@@ -628,9 +628,12 @@ class GenericInfo:
         "member_descrs",
         "member_payloads",
         "sequence",
+        "suspends",
     )
 
     def __init__(self, tp: type, strings: Interner, sequence: bool) -> None:
+        # Generators, coroutines, async generators: their locals are named like a frame's.
+        self.suspends = is_one_of(tp, _GENERATOR_TYPES)
         self.member_descrs: list[Any] = []
         self.member_payloads: list[int] = []
         self.getset_descrs: list[Any] = []
@@ -645,35 +648,40 @@ class GenericInfo:
         for base in mro_of(tp):
             if base is object:
                 continue
-            for name, value in _proxy_items(_TYPE_NS(base)):
-                if type(name) is not str or name in seen:
+            for name, value in namespace_items(base):
+                if name in seen:
                     continue
                 seen.add(name)
-                if type(value) is types.MemberDescriptorType:
+                if type(value) is types.MemberDescriptorType and _applies_to(
+                    tp, value, _MEMBER_OWNER
+                ):
                     self.member_descrs.append(value)
                     self.member_payloads.append(strings.intern(name))
-                elif type(value) is types.GetSetDescriptorType and is_one_of(name, GENERIC_GETSETS):
+                elif (
+                    type(value) is types.GetSetDescriptorType
+                    and is_one_of(name, GENERIC_GETSETS)
+                    and _applies_to(tp, value, _GETSET_OWNER)
+                ):
                     self.getset_descrs.append(value)
                     self.getset_payloads.append(strings.intern(name))
 
 
-def _frame_local_items(f: Any) -> tuple[list[tuple[Any, Any]], dict[Any, Any] | None]:
-    """``(name, value)`` of the frame's locals, and the frame's locals dict if it has one."""
+def _frame_local_items(f: Any) -> list[tuple[Any, Any]]:
+    """``(name, value)`` of a frame's (or a suspended generator's) locals, or ``[]``.
+
+    Never ``f.f_locals``: on 3.10-3.12 it refreshes the dict the program's own ``locals()``
+    returned (a loop over it fails), and a running trace or profile function writes that dict
+    back into the frame when it returns (locals vanish: UnboundLocalError). Without the
+    compiled accelerator the locals stay unnamed: a suspended frame's values are still
+    referents (``EDGE_OTHER``); a running frame's (3.11+) are not edges at all.
+    """
+    if _c_frame_locals is None:
+        return []
     try:
-        loc = f.f_locals
+        items = _c_frame_locals(f)
     except Exception:
-        return [], None
-    if type(loc) is dict:
-        items = list(dict.items(loc))
-        optimized = f.f_code.co_flags & CO_OPTIMIZED
-        if optimized and sys.getrefcount(loc) <= LOCALS_BASE_REFCOUNT:
-            # Only the frame holds this snapshot of its locals (we made it): empty it so it
-            # keeps nothing alive. The next locals() call refills it.
-            dict.clear(loc)
-        return items, loc
-    if type(loc).__name__ == "FrameLocalsProxy":
-        return list(loc.items()), None
-    return [], None
+        return []
+    return items if items is not None else []
 
 
 __all__ = [

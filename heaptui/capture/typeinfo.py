@@ -14,9 +14,12 @@ function that computes the same figure from the first C ``__sizeof__`` in the MR
 
 from __future__ import annotations
 
+import gc
 import sys
 import types
 from collections.abc import Callable
+from itertools import compress, repeat
+from operator import is_, itemgetter
 from typing import Any
 
 from heaptui.labels import TYPE_BUILTIN, TYPE_STDLIB, TYPE_USER
@@ -27,8 +30,11 @@ _MODULE = _type_dict["__module__"].__get__
 _MRO = _type_dict["__mro__"].__get__
 _FLAGS = _type_dict["__flags__"].__get__
 _TYPE_DICT = _type_dict["__dict__"].__get__
+_METHOD_OWNER = types.MethodDescriptorType.__dict__["__objclass__"].__get__
+_WRAPPER_OWNER = types.WrapperDescriptorType.__dict__["__objclass__"].__get__
 
 FLAG_HEAPTYPE = 1 << 9
+FLAG_READY = 1 << 12  # Py_TPFLAGS_READY: PyType_Ready ran (tp_dict, tp_mro, tp_bases are set)
 FLAG_HAVE_GC = 1 << 14
 FLAG_MANAGED_DICT = 1 << 4  # 3.11+
 FLAG_MANAGED_WEAKREF = 1 << 3  # 3.12+
@@ -46,8 +52,24 @@ _POINTER = 8 if sys.maxsize > 2**32 else 4
 GC_HEADER = sys.getsizeof([]) - [].__sizeof__()
 
 
+def is_ready(cls: type) -> bool:
+    """Whether ``PyType_Ready`` ran for ``cls``.
+
+    A C extension may hold a static type it never made ready (``_testcapi``'s
+    ``test_structmembersType``, 3.10's memoryview iterator and 3.10/3.11's ``co_lines``
+    iterator): its ``tp_bases`` is NULL and reading ``__bases__`` crashes the process. Such a
+    type is a leaf, named only; nothing else of it is read.
+    """
+    try:
+        return bool(_FLAGS(cls) & FLAG_READY)
+    except Exception:
+        return False
+
+
 def mro_of(cls: type) -> tuple[type, ...]:
     """Return the MRO tuple itself, never calling a metaclass ``mro`` or ``__getattribute__``."""
+    if not is_ready(cls):
+        return (cls,)
     mro = _MRO(cls)
     return mro if type(mro) is tuple else (cls,)
 
@@ -57,17 +79,73 @@ def class_dict(cls: type) -> Any:
     return _TYPE_DICT(cls)
 
 
+def _namespace(cls: type) -> dict[Any, Any] | None:
+    """The real dict behind ``cls.__dict__`` (None for a type that is not ready)."""
+    if not is_ready(cls):
+        return None
+    try:
+        proxy = _TYPE_DICT(cls)
+    except Exception:
+        return None
+    for inner in gc.get_referents(proxy):
+        if type(inner) is dict:
+            return inner
+    return None
+
+
+def namespace_items(cls: type) -> list[tuple[str, Any]]:
+    """``(name, value)`` of ``cls``'s own namespace, exact ``str`` keys only.
+
+    Iterating a dict runs no user code, but a look-up does when a key of another type has the
+    same hash (its ``__eq__`` is called): a class namespace is never searched with ``in`` or
+    ``[]`` here, only iterated, keeping the entries whose key is exactly ``str``.
+    """
+    ns = _namespace(cls)
+    if ns is None:
+        return []
+    items = list(dict.items(ns))
+    keep = list(map(is_, map(type, map(itemgetter(0), items)), repeat(str)))
+    return list(compress(items, keep))
+
+
+def _own_lookup(cls: type, name: str) -> tuple[bool, Any]:
+    ns = _namespace(cls)
+    if ns is None:
+        return False, None
+    for key, value in list(dict.items(ns)):
+        if type(key) is str and key == name:
+            return True, value
+    return False, None
+
+
 def mro_lookup(cls: type, name: str) -> tuple[bool, Any, type | None]:
     """Find ``name`` in the MRO's namespaces as attribute lookup would, without descriptors.
 
-    Returns ``(found, value, definer)``. Membership tests on a class namespace hash only our own
-    ``str``; a class namespace holds str keys (anything else is a user's deliberate hack).
+    Returns ``(found, value, definer)``. Only keys that are exactly ``str`` are compared (see
+    :func:`namespace_items`), so no user ``__eq__`` or ``__hash__`` runs.
     """
     for base in mro_of(cls):
-        ns = _TYPE_DICT(base)
-        if name in ns:
-            return True, ns[name], base
+        found, value = _own_lookup(base, name)
+        if found:
+            return True, value, base
     return False, None, None
+
+
+def own_descriptor(cls: type, impl: Any) -> bool:
+    """Whether ``impl`` is a C method descriptor that applies to instances of ``cls``.
+
+    ``class X: __sizeof__ = dict.__sizeof__`` puts dict's C method in a class that is not a
+    dict: calling its C function on an X reads a dict that is not there. Only a descriptor
+    whose owner (``__objclass__``) is in ``cls``'s MRO is genuine.
+    """
+    tp = type(impl)
+    if tp is types.MethodDescriptorType:
+        owner = _METHOD_OWNER(impl)
+    elif tp is types.WrapperDescriptorType:
+        owner = _WRAPPER_OWNER(impl)
+    else:
+        return False
+    return has_base(cls, owner)
 
 
 def is_one_of(obj: Any, candidates: tuple[Any, ...]) -> bool:
@@ -159,6 +237,8 @@ def constant_size(cls: type) -> int:
     ``object``'s (it returns ``__basicsize__``): most classes, floats, functions, cells.
     Saves a ``sys.getsizeof`` call per object.
     """
+    if not is_ready(cls):
+        return -1
     found, impl, _ = mro_lookup(cls, "__sizeof__")
     if not found or impl is not object.__dict__["__sizeof__"] or has_base(cls, type):
         return -1
@@ -172,27 +252,42 @@ def constant_size(cls: type) -> int:
     return basicsize + _preheader(cls, False)
 
 
+def sizeof_method(cls: type) -> tuple[Any, bool]:
+    """``(impl, exact)``: the C ``__sizeof__`` to call for instances of ``cls``.
+
+    The first ``__sizeof__`` of the MRO that is a genuine C method of a class in the MRO (see
+    :func:`own_descriptor`); ``exact`` is False when ``sys.getsizeof`` would call something
+    else first (a Python function, or another type's C method). ``object.__sizeof__``
+    (``__basicsize__`` plus ``__itemsize__`` per item) when there is none, or when ``cls`` is
+    not ready.
+    """
+    if not is_ready(cls):
+        return _OBJECT_SIZEOF, False
+    exact = True
+    for base in mro_of(cls):
+        found, impl = _own_lookup(base, "__sizeof__")
+        if not found:
+            continue
+        if own_descriptor(cls, impl):
+            return impl, exact
+        exact = False
+    return _OBJECT_SIZEOF, False
+
+
+_OBJECT_SIZEOF = object.__dict__["__sizeof__"]
+
+
 def safe_sizer(cls: type) -> Callable[[Any], int] | None:
     """Return ``None`` if ``sys.getsizeof`` is safe for instances of ``cls``, else a sizer.
 
     ``sys.getsizeof`` calls the first ``__sizeof__`` found in the MRO; when that is a Python
-    function (user code), the sizer calls the first C implementation further up instead and
-    adds the header sys.getsizeof would add.
+    function (user code) or another type's C method, the sizer calls the first genuine C
+    implementation further up instead (:func:`sizeof_method`) and adds the header
+    sys.getsizeof would add.
     """
-    first_c: Any = None
-    user_defined = False
-    for base in mro_of(cls):
-        ns = _TYPE_DICT(base)
-        if "__sizeof__" in ns:
-            impl = ns["__sizeof__"]
-            if is_one_of(type(impl), C_DESCRIPTOR_TYPES):
-                first_c = impl
-                break
-            user_defined = True
-    if not user_defined:
+    first_c, exact = sizeof_method(cls)
+    if exact:
         return None
-    if first_c is None:
-        first_c = object.__sizeof__
     obj_is_type = has_base(cls, type)
     pre_static = _preheader(cls, False)
     if obj_is_type and sys.version_info < (3, 11):

@@ -78,8 +78,10 @@ from heaptui.capture.typeinfo import (
     constant_size,
     has_base,
     is_heap_type,
+    is_ready,
     mro_lookup,
     safe_sizer,
+    sizeof_method,
     size_preheader,
     type_flags,
     type_name,
@@ -175,7 +177,9 @@ class _TypeTable:
         text = scalar_text_function(tp)
         extra: Any = None
         flags = type.__dict__["__flags__"].__get__(tp)
-        if tp is list or tp is deque:
+        if not is_ready(tp):
+            cat = CAT_LEAF  # nothing of a type that is not ready is read (typeinfo.is_ready)
+        elif tp is list or tp is deque:
             cat = CAT_SEQ
         elif tp is tuple:
             cat = CAT_TUPLE
@@ -221,9 +225,11 @@ def _bulk_sizer(tp: type) -> tuple[Any, int]:
     sizer = safe_sizer(tp)
     if sizer is not None:
         return sizer, 0
-    found, impl, _ = mro_lookup(tp, "__sizeof__")
-    if not found or type(impl) is not types.MethodDescriptorType or has_base(tp, type):
+    impl, _ = sizeof_method(tp)
+    if has_base(tp, type):
         return sys.getsizeof, 0
+    # Never sys.getsizeof otherwise: its own look-up of __sizeof__ may compare a user's odd
+    # namespace key (one equal to "__sizeof__") with __eq__.
     return impl, size_preheader(tp)
 
 
