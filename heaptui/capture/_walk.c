@@ -23,6 +23,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#if PY_VERSION_HEX < 0x030B0000
+#include <frameobject.h> /* 3.10: PyFrameObject fields (a traceback frame's globals) */
+#endif
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -614,6 +617,8 @@ enum {
     SINK_REPR_OFFSETS, SINK_REPR_BLOB, SINK_EDGE_TARGET, SINK_EDGE_KIND, SINK_EDGE_PAYLOAD,
     SINK_COLUMNS
 };
+
+static int foreign_error(void);
 
 static int walk_visit(PyObject *o, void *arg) {
     Vec *refs = (Vec *)arg;
@@ -1367,6 +1372,9 @@ static int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
     if (fast < 0 && ti->text_kind != TEXT_NONE) {
         PyObject *t = node_text(o, ti);
         if (t == NULL) {
+            if (foreign_error()) {
+                return -1;
+            }
             PyErr_Clear(); /* no text: the viewer derives one from type and address */
             t = Py_None;
             Py_INCREF(t);
@@ -1608,7 +1616,12 @@ static int edges_callback(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) 
     }
     PyObject *res = PyObject_CallFunctionObjArgs(ti->labeler, o, refs, NULL);
     if (res == NULL) {
-        /* A labeller that fails on an odd object costs its labels, not the capture. */
+        /* A labeller that fails on an odd object costs its labels, not the capture; what a
+         * signal handler raised in it goes to the program. */
+        if (foreign_error()) {
+            Py_DECREF(refs);
+            return -1;
+        }
         PyErr_Clear();
         int rc = 0;
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(refs) && rc == 0; i++) {
@@ -2005,6 +2018,60 @@ static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
     }
 }
 
+/* ------------------------------------------------------------------ foreign errors */
+/* Whether the error set now must reach the program rather than be absorbed by the walk.
+ * The walk forgives its own Python helpers (a labeller that fails on an odd object costs
+ * labels, not the capture), but a signal handler (KeyboardInterrupt, a SIGALRM timeout) or a
+ * tracer may raise inside them: that exception is the program's.  Foreign: anything that is
+ * not an Exception, or one whose innermost traceback frame is not heaptui's code. */
+static int foreign_error(void) {
+    if (!PyErr_Occurred()) {
+        return 0;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        return 1;
+    }
+    int foreign = 0;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exc = PyErr_GetRaisedException();
+    PyObject *tb = exc ? PyException_GetTraceback(exc) : NULL;
+#else
+    PyObject *type, *exc, *tb;
+    PyErr_Fetch(&type, &exc, &tb);
+    Py_XINCREF(tb);
+#endif
+    PyTracebackObject *last = (PyTracebackObject *)tb;
+    while (last != NULL && PyTraceBack_Check(last) && last->tb_next != NULL) {
+        last = last->tb_next;
+    }
+    if (last != NULL && PyTraceBack_Check(last) && last->tb_frame != NULL) {
+#if PY_VERSION_HEX >= 0x030B0000
+        PyObject *globals = PyFrame_GetGlobals(last->tb_frame);
+#else
+        PyObject *globals = last->tb_frame->f_globals;
+        Py_XINCREF(globals);
+#endif
+        PyObject *name = globals && PyDict_Check(globals)
+                             ? PyDict_GetItemString(globals, "__name__") : NULL;
+        if (name != NULL && PyUnicode_Check(name)) {
+            const char *n = PyUnicode_AsUTF8(name);
+            foreign = n == NULL ? 0
+                                : !(strncmp(n, "heaptui", 7) == 0 || strncmp(n, "_heaptui", 8) == 0);
+            if (n == NULL) {
+                PyErr_Clear();
+            }
+        }
+        Py_XDECREF(globals);
+    }
+    Py_XDECREF(tb);
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyErr_Restore(type, exc, tb);
+#endif
+    return foreign;
+}
+
 /* ------------------------------------------------------------------ the walk */
 static void walk_clear(Walk *w) {
     /* Release the strong references taken on discovered nodes. */
@@ -2118,6 +2185,11 @@ static int walk_run(Walk *w) {
             return -1;
         }
         COL_PUSH(&w->edge_count, uint32_t, (uint32_t)(w->n_edges - first));
+        /* A signal's handler runs now and then (the walk may run no bytecode for long), and
+         * what it raises ends the walk and reaches the program. */
+        if ((i & 0x3FFF) == 0x3FFF && PyErr_CheckSignals() < 0) {
+            return -1;
+        }
         if (w->sink != NULL && (i + 1 - w->flushed_nodes >= w->chunk_nodes
                                 || w->edge_target.n >= w->chunk_edges)) {
             if (flush_chunk(w, i + 1) < 0) {
@@ -2382,6 +2454,69 @@ done:
     return result;
 }
 
+/* gc.get_objects(), less the tuples still being built: an exact tuple that only the list and
+ * one other reference hold may be a tuple that tuple(), zip() or a C builder is filling, and
+ * _PyTuple_Resize refuses a tuple whose reference count is not 1 (SystemError in the program
+ * if its thread runs while the capture holds the tuple).  Such a tuple is reached by nothing
+ * else, so leaving it out loses nothing; a finished tuple held by one object is found again
+ * through that object.  One C call: no other thread runs between listing and filtering.
+ * Returns (objects, ids of the tuples left out). */
+static PyObject *list_objects(PyObject *self, PyObject *unused) {
+    (void)self;
+    (void)unused;
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *objects = gc ? PyObject_CallMethod(gc, "get_objects", NULL) : NULL;
+    Py_XDECREF(gc);
+    if (objects == NULL) {
+        return NULL;
+    }
+    if (!PyList_CheckExact(objects)) {
+        Py_DECREF(objects);
+        PyErr_SetString(PyExc_TypeError, "gc.get_objects() did not return a list");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(objects), kept = 0, dropped = 0;
+    PyObject **items = ((PyListObject *)objects)->ob_item;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        dropped += PyTuple_CheckExact(items[i]) && Py_REFCNT(items[i]) == 2;
+    }
+    PyObject *ids = PyList_New(dropped);
+    if (ids == NULL) {
+        Py_DECREF(objects);
+        return NULL;
+    }
+    items = ((PyListObject *)objects)->ob_item;
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) { /* compacted in place: kept <= i */
+        PyObject *o = items[i];
+        if (k < dropped && PyTuple_CheckExact(o) && Py_REFCNT(o) == 2) {
+            PyObject *id = PyLong_FromVoidPtr(o);
+            if (id == NULL) { /* keep it: the list still owns every item */
+                PyErr_Clear();
+                items[kept++] = o;
+                continue;
+            }
+            PyList_SET_ITEM(ids, k++, id);
+            Py_DECREF(o); /* back to its builder's one reference; not freed */
+            continue;
+        }
+        items[kept++] = o;
+    }
+    for (Py_ssize_t i = kept; i < n; i++) {
+        items[i] = NULL;
+    }
+    Py_SET_SIZE(objects, kept);
+    if (k < dropped) { /* unused id slots: drop them */
+        if (PyList_SetSlice(ids, k, dropped, NULL) < 0) {
+            PyErr_Clear();
+        }
+    }
+    PyObject *result = PyTuple_Pack(2, objects, ids);
+    Py_DECREF(objects);
+    Py_DECREF(ids);
+    return result;
+}
+
 /* For tests: the fast float text, or None where repr() is left to CPython. */
 static PyObject *float_text_for_tests(PyObject *self, PyObject *arg) {
     (void)self;
@@ -2401,6 +2536,8 @@ static PyMethodDef walk_methods[] = {
     {"walk", (PyCFunction)(void (*)(void))walk, METH_VARARGS | METH_KEYWORDS,
      "walk(objects, exclude, extra_roots, on_type, strings, key_text) -> dict\n\n"
      "Walk the heap from gc.get_objects()'s list; return the snapshot's columns."},
+    {"list_objects", list_objects, METH_NOARGS,
+     "(gc.get_objects() without tuples still being built, ids of those left out)."},
     {"frame_locals", frames_locals_py, METH_O,
      "[(name, value)] of a frame's or a suspended generator's fast locals, read in place "
      "(never through f_locals); None where they cannot be read."},

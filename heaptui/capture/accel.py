@@ -169,7 +169,8 @@ def capture_raw(
 def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSnapshot:
     # No closures, comprehensions or lambdas here (see heaptui.capture.walker): their cells
     # would exist before gc.get_objects() and show what is assigned to them later.
-    objs = gc.get_objects()
+    objs, dropped = _roots.listed_objects()
+    del dropped  # tuples being built: left out (found again through a holder if finished)
     writer = None if open_sink is None else open_sink()
     excluded = _walker._own_frame_ids(root_frame)
     excluded.add(id(objs))

@@ -9,8 +9,11 @@ the thread's MRO defines ``_name`` (so no property can run).
 from __future__ import annotations
 
 import _thread
+import gc
 import sys
 import types
+from itertools import compress, repeat
+from operator import and_, eq, is_
 from typing import Any
 
 from heaptui.capture.saferepr import key_text
@@ -42,6 +45,49 @@ def caller_frame(frame: Any) -> Any:
     while frame is not None and is_capture_frame(frame):
         frame = frame.f_back
     return frame
+
+
+try:
+    from heaptui.capture._walk import list_objects as _c_list_objects  # type: ignore[import-not-found]
+except ImportError:  # pure Python only
+    _c_list_objects = None
+
+
+def _listed_refcount() -> int:
+    """``sys.getrefcount`` seen through :func:`listed_objects`'s map for a tuple only a list holds."""
+    probe = [tuple([[]])]
+    return list(map(sys.getrefcount, probe))[0]
+
+
+_LISTED_REFCOUNT = _listed_refcount()
+
+
+def listed_objects() -> tuple[list[Any], list[int]]:
+    """``gc.get_objects()`` less the tuples still being built, and the ids of those left out.
+
+    ``tuple(gen)``, ``zip`` and C code build a tuple in place and resize it, which fails
+    (SystemError in the program) if anything else holds it when its thread runs again. A
+    tracked exact tuple that only the list and one other reference hold may be one: it is left
+    out (nothing else reaches a tuple being built); a finished one is found again through the
+    object that holds it. The compiled accelerator lists and filters in one C call, so no
+    other thread runs in between; the pure-Python fallback filters right after listing.
+    """
+    if _c_list_objects is not None:
+        objs, dropped = _c_list_objects()
+        return objs, dropped
+    objs = gc.get_objects()
+    suspect = list(
+        map(
+            and_,
+            map(is_, map(type, objs), repeat(tuple)),
+            map(eq, map(sys.getrefcount, objs), repeat(_LISTED_REFCOUNT + 1)),
+        )
+    )
+    if not any(suspect):
+        return objs, []
+    dropped = list(map(id, compress(objs, suspect)))
+    objs = list(compress(objs, map(is_, suspect, repeat(False))))
+    return objs, dropped
 
 
 def module_roots() -> list[tuple[Any, int, str]]:

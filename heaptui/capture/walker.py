@@ -52,6 +52,7 @@ from itertools import accumulate, chain, compress, repeat
 from operator import add, attrgetter, getitem, gt, is_, not_, or_
 from typing import Any
 
+from heaptui.capture import guard as _guard
 from heaptui.capture import roots as _roots
 from heaptui.capture.naming import INLINE_VALUES, GenericInfo, InstanceInfo, Namer
 from heaptui.capture.raw import RawSnapshot
@@ -289,20 +290,24 @@ def run_paused(
     shows how much others ran. The arguments are passed one by one, never packed: a tuple made
     here would be a snapshot node.
     """
-    if collect:
-        gc.collect()
-    gc_was_enabled = gc.isenabled()
-    started = time.perf_counter()
-    cpu_started = time.thread_time()
-    gc.disable()
+    _guard.enter()  # one capture at a time; a nested one raises CaptureInProgressError
     try:
-        if open_sink is None:
-            raw = walk(root_frame, exclude_ids)
-        else:  # only the C walk streams (heaptui.capture.accel)
-            raw = walk(root_frame, exclude_ids, open_sink)
+        if collect:
+            gc.collect()
+        gc_was_enabled = gc.isenabled()
+        started = time.perf_counter()
+        cpu_started = time.thread_time()
+        gc.disable()
+        try:
+            if open_sink is None:
+                raw = walk(root_frame, exclude_ids)
+            else:  # only the C walk streams (heaptui.capture.accel)
+                raw = walk(root_frame, exclude_ids, open_sink)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
     finally:
-        if gc_was_enabled:
-            gc.enable()
+        _guard.leave()
     elapsed = time.perf_counter() - started
     cpu = time.thread_time() - cpu_started
     raw.meta.update(
@@ -514,6 +519,8 @@ class _Columns:
         dict a frame fills when ``f_locals`` is read (3.10-3.12; it becomes tracked then, so
         bulk kinds must look it up too: ``late``). The walk handles the batch's frames first.
         """
+        if i in self.late:  # a tuple left out of the list (roots.listed_objects)
+            return True
         tp = type(o)
         if tp is types.FrameType:
             return i not in self.start_frames
@@ -533,7 +540,15 @@ class _Columns:
         (no bytecode runs inside it, so no thread can switch in; a tuple is not copied).
         """
         raw = self.raw
-        copies = list(map(tuple, objs))
+        tp = type(objs[0])
+        if tp is tuple:
+            # A tuple or list being filled (tuple(), zip(), list(), ElementTree's builder)
+            # has empty (NULL) slots that iterating would crash on; tp_traverse skips them.
+            copies: list[Any] = list(map(gc.get_referents, objs))
+        elif tp is list:
+            copies = list(map(list, map(reversed, map(gc.get_referents, objs))))  # traversed last to first
+        else:
+            copies = list(map(tuple, objs))
         lens = list(map(len, copies))
         items = list(chain.from_iterable(copies))
         del copies
@@ -793,7 +808,7 @@ def _drop_excluded(groups: dict[int, Any], tid: int, excluded: set[int]) -> None
 
 
 def _walk(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
-    objs = gc.get_objects()
+    objs, dropped = _roots.listed_objects()
     excluded = _own_frame_ids(root_frame)
     excluded.add(id(objs))
     own_only = len(excluded)
@@ -811,8 +826,16 @@ def _walk(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
     # the few tracked objects the walk itself makes, see _Columns.targets) are looked up here.
     seen = set(excluded)
     cols = _Columns(raw, namer, strings, seen)
+    # Tuples left out of the list (see roots.listed_objects) are tracked but not nodes yet:
+    # referents to look up, like the dicts that become tracked during the walk.
+    cols.late.update(dropped)
+    dropped = None  # type: ignore[assignment]
     if cols.frozen:
         seen.update(map(id, objs))
+    else:
+        # Listed objects that say they are not tracked (a type's tp_is_gc may answer no, as a
+        # greenlet's does) would otherwise be taken for new referents and walked twice.
+        seen.update(map(id, compress(objs, map(not_, map(gc.is_tracked, objs)))))
     root_objects = []
     for obj, kind, label in root_list:
         raw.root_addr.append(id(obj))
