@@ -90,6 +90,21 @@ def listed_objects() -> tuple[list[Any], list[int]]:
     return objs, dropped
 
 
+def in_finalizer(frame: Any) -> bool:
+    """Whether a ``__del__`` is among ``frame`` and its callers.
+
+    A finalizer may run inside a garbage collection, and then the objects being collected
+    are in the collector's own work list, not in ``gc.get_objects()``: tracked referents
+    are no longer sure to be listed (see walker._Columns.targets).
+    """
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def module_roots() -> list[tuple[Any, int, str]]:
     """``(module, ROOT_MODULE, "sys.modules['name']")`` for every entry of ``sys.modules``."""
     modules = sys.modules

@@ -826,6 +826,8 @@ def _walk(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
     # the few tracked objects the walk itself makes, see _Columns.targets) are looked up here.
     seen = set(excluded)
     cols = _Columns(raw, namer, strings, seen)
+    if _roots.in_finalizer(root_frame):
+        cols.frozen = True  # every referent is looked up (see roots.in_finalizer)
     # Tuples left out of the list (see roots.listed_objects) are tracked but not nodes yet:
     # referents to look up, like the dicts that become tracked during the walk.
     cols.late.update(dropped)
