@@ -13,11 +13,13 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from capture_view import View
 
-from heaptui.capture import accel
+from heaptui.capture import accel, capture, naming
 from heaptui.fileformat.read import read_snapshot_arrays
 
 MODES = ["c-dump", "c-capture", "python-dump"]
@@ -338,3 +340,39 @@ def _run(name: str, mode: str, tmp_path: Path, timeout: float = 300) -> str:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_capture_survives_and_leaves_the_program_alone(name: str, mode: str, tmp_path: Path) -> None:
     _run(name, mode, tmp_path)
+
+
+@pytest.fixture(params=["python", "compiled"])
+def walker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The pure-Python walker, and the default one (compiled when built)."""
+    monkeypatch.setenv("HEAPTUI_WALKER", "python" if request.param == "python" else "")
+    return str(request.param)
+
+
+def _produce() -> Iterator[list[str]]:
+    pending = ["job-1"]
+    yield pending
+    yield pending
+
+
+def test_suspended_generator_locals_are_labelled(walker: str) -> None:
+    if not hasattr(naming, "_c_frame_locals") or naming._c_frame_locals is None:
+        pytest.skip("fast locals are read by the compiled accelerator only")
+    gen = _produce()
+    job = next(gen)
+    view = View(capture())
+    assert view.labels_to(gen, job) == ["f_locals['pending']"]
+
+
+def test_locals_stay_reachable_without_the_accelerator(
+    walker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pure-Python fallback never reads ``f_locals``: a suspended generator's locals are
+    still its referents, only unnamed."""
+    monkeypatch.setattr(naming, "_c_frame_locals", None)
+    monkeypatch.setattr(naming, "_c_frame_locals_dict", None)
+    gen = _produce()
+    job = next(gen)
+    view = View(capture())
+    assert view.has(job)
+    assert len(view.labels_to(gen, job)) == 1
