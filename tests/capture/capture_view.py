@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from itertools import accumulate
 from typing import Any
 
 from heaptui.capture.raw import RawSnapshot
 from heaptui.labels import render_edge
+
+# The label path of an instance attribute (see View.attribute_labels), formatted with its name.
+ATTR = ".{}" if sys.version_info >= (3, 11) else ".__dict__['{}']"
 
 
 class View:
@@ -48,6 +52,21 @@ class View:
 
     def labels_to(self, src: Any, dst: Any) -> list[str]:
         return [label for label, target in self.edges(src) if target == id(dst)]
+
+    def attribute_labels(self, obj: Any, value: Any) -> list[str]:
+        """Labels of ``obj``'s attribute ``value`` as the heap holds it: ``.name`` from the
+        instance where CPython keeps attributes inline (3.11+, ``__dict__`` never asked for),
+        else ``.__dict__['name']`` through the dict (3.10 gives every instance a dict)."""
+        direct = self.labels_to(obj, value)
+        if sys.version_info >= (3, 11) or direct:
+            return direct
+        return [
+            dict_label + label
+            for dict_label, target in self.edges(obj)
+            if dict_label == ".__dict__"
+            for label, item in self.edges_by_addr(target)
+            if item == id(value)
+        ]
 
     def roots(self) -> list[tuple[int, int, str]]:
         raw = self.raw

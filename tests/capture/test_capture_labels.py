@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from capture_view import View
+from capture_view import ATTR, View
 
 from heaptui.capture import capture
 
@@ -99,8 +99,8 @@ def test_list_and_tuple_positions_and_set_members(heap: dict) -> None:
 
 def test_instance_attributes_by_name_without_touching_dict(heap: dict) -> None:
     acc, view = heap["acc"], heap["view"]
-    assert view.labels_to(acc, acc.owner) == [".owner"]
-    assert view.labels_to(acc, acc.history) == [".history"]
+    assert view.attribute_labels(acc, acc.owner) == [ATTR.format("owner")]
+    assert view.attribute_labels(acc, acc.history) == [ATTR.format("history")]
     assert view.labels_to(acc, Account) == [".__class__"]
     assert view.type_name(acc) == f"{__name__}.Account"
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from capture_view import View
+from capture_view import ATTR, View
 
 from heaptui.capture import capture
 from heaptui.labels import NODE_GC_TRACKED, ROOT_MODULE, ROOT_THREAD, TYPE_BUILTIN, TYPE_USER
@@ -259,7 +259,7 @@ def test_no_user_code_runs_and_hostile_objects_are_still_described(heap: dict) -
     assert view.type_name(hostile) == name
     assert view.repr(hostile) == ""
     assert view.repr(Hostile) == name
-    assert view.labels_to(hostile, hostile.payload) == [".payload"]
+    assert view.attribute_labels(hostile, hostile.payload) == [ATTR.format("payload")]
     # Sized by the C __sizeof__ plus the header sys.getsizeof would add.
     size = view.raw.size[view.node(hostile)]
     assert size == sys.getsizeof(Plain())
