@@ -148,9 +148,7 @@ def _sources_digest() -> str:
 
 def _run(command: list[str], timeout: float, what: str) -> str:
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, check=False
-        )
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise WalkerUnavailable(f"{what} took longer than {timeout:g} s") from None
     except OSError as exc:
@@ -163,8 +161,11 @@ def _run(command: list[str], timeout: float, what: str) -> str:
 
 def _built_for(executable: str, timeout: float) -> Path:
     """The C walk built for the interpreter ``executable`` (built into the cache once)."""
-    probe = _run([executable, "-I", "-S", "-c", _PROBE], _PROBE_TIMEOUT, "asking the target's "
-                 "interpreter for its build settings").splitlines()
+    probe = _run(
+        [executable, "-I", "-S", "-c", _PROBE],
+        _PROBE_TIMEOUT,
+        "asking the target's interpreter for its build settings",
+    ).splitlines()
     if len(probe) < 4 or not probe[1]:
         raise WalkerUnavailable("the target's interpreter gave no build settings")
     include, suffix, cc, ccshared = probe[:4]
