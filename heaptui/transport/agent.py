@@ -332,8 +332,8 @@ class Agent:
             conn.settimeout(IDLE_TIMEOUT)
             while self._handle(conn, protocol.recv_json(conn, protocol.MAX_REQUEST_BYTES)):
                 pass
-        except (protocol.ConnectionClosed, TimeoutError):
-            pass  # the viewer left, or sat idle past IDLE_TIMEOUT
+        except (protocol.ConnectionClosed, TimeoutError, BrokenPipeError, ConnectionResetError):
+            pass  # the viewer left (even mid-capture), or sat idle past IDLE_TIMEOUT
         except (protocol.ProtocolError, OSError) as exc:
             _log_once("conn:" + type(exc).__name__, f"dropped a viewer connection: {exc}")
         except Exception as exc:

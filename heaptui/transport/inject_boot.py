@@ -68,10 +68,11 @@ def _forget(package):
         sys.modules.pop(name, None)
 
 
-# The last step of an uninstall runs in a thread of its own, with globals of its own: it waits
-# until every thread of the agent has ended (the one that stopped it included), then collects,
-# so the forgotten modules, classes and functions (reference cycles) are freed now rather than
-# left as garbage to the host's next full collection (and to the next snapshot).
+# The last step of an uninstall runs in a thread of its own, with globals of its own (nothing it
+# holds leads to the agent): it waits until every thread of the agent has ended (the one that
+# stopped it included), then collects, so the forgotten modules, classes and functions
+# (reference cycles) are freed now rather than left as garbage to the host's next full
+# collection (and to the next snapshot).
 _FINAL_COLLECT = """
 def final_collect(box):
     joins = box.pop()
@@ -89,14 +90,14 @@ def _release_modules():
 
     A host that disabled the collector keeps that choice.
     """
-    import _thread
     import threading
 
     namespace = {"__builtins__": __builtins__}
     exec(_FINAL_COLLECT, namespace)
     final = namespace.pop("final_collect")
     joins = [t.join for t in threading.enumerate() if t.name.startswith("heaptui-agent")]
-    _thread.start_new_thread(final, ([joins],))
+    # A threading.Thread (a bare _thread one would register a _DummyThread when it joins).
+    threading.Thread(target=final, args=([joins],), name="heaptui-agent-final", daemon=True).start()
 
 
 def _walker_used(package, extension):
@@ -125,10 +126,15 @@ def _private_objects(package, roots):
     import types
 
     private_mods = {}
+    names = []
     for name, module in list(sys.modules.items()):
         if name == package or name.startswith(package + "."):
             private_mods[id(module)] = module
-    private_dicts = {id(m.__dict__) for m in private_mods.values() if type(m) is types.ModuleType}
+            names.append(name)  # sys.modules' key, a string of ours
+    # Private modules are ours (one is of a module subclass): reading __dict__ runs no user code.
+    private_dicts = {
+        id(m.__dict__) for m in private_mods.values() if isinstance(m, types.ModuleType)
+    }
     for root in roots:
         if type(root) is dict:
             private_dicts.add(id(root))
@@ -139,11 +145,17 @@ def _private_objects(package, roots):
             foreign.add(id(module.__dict__))
             foreign.update(map(id, list(module.__dict__.values())))
     get_module = type.__dict__["__module__"].__get__
-    prefix = package + "."
     atomic = (str, bytes, int, float, bool, type(None), complex)
-    ids = set()
+    ids = set(map(id, names))
     classes = []
     work = list(private_mods.values()) + list(roots)
+    walk = sys.modules.get(package + ".capture._walk")
+    if walk is not None and "StringTable" in walk.__dict__:
+        # A static type of the private library: its own, though its name is heaptui's. Not a
+        # gc type: its namespace, mro and bases are not among its referents.
+        table = walk.__dict__["StringTable"]
+        classes.append(table)
+        work.extend((table, table.__mro__, table.__bases__, *gc.get_referents(table.__dict__)))
     while work:
         obj = work.pop()
         ids.add(id(obj))
@@ -154,24 +166,32 @@ def _private_objects(package, roots):
             if tp in atomic or tp is types.FrameType or tp is types.ModuleType:
                 continue  # private modules are roots already
             if isinstance(ref, type):
-                name = get_module(ref)
-                if not (
-                    type(name) is str
-                    and (name == "__heaptui_attach__" or name == package or name.startswith(prefix))
-                ):
+                if not _is_private_name(get_module(ref), package):
                     continue
                 classes.append(ref)
-            elif tp is types.FunctionType and id(ref.__globals__) not in private_dicts:
-                continue
+            elif tp is types.FunctionType and not (
+                id(ref.__globals__) in private_dicts or _is_private_name(ref.__module__, package)
+            ):
+                continue  # a wrapper (contextmanager, wraps) names its function's module
             elif tp is tuple and not ref:
                 continue  # the empty tuple is shared by everyone
             ids.add(id(ref))
             work.append(ref)
+            if tp is types.CodeType:  # not a gc type: its tuples are not among its referents
+                work.append(ref.co_consts)
+                work.append(ref.co_names)
     import _weakref
 
     for cls in classes:
         ids.update(map(id, _weakref.getweakrefs(cls)))
     return ids
+
+
+def _is_private_name(name, package):
+    """True for the module name of something the injection defined."""
+    return type(name) is str and (
+        name == "__heaptui_attach__" or name == package or name.startswith(package + ".")
+    )
 
 
 def _start_agent(package, socket_dir, namespace):
