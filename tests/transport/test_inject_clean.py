@@ -24,7 +24,7 @@ from heaptui.model.load import load_snapshot
 from heaptui.model.snapshot import Snapshot
 from heaptui.model.summary import type_summary
 from heaptui.transport import agent as agent_module
-from heaptui.transport import inject, sockdir
+from heaptui.transport import inject, inject_target, sockdir
 from heaptui.transport.client import AgentClient, AgentError
 
 needs_gdb = pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is not installed")
@@ -157,9 +157,25 @@ def snapshot_cli_killed_early(pid: int, socket_path: str, tmp_path: Path) -> Non
     viewer.wait()
 
 
+def _has_gdb_child(pid: int) -> bool:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return False
+    for child in children:
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == "gdb":
+                return True
+        except OSError:
+            pass
+    return False
+
+
 @needs_gdb
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["before-connect", "handshake", "capture", "snapshot-cli"])
+@pytest.mark.parametrize(
+    "point", ["injecting", "before-connect", "handshake", "capture", "snapshot-cli"]
+)
 def test_a_killed_viewer_leaves_no_agent_after_the_lease(
     point: str, tmp_path: Path, socket_dir: str, targets: list[InjectTarget]
 ) -> None:
@@ -170,6 +186,18 @@ def test_a_killed_viewer_leaves_no_agent_after_the_lease(
     socket_path = sockdir.socket_path(target.pid, socket_dir)
     if point == "snapshot-cli":
         snapshot_cli_killed_early(target.pid, socket_path, tmp_path)
+    elif point == "injecting":  # gdb is attached, or about to: it must finish on its own
+        viewer = subprocess.Popen(
+            [sys.executable, "-c", VIEWER, str(target.pid), point],
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        wait_until(lambda: _has_gdb_child(viewer.pid), "gdb to start", 30)
+        viewer.kill()
+        viewer.wait()
+        # gdb finishes the injection on its own (or had not attached yet), then detaches.
+        time.sleep(0.5)
+        wait_until(lambda: inject_target.tracer_pid(target.pid) == 0, "gdb to detach", 30)
     else:
         viewer, path = run_viewer(tmp_path, target.pid, point)
         assert path == socket_path
@@ -178,9 +206,10 @@ def test_a_killed_viewer_leaves_no_agent_after_the_lease(
         assert viewer.stdout is not None
         viewer.stdout.close()
     killed = time.monotonic()
-    lease = 15.0 if point == "before-connect" else 5.0
+    lease = 15.0 if point in ("before-connect", "injecting") else 5.0
     wait_until(lambda: not os.path.exists(socket_path), "the agent to leave", lease + LEASE_MARGIN)
-    assert time.monotonic() - killed > lease - 1.0 or point == "snapshot-cli"
+    assert time.monotonic() - killed > lease - 1.0 or point in ("snapshot-cli", "injecting")
+    assert target.proc.poll() is None
     wait_until(lambda: target.status()["Threads"] == 1, "the agent's threads to end")
     assert target.report()[:2] == ([], ["MainThread"])
     assert target.err.read_text() == ""
