@@ -7,9 +7,11 @@ the C walk built for that Python), the other has no heaptui and gets the agent i
 Each is captured ``--runs`` times; printed side by side:
 
 - pause: how long the capture held the program (the walk, the agent's ``pause_seconds``),
-  best of the runs, and the injected/built-in ratio (goal <= 1.3x);
+  best of the runs (the machine may be shared), and the injected/built-in ratio (goal <= 1.3x);
 - peak extra memory: the target's VmHWM during the capture minus its VmRSS before it (VmHWM
-  reset through /proc/PID/clear_refs), best of the runs, as a share of that RSS (goal < 50%);
+  reset through /proc/PID/clear_refs), the worst of the runs (the first, usually: later ones
+  reuse memory the first one left to the allocator), as a share of the RSS before the first
+  capture (goal < 50%);
 - the walker the injected agent used.
 
 Then ``--cycles`` attach/capture/detach cycles on a small injected target, with its thread,
@@ -110,11 +112,12 @@ class Target:
 
 
 def capture_runs(target: Target, path: str, runs: int) -> dict[str, Any]:
-    """Capture ``runs`` times (one connection per capture); best pause and best peak."""
+    """Capture ``runs`` times (one connection per capture); best pause and worst peak."""
     from heaptui.transport.client import AgentClient
 
-    pauses, peaks, rss = [], [], 0
+    pauses, peaks = [], []
     info: dict[str, Any] = {}
+    first_rss = target.status("VmRSS")
     for _ in range(runs):
         with AgentClient(path, pid=target.pid, timeout=60) as client:
             info = client.info
@@ -124,7 +127,7 @@ def capture_runs(target: Target, path: str, runs: int) -> dict[str, Any]:
                 totals = client.capture_to(out)
             peaks.append(target.status("VmHWM") - rss)
             pauses.append(float(totals["pause_seconds"]))
-    return {"pause": min(pauses), "peak": min(peaks), "rss": rss, "info": info}
+    return {"pause": min(pauses), "peak": max(peaks), "rss": first_rss, "info": info}
 
 
 def package_for(python: str, directory: Path) -> str:
@@ -175,7 +178,7 @@ def compare(python: str, objects: int, runs: int, directory: Path) -> None:
             target.stop()
     agent, injected = results["agent"], results["plain"]
     version = agent["info"].get("python")
-    print(f"\nPython {version} ({python}), {objects:,} objects, best of {runs}")
+    print(f"\nPython {version} ({python}), {objects:,} objects, {runs} runs")
     print(f"{'':10} {'pause':>8} {'peak extra':>12} {'RSS before':>11} {'peak/RSS':>9}")
     for name, r in (("built-in", agent), ("injected", injected)):
         print(
@@ -208,6 +211,7 @@ def cycles(python: str, count: int, directory: Path) -> None:
 
         cycle()  # the first one imports the standard-library modules the agent needs
         cycle()
+        target.counts()  # the first report warms what reporting itself uses
         before = target.counts()
         for _ in range(count):
             cycle()
@@ -226,12 +230,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--cycles", type=int, default=20)
     parser.add_argument("--python", action="append", default=[], help="another target Python")
+    parser.add_argument("--no-self", action="store_true", help="only the --python targets")
     args = parser.parse_args()
+    pythons = ([] if args.no_self else [sys.executable]) + args.python
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["HEAPTUI_SOCKET_DIR"] = os.path.join(tmp, "sockets")
-        for n, python in enumerate([sys.executable, *args.python]):
+        for n, python in enumerate(pythons):
             compare(python, args.objects, args.runs, Path(tmp) / f"py{n}")
-        for n, python in enumerate([sys.executable, *args.python]):
+        for n, python in enumerate(pythons if args.cycles else []):
             cycles(python, args.cycles, Path(tmp) / f"cy{n}")
 
 

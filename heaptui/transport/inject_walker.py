@@ -171,11 +171,11 @@ def _built_for(executable: str, timeout: float) -> Path:
     include, suffix, cc, ccshared = probe[:4]
     if not os.path.isfile(os.path.join(include, "Python.h")):
         raise WalkerUnavailable(f"the target's Python headers are not installed ({include})")
-    directory = cache_root() / f"{_abi_tag(suffix)}-{_sources_digest()}"
+    directory = _private_dir(cache_root()) / f"{_abi_tag(suffix)}-{_sources_digest()}"
     target = directory / ("_walk" + suffix)
+    _private_dir(directory)
     if target.is_file():
         return target
-    _private_dir(directory)
     compiler = shutil.which(cc.split()[0]) if cc.split() else None
     if compiler is None:
         compiler = shutil.which("cc") or shutil.which("gcc")

@@ -131,12 +131,17 @@ class LiveSource:
 
     def counters(self) -> dict[str, Any]:
         with self._counters_lock:
-            if self._counters_client is not None:
+            if self._counters_client is None:
+                self._counters_client = self._client()
+                return self._counters_client.counters()
+            try:
+                return self._counters_client.counters()
+            except AgentError as lost:  # let go while idle, or the target is gone
+                self._counters_client = None
                 try:
-                    return self._counters_client.counters()
-                except AgentError:  # let go while idle, or the target is gone: try once more
-                    self._counters_client = None
-            self._counters_client = self._client()
+                    self._counters_client = self._client()
+                except AgentError:
+                    raise lost from None  # what happened to the connection says more
             return self._counters_client.counters()
 
     def save(self, snapshot: Snapshot, path: str) -> str:

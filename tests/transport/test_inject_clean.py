@@ -237,3 +237,22 @@ def test_idle_viewers_do_not_lock_a_new_one_out(
         for client in idle:
             client.close()
         agent.stop()
+
+
+def test_live_source_outlives_idle_timeouts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from heaptui.transport.sources import LiveSource
+
+    monkeypatch.setattr(agent_module, "IDLE_TIMEOUT", 0.5)
+    agent = agent_module.Agent(socket_dir=str(tmp_path / "s"), restart_after_fork=False)
+    source = LiveSource(os.getpid(), str(tmp_path / "s"))
+    try:
+        assert source.counters()["threads"] >= 1
+        time.sleep(1.0)  # the counters connection was let go: opened again
+        assert source.counters()["threads"] >= 1
+        time.sleep(1.0)  # each capture has a connection of its own
+        assert source.capture(lambda step: None).node_count > 1000
+    finally:
+        source.close()
+        agent.stop()
