@@ -77,13 +77,22 @@ def _library_for(
         raise WalkerUnavailable("HEAPTUI_WALKER=python")
     if target_uid != os.geteuid():
         raise WalkerUnavailable("the process belongs to another user (no shared cache)")
-    if version is not None and version == sys.version_info[:2]:
-        own = _own_build()
-        if own is not None:
-            return _cached_copy(own)
-    if executable is None:
-        raise WalkerUnavailable("its interpreter could not be found")
-    return _built_for(executable, timeout)
+    settings: list[str] | None = None
+    failure: WalkerUnavailable | None = None
+    if executable is not None:
+        try:
+            settings = _build_settings(executable)
+        except WalkerUnavailable as exc:
+            failure = exc
+    own = _own_build() if version is not None and version == sys.version_info[:2] else None
+    # The viewer's build fits a target of the same version and the same ABI (its extensions'
+    # suffix: a free-threaded or debug build of that version has another), or of the same
+    # version when its interpreter cannot be asked.
+    if own is not None and (settings is None or own.name == "_walk" + settings[1]):
+        return _cached_copy(own)
+    if settings is None:
+        raise failure or WalkerUnavailable("its interpreter could not be found")
+    return _built_for(settings, timeout)
 
 
 def _own_build() -> Path | None:
@@ -159,8 +168,8 @@ def _run(command: list[str], timeout: float, what: str) -> str:
     return done.stdout
 
 
-def _built_for(executable: str, timeout: float) -> Path:
-    """The C walk built for the interpreter ``executable`` (built into the cache once)."""
+def _build_settings(executable: str) -> list[str]:
+    """The target interpreter's include directory, extension suffix, compiler and its flags."""
     probe = _run(
         [executable, "-I", "-S", "-c", _PROBE],
         _PROBE_TIMEOUT,
@@ -168,7 +177,12 @@ def _built_for(executable: str, timeout: float) -> Path:
     ).splitlines()
     if len(probe) < 4 or not probe[1]:
         raise WalkerUnavailable("the target's interpreter gave no build settings")
-    include, suffix, cc, ccshared = probe[:4]
+    return probe[:4]
+
+
+def _built_for(settings: list[str], timeout: float) -> Path:
+    """The C walk built for the interpreter of ``settings`` (built into the cache once)."""
+    include, suffix, cc, ccshared = settings
     if not os.path.isfile(os.path.join(include, "Python.h")):
         raise WalkerUnavailable(f"the target's Python headers are not installed ({include})")
     directory = _private_dir(cache_root()) / f"{_abi_tag(suffix)}-{_sources_digest()}"
