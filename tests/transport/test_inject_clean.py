@@ -256,3 +256,30 @@ def test_live_source_outlives_idle_timeouts(
     finally:
         source.close()
         agent.stop()
+
+
+@needs_gdb
+@pytest.mark.slow
+def test_without_a_compiled_walker_the_snapshot_command_says_why_in_one_line(
+    tmp_path: Path, socket_dir: str, targets: list[InjectTarget]
+) -> None:
+    target = InjectTarget(tmp_path / "t", "blocked")
+    targets.append(target)
+    cache = tmp_path / "cache"
+    (cache / "heaptui" / "walk").mkdir(parents=True, mode=0o755)  # not private: refused
+    (cache / "heaptui" / "walk").chmod(0o755)
+    output = tmp_path / "now.heap"
+    done = subprocess.run(
+        [sys.executable, "-m", "heaptui", "snapshot", str(target.pid), "-o", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(cache)},
+    )
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stderr.splitlines() if "pure-Python walker" in line]
+    assert notes == [
+        f"heaptui: the target gets the pure-Python walker: {cache}/heaptui/walk is not a "
+        "private directory of yours"
+    ]
+    assert load_snapshot(output).meta["walker"] == "python"
