@@ -2548,23 +2548,30 @@ static PyMethodDef walk_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef walk_module = {
-    PyModuleDef_HEAD_INIT, "_walk", "Compiled heap walk for heaptui.capture.", -1, walk_methods,
-    NULL, NULL, NULL, NULL,
-};
+/* The process-wide state the walk reads (interned names, layouts); set once per loaded copy of
+ * this library, whatever the number of module objects made from it. */
+static int globals_ready = 0;
 
-PyMODINIT_FUNC PyInit__walk(void) {
+static int init_globals(void) {
+    if (globals_ready) {
+        return 0;
+    }
+    Py_CLEAR(sizeof_name);
+    Py_CLEAR(ellipsis_char);
+    Py_CLEAR(question_mark);
+    Py_CLEAR(object_sizeof_descr);
+    Py_CLEAR(deque_type);
     sizeof_name = PyUnicode_InternFromString("__sizeof__");
     ellipsis_char = PyUnicode_FromOrdinal(0x2026);
     question_mark = PyUnicode_FromString("?");
     if (sizeof_name == NULL || ellipsis_char == NULL || question_mark == NULL) {
-        return NULL;
+        return -1;
     }
     /* Static builtin types keep their namespace elsewhere on 3.12+: look it up. */
     object_sizeof_descr = _PyType_Lookup(&PyBaseObject_Type, sizeof_name);
     if (object_sizeof_descr == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "object.__sizeof__ not found");
-        return NULL;
+        return -1;
     }
     Py_INCREF(object_sizeof_descr);
     /* Every Python class shares one tp_traverse: read it from a class of the standard
@@ -2573,29 +2580,29 @@ PyMODINIT_FUNC PyInit__walk(void) {
     PyObject *probe = codecs ? PyObject_GetAttrString(codecs, "CodecInfo") : NULL;
     Py_XDECREF(codecs);
     if (probe == NULL) {
-        return NULL;
+        return -1;
     }
     if (!PyType_Check(probe)) {
         Py_DECREF(probe);
         PyErr_SetString(PyExc_RuntimeError, "codecs.CodecInfo is not a class");
-        return NULL;
+        return -1;
     }
     subtype_traverse_ptr = ((PyTypeObject *)probe)->tp_traverse;
     Py_DECREF(probe);
     PyObject *collections = PyImport_ImportModule("_collections");
     if (collections == NULL) {
-        return NULL;
+        return -1;
     }
     deque_type = (PyTypeObject *)PyObject_GetAttrString(collections, "deque");
     Py_DECREF(collections);
     if (deque_type == NULL) {
-        return NULL;
+        return -1;
     }
     PyObject *array_mod = PyImport_ImportModule("array");
     PyObject *array_type = array_mod ? PyObject_GetAttrString(array_mod, "array") : NULL;
     Py_XDECREF(array_mod);
     if (array_type == NULL) {
-        return NULL;
+        return -1;
     }
     check_array_layout(array_type);
     /* sys.getsizeof(int) - type.__sizeof__(int): whether this release counts a static type's GC
@@ -2610,7 +2617,7 @@ PyMODINIT_FUNC PyInit__walk(void) {
         if (bare == NULL) {
             Py_XDECREF(total);
             Py_DECREF(array_type);
-            return NULL;
+            return -1;
         }
         Py_ssize_t diff = PyLong_AsSsize_t(total) - PyLong_AsSsize_t(bare);
         Py_DECREF(total);
@@ -2619,18 +2626,43 @@ PyMODINIT_FUNC PyInit__walk(void) {
     }
     Py_DECREF(array_type);
     if (PyType_Ready(&StrTab_Type) < 0) {
-        return NULL;
+        return -1;
     }
-    PyObject *module = PyModule_Create(&walk_module);
-    if (module != NULL && PyModule_AddIntConstant(module, "ARRAY_HANDOVER", array_handover_ok) < 0) {
-        Py_CLEAR(module);
+    globals_ready = 1;
+    return 0;
+}
+
+static int walk_exec(PyObject *module) {
+    if (init_globals() < 0) {
+        return -1;
     }
-    if (module != NULL) {
-        Py_INCREF(&StrTab_Type);
-        if (PyModule_AddObject(module, "StringTable", (PyObject *)&StrTab_Type) < 0) {
-            Py_DECREF(&StrTab_Type);
-            Py_CLEAR(module);
-        }
+    if (PyModule_AddIntConstant(module, "ARRAY_HANDOVER", array_handover_ok) < 0) {
+        return -1;
     }
-    return module;
+    Py_INCREF(&StrTab_Type);
+    if (PyModule_AddObject(module, "StringTable", (PyObject *)&StrTab_Type) < 0) {
+        Py_DECREF(&StrTab_Type);
+        return -1;
+    }
+    return 0;
+}
+
+/* Multi-phase init: the module is made from its import spec, so it can be loaded under another
+ * name (an attached process loads a private copy as <private package>.capture._walk), and the
+ * interpreter keeps no copy of it once its importer lets it go. */
+static PyModuleDef_Slot walk_slots[] = {
+    {Py_mod_exec, (void *)walk_exec},
+#ifdef Py_mod_multiple_interpreters
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
+    {0, NULL},
+};
+
+static struct PyModuleDef walk_module = {
+    PyModuleDef_HEAD_INIT, "_walk", "Compiled heap walk for heaptui.capture.", 0, walk_methods,
+    walk_slots, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__walk(void) {
+    return PyModuleDef_Init(&walk_module);
 }

@@ -55,6 +55,10 @@ def _ask_to_keep_waiting(waited: float) -> bool:
     return answer.strip().lower() in {"y", "yes"}
 
 
+def _say(note: str) -> None:
+    print(f"heaptui: {note}", file=sys.stderr, flush=True)
+
+
 def find_agent(pid: int | None, timeout: float = DEFAULT_TIMEOUT) -> AgentTarget:
     """The agent to talk to: the only one running, or that of ``pid`` (injected if need be)."""
     from heaptui.transport.discovery import choose_agent
@@ -67,7 +71,9 @@ def find_agent(pid: int | None, timeout: float = DEFAULT_TIMEOUT) -> AgentTarget
 
     if sys.stderr.isatty():
         print(f"heaptui: connecting to process {pid}…", file=sys.stderr, flush=True)
-    path, injected = ensure_agent(pid, timeout=timeout, keep_waiting=_ask_to_keep_waiting)
+    path, injected = ensure_agent(
+        pid, timeout=timeout, keep_waiting=_ask_to_keep_waiting, on_note=_say
+    )
     return AgentTarget(pid, path, injected)
 
 

@@ -44,10 +44,10 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if not os.path.isdir(args.save_dir):
         raise UserError(f"--save-dir {args.save_dir} is not a directory")
-    with agent_session(args.pid, args.timeout) as target:
-        with client_for(target):  # fail here, in the terminal, if it cannot be reached
-            pass
-
+    # The first connection fails here, in the terminal, if the agent cannot be reached; it stays
+    # open while the UI starts, so an injected agent's lease (a few seconds without a viewer)
+    # never runs out before the UI's own connections are made (the agent lets it go once idle).
+    with agent_session(args.pid, args.timeout) as target, client_for(target):
         from heaptui.transport.sources import LiveSource
         from heaptui.ui.live import LiveHeapApp
 

@@ -34,6 +34,10 @@ __all__ = ["Agent", "current_agent", "install", "uninstall"]
 
 MAX_CONNECTIONS = 8
 HELLO_TIMEOUT = 10.0
+# A viewer that sends nothing for this long after its hello is dropped (quietly), so idle
+# connections never keep the MAX_CONNECTIONS slots from new viewers. The live UI asks for
+# counters every second; the module attribute may be changed before install().
+IDLE_TIMEOUT = 120.0
 # A capture streams to the viewer during the walk, with the host's gc off and its objects held:
 # a viewer that stops reading for this long makes the agent give the capture up.
 CAPTURE_SEND_TIMEOUT = 30.0
@@ -294,11 +298,12 @@ class Agent:
             conn.close()
             return
         with self._connections_lock:
-            if len(self._connections) >= MAX_CONNECTIONS:
-                conn.close()
-                _log_once("too-many", f"more than {MAX_CONNECTIONS} viewers; refusing more")
-                return
-            self._connections.add(conn)
+            full = len(self._connections) >= MAX_CONNECTIONS
+            if not full:
+                self._connections.add(conn)
+        if full:
+            _refuse_busy(conn, MAX_CONNECTIONS)
+            return
         threading.Thread(
             target=self._serve, args=(conn,), name="heaptui-agent-conn", daemon=True
         ).start()
@@ -324,10 +329,11 @@ class Agent:
                 )
                 return
             protocol.send_json(conn, {"ok": True, **self.info()})
+            conn.settimeout(IDLE_TIMEOUT)
             while self._handle(conn, protocol.recv_json(conn, protocol.MAX_REQUEST_BYTES)):
                 pass
-        except protocol.ConnectionClosed:
-            pass
+        except (protocol.ConnectionClosed, TimeoutError, BrokenPipeError, ConnectionResetError):
+            pass  # the viewer left (even mid-capture), or sat idle past IDLE_TIMEOUT
         except (protocol.ProtocolError, OSError) as exc:
             _log_once("conn:" + type(exc).__name__, f"dropped a viewer connection: {exc}")
         except Exception as exc:
@@ -370,7 +376,7 @@ class Agent:
                 protocol.send_json(conn, {"ok": False, "error": f"capture failed: {exc!r}"})
                 return
             finally:
-                conn.settimeout(None)
+                conn.settimeout(IDLE_TIMEOUT)
             objects = int(raw.node_count)
             pause = float(raw.meta.get("capture_seconds", 0.0))
             del raw  # never keep a capture's columns between captures
@@ -393,9 +399,13 @@ class Agent:
         from heaptui.capture.streaming import FileObjectTarget
 
         target = FileObjectTarget(writer)
-        exclude = _own_object_ids(self)
+        exclude = self._own_ids()
         exclude.add(id(writer))
         return _capture_to(target, collect, exclude)
+
+    def _own_ids(self) -> set[int]:
+        """ids a capture leaves out: the agent's own objects (an injected agent adds more)."""
+        return _own_object_ids(self)
 
     # --- facts --------------------------------------------------------------------------------
 
@@ -453,7 +463,7 @@ class Agent:
             from heaptui.capture.streaming import stream_to_file
 
             frame = caller_frame(sys._getframe())
-            raw = stream_to_file(path, _run_walker, frame, False, _own_object_ids(self))
+            raw = stream_to_file(path, _run_walker, frame, False, self._own_ids())
             self.last_capture_objects = int(raw.node_count)
             del raw
         return path
@@ -495,6 +505,14 @@ def _shutdown(sock: socket.socket) -> None:
     """Wake a thread blocked on ``sock`` (accept/recv) and make it fail."""
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
+
+
+def _refuse_busy(conn: socket.socket, connected: int) -> None:
+    """Tell a viewer over the limit why it is refused (it reads this as the answer to its hello)."""
+    with contextlib.suppress(OSError):
+        conn.settimeout(1.0)
+        protocol.send_json(conn, {"ok": False, "error": f"busy: {connected} viewers connected"})
+    conn.close()
 
 
 def _peer_uid(conn: socket.socket) -> int | None:

@@ -7,6 +7,7 @@ agent, agent gone, target died during a transfer, another user's process) become
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
@@ -72,7 +73,11 @@ class AgentClient:
             sock.close()
             raise AgentError(f"cannot connect to {self.name}: {exc.strerror or exc}") from None
         self._sock = sock
-        reply = self._exchange({"op": protocol.OP_HELLO, "protocol": protocol.PROTOCOL_VERSION})
+        hello = {"op": protocol.OP_HELLO, "protocol": protocol.PROTOCOL_VERSION}
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            # An agent that refuses (busy) has answered and closed already: read its reason.
+            protocol.send_json(sock, hello)
+        reply = self._exchange(None)
         self.info = reply
         return reply
 
@@ -191,10 +196,12 @@ class AgentClient:
             raise AgentError(f"the agent of {self.name} refused: {message.get('error', message)}")
         return message
 
-    def _exchange(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _exchange(self, request: dict[str, Any] | None) -> dict[str, Any]:
+        """Send ``request`` (None: already sent) and return the agent's answer."""
         sock = self._require()
         try:
-            protocol.send_json(sock, request)
+            if request is not None:
+                protocol.send_json(sock, request)
             return self._reply(protocol.recv_json(sock, protocol.MAX_REPLY_BYTES))
         except (OSError, protocol.ProtocolError) as exc:
             raise self._failure(

@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from heaptui.transport import inject_target, sockdir
+from heaptui.transport import inject_target, inject_walker, sockdir
 from heaptui.transport.inject_errors import (
     AgentStartFailed,
     AttachError,
@@ -64,7 +64,11 @@ def agent_socket_dir(target_uid: int) -> str:
 
 
 def ensure_agent(
-    pid: int, *, timeout: float = 10.0, keep_waiting: KeepWaiting | None = None
+    pid: int,
+    *,
+    timeout: float = 10.0,
+    keep_waiting: KeepWaiting | None = None,
+    on_note: Callable[[str], object] | None = None,
 ) -> tuple[str, bool]:
     """Return ``(socket path, injected)``: the agent already in ``pid``, or a fresh one."""
     uid = inject_target.process_uid(pid)
@@ -72,13 +76,22 @@ def ensure_agent(
         existing = sockdir.socket_path(pid, agent_socket_dir(uid))
         if _answers(existing):
             return existing, False
-    return inject_agent(pid, timeout=timeout, keep_waiting=keep_waiting), True
+    path = inject_agent(pid, timeout=timeout, keep_waiting=keep_waiting, on_note=on_note)
+    return path, True
 
 
 def inject_agent(
-    pid: int, *, timeout: float = 10.0, keep_waiting: KeepWaiting | None = None
+    pid: int,
+    *,
+    timeout: float = 10.0,
+    keep_waiting: KeepWaiting | None = None,
+    on_note: Callable[[str], object] | None = None,
 ) -> str:
     """Start the agent in process ``pid`` and return its socket path once it listens.
+
+    The agent captures with the compiled walker where a private copy of it can be had for the
+    target's Python (:mod:`heaptui.transport.inject_walker`); where not, ``on_note`` is called
+    with one line saying that the pure-Python walker is used, and why.
 
     Raises an :class:`~heaptui.transport.inject_errors.AttachError` subclass that says what
     went wrong and what to do. When the target has not run the code after ``timeout`` seconds
@@ -113,6 +126,10 @@ def inject_agent(
         )
     if inject_target.looks_like_python(pid) is False:
         raise NotPython(_not_python_message(pid, "it maps no libpython, its program is not python"))
+    # Before gdb attaches: a build for another Python version must not hold the target stopped.
+    extension, note = inject_walker.walker_for(
+        version, inject_target.executable(pid), target_uid=target_uid
+    )
     directory = _private_dir(target_uid)
     try:
         payload_path = os.path.join(directory, "payload.py")
@@ -120,11 +137,17 @@ def inject_agent(
         if not use_remote_exec:  # gdb attaches while the payload is being built
             assert gdb is not None
             session = GdbSession(gdb, pid, payload_path, min_version=".".join(map(str, MIN_PYTHON)))
-        payload = build_payload(directory=directory, socket_dir=socket_dir)
+        payload = build_payload(directory=directory, socket_dir=socket_dir, extension=extension)
         write_payload(payload_path, payload, owner=target_uid)
         if use_remote_exec:
             _remote_exec(pid, payload_path)
-        return _wait_for_result(pid, directory, session, timeout, keep_waiting)
+        detail = _wait_for_result(pid, directory, session, timeout, keep_waiting)
+        path, _, walker = detail.partition("\n")
+        if walker.startswith("python") and on_note is not None:
+            if extension:  # offered, but it would not load in the target
+                note = "the target gets the pure-Python walker: " + walker.partition(":")[2].strip()
+            on_note(note)
+        return path
     finally:
         # Removing the directory is also the "cancel" signal to a payload that has not run.
         shutil.rmtree(directory, ignore_errors=True)

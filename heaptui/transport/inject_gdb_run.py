@@ -60,6 +60,10 @@ class GdbSession:
             errors="replace",
             env=env,
             start_new_session=True,
+            # Keep SIGPIPE ignored in gdb (Python ignores it; subprocess would restore it): if
+            # the viewer dies mid-injection, gdb's next line of output must fail, not kill gdb
+            # in the middle of a call into the target. Its own session spares it the SIGHUP.
+            restore_signals=False,
         )
         self._reader = threading.Thread(target=self._read, name="heaptui-gdb-output", daemon=True)
         self._reader.start()

@@ -159,8 +159,14 @@ def private_package_name() -> str:
     return f"_heaptui_attach_{secrets.token_hex(4)}"
 
 
-def build_payload(*, directory: str, socket_dir: str, package: str | None = None) -> str:
-    """Return the Python source to run in the target's ``__main__``."""
+def build_payload(
+    *, directory: str, socket_dir: str, package: str | None = None, extension: str | None = None
+) -> str:
+    """Return the Python source to run in the target's ``__main__``.
+
+    ``extension``: the private copy of the C walk the agent loads as its compiled walker
+    (:mod:`heaptui.transport.inject_walker`); without it, the agent walks in pure Python.
+    """
     package = package or private_package_name()
     sources: dict[str, tuple[str, bool]] = {}
     # Parents before children, so the import order is the natural one.
@@ -170,6 +176,8 @@ def build_payload(*, directory: str, socket_dir: str, package: str | None = None
         text = renamed_source(source, package, tree)
         sources[private] = (text, path.name == "__init__.py")
     params = {"dir": directory, "socket_dir": socket_dir, "package": package}
+    if extension:
+        params["extension"] = extension
     program = _BOOT_FILE.read_text(encoding="utf-8")
     program += f"\n\nboot({params!r}, {sources!r})\n"
     return f"exec({program!r}, {{'__name__': '__heaptui_attach__'}})\n"

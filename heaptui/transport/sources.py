@@ -74,7 +74,10 @@ class LiveSource:
     """Snapshots and counters of process ``pid`` through its agent.
 
     Captures and counters use two connections, so the header keeps refreshing while a big
-    snapshot is on its way (the agent serves both at once).
+    snapshot is on its way (the agent serves both at once). Each capture has a connection of
+    its own: one kept between captures would sit idle for minutes, and the agent lets idle
+    connections go (``agent.IDLE_TIMEOUT``); the counters connection, asked every second, is
+    kept, and opened again once if the agent let it go anyway.
     """
 
     def __init__(self, pid: int, directory: str | None = None) -> None:
@@ -108,12 +111,15 @@ class LiveSource:
         from heaptui.model.snapshot import Snapshot
 
         with self._capture_lock:
-            if self._capture_client is None:
-                self._capture_client = self._client()
-            progress(f"capturing the heap of pid {self.pid}")
-            data, totals = self._capture_client.capture_bytes(
-                progress=lambda n: progress(f"receiving the snapshot: {n / 1e6:.1f} MB")
-            )
+            self._capture_client = self._client()
+            try:
+                progress(f"capturing the heap of pid {self.pid}")
+                data, totals = self._capture_client.capture_bytes(
+                    progress=lambda n: progress(f"receiving the snapshot: {n / 1e6:.1f} MB")
+                )
+            finally:
+                client, self._capture_client = self._capture_client, None
+                client.close()
             self.captures += 1
             self.last_totals = totals
             progress("checking the snapshot")
@@ -127,6 +133,15 @@ class LiveSource:
         with self._counters_lock:
             if self._counters_client is None:
                 self._counters_client = self._client()
+                return self._counters_client.counters()
+            try:
+                return self._counters_client.counters()
+            except AgentError as lost:  # let go while idle, or the target is gone
+                self._counters_client = None
+                try:
+                    self._counters_client = self._client()
+                except AgentError:
+                    raise lost from None  # what happened to the connection says more
             return self._counters_client.counters()
 
     def save(self, snapshot: Snapshot, path: str) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from heaptui.capture import accel
+from heaptui.transport import inject_walker
 from heaptui.transport.inject_payload import (
     agent_closure,
     build_payload,
@@ -45,12 +47,16 @@ if result.startswith("ok"):
 """
 
 
-def run_payload(tmp_path: Path, *, cancelled: bool = False) -> list[object]:
+def run_payload(
+    tmp_path: Path, *, cancelled: bool = False, extension: str | None = None
+) -> list[object]:
     directory = tmp_path / "private"
     directory.mkdir(mode=0o700)
     payload = tmp_path / "payload.py"
     payload.write_text(
-        build_payload(directory=str(directory), socket_dir=str(tmp_path / "sockets"))
+        build_payload(
+            directory=str(directory), socket_dir=str(tmp_path / "sockets"), extension=extension
+        )
     )
     if cancelled:
         directory.rmdir()
@@ -74,12 +80,38 @@ def test_payload_starts_the_agent_without_heaptui_and_forgets_it_on_stop(
 ) -> None:
     added, result, public, loaded, left, socket_exists = run_payload(tmp_path)
     assert added == []  # nothing bound in __main__
-    assert isinstance(result, str) and result.startswith("ok\n")
-    assert result.endswith(".sock")
+    assert isinstance(result, str)
+    status, path, walker = result.split("\n")
+    assert (status, walker) == ("ok", "python: no compiled walker was offered")
+    assert path.endswith(".sock")
     assert public == []  # the real heaptui was never imported
     assert loaded is True
     assert left == []  # the private modules are gone once the agent stopped
     assert socket_exists is False
+
+
+@pytest.mark.skipif(not accel.available(), reason="the C walk is not built")
+def test_payload_loads_the_private_copy_of_the_compiled_walker_and_forgets_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    library, note = inject_walker.walker_for(
+        sys.version_info[:2], sys.executable, target_uid=os.geteuid()
+    )
+    assert library is not None and library.startswith(str(tmp_path / "cache")), note
+    added, result, public, loaded, left, socket_exists = run_payload(tmp_path, extension=library)
+    assert isinstance(result, str) and result.split("\n")[::2] == ["ok", "c"]
+    assert (added, public, loaded, left, socket_exists) == ([], [], True, [], False)
+
+
+def test_a_library_that_does_not_load_gives_the_reason(tmp_path: Path) -> None:
+    broken = tmp_path / "_walk.so"
+    broken.write_bytes(b"not a shared library")
+    _, result, *_ = run_payload(tmp_path, extension=str(broken))
+    assert isinstance(result, str)
+    status, _, walker = result.split("\n")
+    assert status == "ok"
+    assert walker.startswith("python: ImportError: ") and "_walk.so" in walker
 
 
 def test_cancelled_payload_does_nothing(tmp_path: Path) -> None:
