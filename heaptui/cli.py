@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from heaptui import __version__
 from heaptui.errors import UserError
+from heaptui.printable import printable
 
 # Order is the order shown in --help.
 COMMANDS = ["demo", "open", "report", "run", "ps", "attach", "snapshot", "export"]
@@ -84,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args) or 0)
     except UserError as exc:
-        print(f"heaptui: error: {exc}", file=sys.stderr)
+        print(f"heaptui: error: {printable(str(exc))}", file=sys.stderr)  # texts of files/targets
         return exc.exit_status
     except KeyboardInterrupt:
         print("heaptui: interrupted", file=sys.stderr)
