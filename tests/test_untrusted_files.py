@@ -1,0 +1,63 @@
+"""Files the viewer reads or writes are untrusted or private (issue 13, items 3, 5, 6)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from heaptui.cli import main
+from heaptui.fileformat.write import write_snapshot_file
+from heaptui.testing import SnapshotBuilder
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _snapshot(path: Path) -> str:
+    b = SnapshotBuilder()
+    b.node(0x1000, "app.Thing", size=64, repr="'thing'")
+    b.node(0x2000, "dict", size=232, length=1)
+    return write_snapshot_file(b.build(), path)
+
+
+def _heaptui(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "heaptui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+# --- 5. anything but a regular file is refused before it is read ----------------------------
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "{bad}"],
+        ["report", "{good}", "--baseline", "{bad}"],
+        ["export", "{bad}", "--format", "csv", "-o", "-"],
+        ["export", "{good}", "--baseline", "{bad}", "--format", "csv", "-o", "-"],
+        ["open", "{bad}"],
+    ],
+    ids=["report", "report-baseline", "export", "export-baseline", "open"],
+)
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_non_regular_files_are_refused_at_once(tmp_path, command, kind) -> None:
+    good = _snapshot(tmp_path / "good.heap")
+    if kind == "fifo":
+        bad = str(tmp_path / "pipe.heap")
+        os.mkfifo(bad)
+    else:
+        bad = "/dev/zero"
+    args = [part.format(good=good, bad=bad) for part in command]
+    done = _heaptui(*args, timeout=60)  # before: a FIFO hung, /dev/zero was read for GBs
+    assert done.returncode == 2
+    assert done.stderr.startswith("heaptui: error: ") and done.stderr.count("\n") == 1
+    expected = "a FIFO" if kind == "fifo" else "a character device"
+    assert f"{bad} is not a regular file ({expected})" in done.stderr
