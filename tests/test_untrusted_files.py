@@ -61,3 +61,22 @@ def test_non_regular_files_are_refused_at_once(tmp_path, command, kind) -> None:
     assert done.stderr.startswith("heaptui: error: ") and done.stderr.count("\n") == 1
     expected = "a FIFO" if kind == "fifo" else "a character device"
     assert f"{bad} is not a regular file ({expected})" in done.stderr
+
+
+# --- 6. exports are private, like snapshots ---------------------------------------------------
+@pytest.mark.parametrize("fmt", ["csv", "dot", "heapsnapshot", "svg"])
+def test_exports_are_written_readable_by_their_owner_only(tmp_path, fmt) -> None:
+    if fmt == "svg" and not any(
+        os.access(os.path.join(d, "dot"), os.X_OK) for d in os.environ["PATH"].split(os.pathsep)
+    ):
+        pytest.skip("Graphviz's dot is not installed")
+    good = _snapshot(tmp_path / "good.heap")
+    out = tmp_path / f"out.{fmt}"
+    old = os.umask(0o022)  # the usual umask: a plain open() would make the file 0644
+    try:
+        assert main(["export", good, "--format", fmt, "-o", str(out)]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    assert out.read_bytes()  # written whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["good.heap", out.name])

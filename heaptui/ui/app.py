@@ -545,8 +545,10 @@ class HeapApp(App[int]):
         try:
             text = io.StringIO()
             write_dot(index, referrer_graph(index, node), text)
-            with open(stem + ".dot", "w", encoding="utf-8") as handle:
-                handle.write(text.getvalue())
+            from heaptui.fileformat.write import atomic_file
+
+            with atomic_file(stem + ".dot") as handle:  # 0600: it holds the program's strings
+                handle.write(text.getvalue().encode("utf-8"))
             written.append(stem + ".dot")
             if dot_program() is not None:
                 render_graphviz(text.getvalue(), "svg", stem + ".svg")
