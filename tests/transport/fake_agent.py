@@ -2,6 +2,7 @@
 
     python fake_agent.py SOCKET [--uid UID] [--info JSON] [--hello-protocol JSON]
                                 [--stream FILE | --garbage BYTES | --snapshot-then BYTES]
+                                [--delay SECONDS]
 
 It binds SOCKET, drops to UID (if given; the uid the viewer sees through SO_PEERCRED is the one
 at listen time), prints ``ready PID`` and answers viewers one at a time until killed:
@@ -17,6 +18,7 @@ import json
 import os
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
@@ -61,6 +63,7 @@ def _serve(conn: socket.socket, args: argparse.Namespace, info: dict[str, object
             for chunk in _chunks(args):
                 protocol.send_data(conn, chunk)
                 sent += len(chunk)
+                time.sleep(args.delay)
             protocol.send_data(conn, b"")
             protocol.send_json(
                 conn, {"ok": True, "bytes": sent, "objects": 3, "pause_seconds": 0.01}
@@ -76,6 +79,7 @@ def main() -> None:
     parser.add_argument("--stream")
     parser.add_argument("--garbage", type=int)
     parser.add_argument("--snapshot-then", type=int)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds between chunks")
     args = parser.parse_args()
     args.stream_bytes = None
     if args.stream:  # read now: the file may not be readable after the uid changes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -285,3 +286,57 @@ def test_protocol_same_version_compares_types() -> None:
     assert protocol.same_version(protocol.PROTOCOL_VERSION)
     for value in (True, 1.0, "1", None, [1]):
         assert not protocol.same_version(value)
+
+
+# --- 7. a viewer stopped mid-write leaves no temporary file ---------------------------------
+def _viewer_writing(place: str, processes: list[subprocess.Popen[str]]) -> tuple[
+    subprocess.Popen[str], str
+]:
+    """A real `heaptui snapshot` receiving a slow stream, once its temporary file exists."""
+    directory = _private_dir(place)
+    fake = _fake_agent(
+        processes, os.path.join(directory, "1.sock"), "--snapshot-then", "150000000",
+        "--delay", "0.05",
+    )
+    os.rename(os.path.join(directory, "1.sock"), os.path.join(directory, f"{fake}.sock"))
+    output_dir = os.path.join(place, "out")
+    os.mkdir(output_dir)
+    env = {**os.environ, sockdir.ENV_DIR: directory, "PYTHONPATH": str(FAKE_AGENT.parents[2])}
+    viewer = subprocess.Popen(
+        [sys.executable, "-m", "heaptui", "snapshot", str(fake), "-o",
+         os.path.join(output_dir, "x.heap")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        temps = [n for n in os.listdir(output_dir) if n.endswith(".tmp")]
+        if temps and os.path.getsize(os.path.join(output_dir, temps[0])) > 2_000_000:
+            return viewer, output_dir
+        assert viewer.poll() is None, viewer.communicate()
+        time.sleep(0.05)
+    viewer.kill()
+    raise AssertionError("the viewer never started writing")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_viewer_terminated_mid_write_removes_its_temporary_file(
+    place, processes, signum
+) -> None:
+    viewer, output_dir = _viewer_writing(place, processes)
+    viewer.send_signal(signum)
+    _out, err = viewer.communicate(timeout=30)
+    assert viewer.returncode == 128 + signum, err
+    assert f"{signal.Signals(signum).name}: stopped" in err
+    assert os.listdir(output_dir) == []
+
+
+def test_the_next_writer_removes_the_temporary_file_of_a_killed_viewer(place, processes) -> None:
+    viewer, output_dir = _viewer_writing(place, processes)
+    viewer.kill()  # SIGKILL: nothing can clean up
+    viewer.communicate(timeout=30)
+    left = os.listdir(output_dir)
+    assert len(left) == 1 and left[0].endswith(".tmp")
+    alive = os.path.join(output_dir, ".y.heap.1.0.tmp")  # pid 1 runs: a writer at work
+    Path(alive).write_text("in progress")
+    _snapshot_file(output_dir)  # any write into the directory
+    assert sorted(os.listdir(output_dir)) == [".y.heap.1.0.tmp", "planted.heap"]
