@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["printable"]
+__all__ = ["printable", "without_controls"]
 
 # C0 and C1 controls and DEL (the terminal acts on them), lone surrogates (not encodable),
 # line/paragraph separators, and the bidirectional controls that reorder what is shown
@@ -38,3 +38,18 @@ def printable(text: object) -> str:
     if _UNSAFE.search(text) is None:
         return text
     return _UNSAFE.sub(_escape, text)
+
+
+def without_controls(text: str) -> str:
+    """``text`` with every terminal control removed (a lone surrogate becomes U+FFFD).
+
+    For the last line of defence, where the text is already laid out in cells: the removed
+    characters take no cell, so the layout stays as it was (``printable`` is the visible way).
+    """
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(_removed, text)
+
+
+def _removed(match: re.Match[str]) -> str:
+    return "\ufffd" if "\ud800" <= match.group() <= "\udfff" else ""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -80,3 +80,34 @@ def test_exports_are_written_readable_by_their_owner_only(tmp_path, fmt) -> None
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     assert out.read_bytes()  # written whole
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["good.heap", out.name])
+
+
+# --- 3. texts of a snapshot reach the terminal escaped; JSON keeps them exact -----------------
+EVIL = "\x1b]0;pwned\x07\x1b[2J"
+
+
+def _evil_snapshot(path: Path, count: int) -> str:
+    from heaptui.labels import EDGE_KEY, ROOT_MODULE
+
+    b = SnapshotBuilder({"argv": [f"app.py{EVIL}"], "pid": 4242, "python": "3.12.1"})
+    b.node(0x1000, "dict", size=4000, length=count)
+    b.root(0x1000, ROOT_MODULE, f"sys.modules['{EVIL}']")
+    for i in range(count):
+        b.node(0x10000 + i * 0x100, f"app.Evil{EVIL}", size=64, repr=f"'{EVIL}'")
+        b.edge(0x1000, 0x10000 + i * 0x100, EDGE_KEY, f"'{EVIL}{i}'")
+    return write_snapshot_file(b.build(), path)
+
+
+def test_report_escapes_texts_of_the_snapshot(tmp_path) -> None:
+    base = _evil_snapshot(tmp_path / "base.heap", 2)
+    now = _evil_snapshot(tmp_path / f"now{EVIL}.heap", 9)
+    done = _heaptui("report", now, "--baseline", base)
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout + done.stderr
+    assert "app.Evil\\x1b]0;pwned\\x07\\x1b[2J" in done.stdout  # the suspect, visibly
+    assert "app.py\\x1b]0;pwned" in done.stdout  # argv in the header
+    assert "sys.modules['\\x1b]0;pwned\\x07\\x1b[2J']" in done.stdout  # the root of its path
+    as_json = _heaptui("report", now, "--baseline", base, "--json")
+    data = json.loads(as_json.stdout)
+    assert data["suspects"][0]["type"] == f"app.Evil{EVIL}"  # exact
+    assert data["snapshot"]["argv"] == [f"app.py{EVIL}"]

@@ -94,4 +94,3 @@ def _refused(path: str) -> bool:
     finally:
         probe.close()
     return False
-

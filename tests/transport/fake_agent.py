@@ -22,8 +22,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from heaptui.fileformat.layout import MAGIC  # noqa: E402
-from heaptui.transport import protocol  # noqa: E402
+from heaptui.fileformat.layout import MAGIC
+from heaptui.transport import protocol
 
 CHUNK = 1 << 20
 

@@ -6,6 +6,7 @@ the attack needs one: those tests run as root (as in CI) and are skipped otherwi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -100,8 +101,14 @@ def test_snapshot_refuses_a_socket_directory_owned_by_another_user(
     directory = _private_dir(place, owner=NOBODY)  # 'nobody' made our socket directory first
     victim = _victim(processes)
     planted = _snapshot_file(place)
-    _fake_agent(processes, os.path.join(directory, f"{victim}.sock"), "--uid", str(NOBODY),
-                "--stream", planted)
+    _fake_agent(
+        processes,
+        os.path.join(directory, f"{victim}.sock"),
+        "--uid",
+        str(NOBODY),
+        "--stream",
+        planted,
+    )
     monkeypatch.setenv(sockdir.ENV_DIR, directory)
     out = os.path.join(place, "out.heap")
     assert main(["snapshot", str(victim), "-o", out]) == 2
@@ -140,8 +147,14 @@ def test_snapshot_refuses_an_agent_of_another_user_in_our_own_directory(
     directory = _private_dir(place)  # ours, mode 0700: only the peer check is left
     victim = _victim(processes)
     planted = _snapshot_file(place)
-    _fake_agent(processes, os.path.join(directory, f"{victim}.sock"), "--uid", str(NOBODY),
-                "--stream", planted)
+    _fake_agent(
+        processes,
+        os.path.join(directory, f"{victim}.sock"),
+        "--uid",
+        str(NOBODY),
+        "--stream",
+        planted,
+    )
     monkeypatch.setenv(sockdir.ENV_DIR, directory)
     out = os.path.join(place, "out.heap")
     assert main(["snapshot", str(victim), "-o", out]) == 2
@@ -273,9 +286,7 @@ def test_agent_refuses_a_hello_with_protocol_true(start_target) -> None:
 
 def test_viewer_refuses_an_agent_speaking_protocol_true(place, processes) -> None:
     directory = _private_dir(place)
-    fake = _fake_agent(
-        processes, os.path.join(directory, "1.sock"), "--hello-protocol", "true"
-    )
+    fake = _fake_agent(processes, os.path.join(directory, "1.sock"), "--hello-protocol", "true")
     path = os.path.join(directory, f"{fake}.sock")
     os.rename(os.path.join(directory, "1.sock"), path)
     with pytest.raises(AgentError, match="speaks protocol True"):
@@ -289,23 +300,37 @@ def test_protocol_same_version_compares_types() -> None:
 
 
 # --- 7. a viewer stopped mid-write leaves no temporary file ---------------------------------
-def _viewer_writing(place: str, processes: list[subprocess.Popen[str]]) -> tuple[
-    subprocess.Popen[str], str
-]:
+def _viewer_writing(
+    place: str, processes: list[subprocess.Popen[str]]
+) -> tuple[subprocess.Popen[str], str]:
     """A real `heaptui snapshot` receiving a slow stream, once its temporary file exists."""
     directory = _private_dir(place)
     fake = _fake_agent(
-        processes, os.path.join(directory, "1.sock"), "--snapshot-then", "150000000",
-        "--delay", "0.05",
+        processes,
+        os.path.join(directory, "1.sock"),
+        "--snapshot-then",
+        "150000000",
+        "--delay",
+        "0.05",
     )
     os.rename(os.path.join(directory, "1.sock"), os.path.join(directory, f"{fake}.sock"))
     output_dir = os.path.join(place, "out")
     os.mkdir(output_dir)
     env = {**os.environ, sockdir.ENV_DIR: directory, "PYTHONPATH": str(FAKE_AGENT.parents[2])}
     viewer = subprocess.Popen(
-        [sys.executable, "-m", "heaptui", "snapshot", str(fake), "-o",
-         os.path.join(output_dir, "x.heap")],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "heaptui",
+            "snapshot",
+            str(fake),
+            "-o",
+            os.path.join(output_dir, "x.heap"),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -319,9 +344,7 @@ def _viewer_writing(place: str, processes: list[subprocess.Popen[str]]) -> tuple
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
-def test_a_viewer_terminated_mid_write_removes_its_temporary_file(
-    place, processes, signum
-) -> None:
+def test_a_viewer_terminated_mid_write_removes_its_temporary_file(place, processes, signum) -> None:
     viewer, output_dir = _viewer_writing(place, processes)
     viewer.send_signal(signum)
     _out, err = viewer.communicate(timeout=30)
@@ -340,3 +363,28 @@ def test_the_next_writer_removes_the_temporary_file_of_a_killed_viewer(place, pr
     Path(alive).write_text("in progress")
     _snapshot_file(output_dir)  # any write into the directory
     assert sorted(os.listdir(output_dir)) == [".y.heap.1.0.tmp", "planted.heap"]
+
+
+# --- 3. texts of an agent reach the terminal escaped ---------------------------------------
+EVIL = "\x1b]0;pwned\x07\x1b[2J"
+
+
+def test_ps_and_snapshot_escape_what_the_agent_says(place, processes, monkeypatch, capsys) -> None:
+    directory = _private_dir(place)
+    info = json.dumps({"argv": [f"app.py{EVIL}"], "python": f"3.12{EVIL}"})
+    planted = _snapshot_file(place)
+    fake = _fake_agent(
+        processes, os.path.join(directory, "1.sock"), "--info", info, "--stream", planted
+    )
+    os.rename(os.path.join(directory, "1.sock"), os.path.join(directory, f"{fake}.sock"))
+    monkeypatch.setenv(sockdir.ENV_DIR, directory)
+    assert main(["ps"]) == 0
+    assert main(["snapshot", str(fake), "-o", os.path.join(place, "x.heap")]) == 0
+    captured = capsys.readouterr()
+    shown = captured.out + captured.err
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "app.py\\x1b]0;pwned\\x07\\x1b[2J" in captured.out  # ps: the command, visibly
+    assert "3.12\\x1b]0;pwned" in captured.out
+    assert "app.py\\x1b]0;pwned" in captured.err  # snapshot's progress line
+    assert main(["ps", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["argv"] == [f"app.py{EVIL}"]  # exact
