@@ -14,6 +14,7 @@ right.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
@@ -545,7 +546,8 @@ class HeapApp(App[int]):
         if self.index is None:
             self.notify("Still indexing references; try again in a moment.", timeout=3)
             return
-        stem = f"heaptui-{self.snapshot.type_name(node).rsplit('.', 1)[-1]}"
+        short = self.snapshot.type_name(node).rsplit(".", 1)[-1]
+        stem = "heaptui-" + re.sub(r"[^A-Za-z0-9_-]", "_", short)[:60]  # a name of the target
         stem += f"-{int(self.snapshot.addr[node]):x}"
         self.notify(
             f"Exporting the referrers of {printable(self.snapshot.type_name(node))}…",
