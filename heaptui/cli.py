@@ -9,13 +9,17 @@ Each subcommand lives in ``heaptui/commands/<name>.py`` and provides
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from heaptui import __version__
 from heaptui.errors import UserError
+from heaptui.printable import printable
 
 # Order is the order shown in --help.
 COMMANDS = ["demo", "open", "report", "run", "ps", "attach", "snapshot", "export"]
@@ -72,6 +76,36 @@ def _with_implicit_open(argv: list[str]) -> list[str]:
     return argv
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, turned into an exception so that every ``finally`` and cleanup runs
+    as for Ctrl-C (a half-written file is removed) instead of the process just vanishing."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_on_termination(signum: int, frame: object) -> None:
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _termination_raises(enabled: bool = True) -> Iterator[None]:
+    """While inside, SIGTERM and SIGHUP raise :class:`Terminated` where they would kill us
+    outright (a signal the caller ignores, as under ``nohup``, stays ignored)."""
+    replaced = {}
+    if enabled and threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
+                replaced[signum] = signal.signal(signum, _raise_on_termination)
+    try:
+        yield
+    finally:
+        for signum, previous in replaced.items():
+            signal.signal(signum, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run heaptui with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     args_list = _with_implicit_open(list(sys.argv[1:] if argv is None else argv))
@@ -82,9 +116,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(handler(args) or 0)
+        # Not for 'heaptui run': the program it runs keeps its own signal behaviour.
+        with _termination_raises(args.command != "run"):
+            return int(handler(args) or 0)
+    except Terminated as exc:
+        print(f"heaptui: {signal.Signals(exc.signum).name}: stopped", file=sys.stderr)
+        return 128 + exc.signum
     except UserError as exc:
-        print(f"heaptui: error: {exc}", file=sys.stderr)
+        print(f"heaptui: error: {printable(str(exc))}", file=sys.stderr)  # texts of files/targets
         return exc.exit_status
     except KeyboardInterrupt:
         print("heaptui: interrupted", file=sys.stderr)

@@ -105,16 +105,23 @@ def _output_path(args: argparse.Namespace, fmt: str) -> str:
 
 @contextlib.contextmanager
 def _text_output(path: str) -> Iterator[TextIO]:
-    """Standard output for '-', else the file (errors become one-line UserErrors)."""
+    """Standard output for '-', else the file (errors become one-line UserErrors).
+
+    The file is written like a snapshot (:func:`atomic_file`): mode 0600, since an export
+    holds the same strings of the program as the snapshot, and whole or not at all.
+    """
     if path == "-":
         yield sys.stdout
         return
+    from heaptui.fileformat.write import atomic_file
+
     try:
-        handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
+        with atomic_file(path) as raw:
+            handle = io.TextIOWrapper(raw, "utf-8", newline="")
+            yield handle
+            handle.detach()  # flushes; atomic_file syncs, closes and renames the file
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    with handle:
-        yield handle
 
 
 def parse_address(text: str) -> int:

@@ -41,8 +41,10 @@ def check_readable(path: str) -> None:
         raise SnapshotError(f"{path}: no such file")
     if os.path.isdir(path):
         raise SnapshotError(f"{path} is a directory, not a heaptui snapshot")
+    from heaptui.fileformat.read import open_regular_file  # (numpy: not for --help)
+
     try:
-        with open(path, "rb") as file:
+        with open_regular_file(path) as file:
             start = file.read(len(MAGIC))
     except PermissionError as exc:
         raise SnapshotError(f"{path}: permission denied") from exc

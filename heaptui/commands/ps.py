@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any
 
+from heaptui.printable import printable
 from heaptui.transport.discovery import AgentEntry, describe_command, list_agents
 from heaptui.ui.format import human_bytes
 
@@ -46,12 +47,12 @@ def format_table(agents: list[AgentEntry]) -> str:
     rows = [header]
     for a in agents:
         if a.problem is not None:
-            rows.append((str(a.pid), "?", "?", "?", f"(not answering: {a.problem})"))
+            rows.append((str(a.pid), "?", "?", "?", f"(not answering: {printable(a.problem)})"))
             continue
         rows.append(
             (
                 str(a.pid),
-                str(a.info.get("python", "?")),
+                printable(a.info.get("python", "?")),
                 _rss(a.info.get("rss")),
                 format_duration(_uptime(a.info)),
                 describe_command(a.info),

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from heaptui.errors import UserError
+from heaptui.printable import printable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -124,8 +125,10 @@ def _warn_if_other_program(base: Snapshot, now: Snapshot) -> None:
     before, after = program_of(base), program_of(now)
     if before is not None and after is not None and before != after:
         print(
-            f"heaptui: warning: {base.source} was captured from {before!r} but "
-            f"{now.source} from {after!r}; comparing them anyway",
+            printable(
+                f"heaptui: warning: {base.source} was captured from {before!r} but "
+                f"{now.source} from {after!r}; comparing them anyway"
+            ),
             file=sys.stderr,
         )
 
@@ -368,6 +371,7 @@ def report_json(report: Report) -> dict[str, Any]:
 # --- text ----------------------------------------------------------------------------------
 def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
     """Aligned columns; columns in ``right`` are right-aligned (numbers)."""
+    rows = [[printable(cell) for cell in row] for row in rows]  # aligned as they will show
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
@@ -465,7 +469,9 @@ def print_report(report: Report, out: TextIO) -> None:
             lines += _suspect_lines(rank, s, sites)
         if report.suspects and report.alloc is not None:
             lines += ["", "Allocation sites: " + report.alloc.explanation]
-    out.write("\n".join(lines) + "\n")
+    # Every line holds texts of the snapshot (type names, reprs, argv): made printable here,
+    # once, so none reaches the terminal raw (JSON output keeps them exact).
+    out.write("\n".join(printable(line) for line in lines) + "\n")
 
 
 def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]:

@@ -15,6 +15,8 @@ from typing import Any
 from heaptui.commands._agent import add_attach_arguments, agent_session, client_for
 from heaptui.errors import UserError
 from heaptui.fileformat.write import atomic_file
+from heaptui.printable import printable
+from heaptui.transport.discovery import describe_command
 
 
 def add_parser(subparsers: Any) -> None:
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         pid = target.pid
         output = args.output or f"heaptui-{pid}-{time.strftime('%Y%m%d-%H%M%S')}.heap"
         how = " (agent injected)" if target.injected else ""
-        progress.say(f"capturing pid {pid} ({' '.join(client.info.get('argv', []))}){how}")
+        progress.say(f"capturing pid {pid} ({describe_command(client.info, width=200)}){how}")
         totals = save_capture(client, output, progress=progress.received, collect=args.collect)
     progress.done(
         f"wrote {output}: {totals.get('objects', '?')} objects, {_mb(totals['bytes'])}, "
@@ -84,7 +86,7 @@ class _Progress:
         self._last = 0.0
 
     def say(self, text: str) -> None:
-        print(f"heaptui: {text}", file=self.stream, flush=True)
+        print(f"heaptui: {printable(text)}", file=self.stream, flush=True)
 
     def received(self, n: int) -> None:
         now = time.monotonic()

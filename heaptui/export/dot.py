@@ -140,16 +140,23 @@ def render_graphviz(dot_text: str, fmt: str, output: str) -> None:
             f"drawing {fmt.upper()} needs Graphviz's 'dot' program, which is not installed "
             "(apt-get install graphviz, brew install graphviz), or use --format dot"
         )
-    result = subprocess.run(
-        [program, f"-T{fmt}", "-o", output],
-        input=dot_text.encode("utf-8"),
-        capture_output=True,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0:
-        reason = _first_line(result.stderr.decode("utf-8", "replace").splitlines())
-        raise UserError(f"Graphviz's dot failed: {reason}")
+    from heaptui.fileformat.write import atomic_file
+
+    try:  # written like a snapshot (mode 0600, whole or not at all): it holds its strings
+        with atomic_file(output) as out:
+            result = subprocess.run(
+                [program, f"-T{fmt}"],
+                input=dot_text.encode("utf-8"),
+                stdout=out,
+                stderr=subprocess.PIPE,
+                timeout=300,
+                check=False,
+            )
+            if result.returncode != 0:
+                reason = _first_line(result.stderr.decode("utf-8", "replace").splitlines())
+                raise UserError(f"Graphviz's dot failed: {reason}")
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
 def _first_line(lines: Iterable[str]) -> str:

@@ -22,7 +22,7 @@ import os
 import stat
 import struct
 import zlib
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -101,15 +101,52 @@ def read_snapshot_bytes(
         raise SnapshotError(f"{name} is not a valid heaptui snapshot ({exc})") from None
 
 
+def open_regular_file(name: str) -> BinaryIO:
+    """Open ``name`` for reading only if it is a regular file; :class:`SnapshotError` if not.
+
+    A FIFO would block the reader forever and ``/dev/zero`` would be read without end, so
+    the file is opened without blocking (``O_NONBLOCK``: a FIFO without a writer opens at
+    once), checked with ``fstat`` (the file actually opened, not a name that could change),
+    and refused unless it is a regular file. ``OSError`` is left to the caller.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    fd = os.open(name, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise SnapshotError(f"{name} is a directory, not a snapshot file")
+        if not stat.S_ISREG(mode):
+            raise SnapshotError(f"{name} is not a regular file ({_file_kind(mode)}): refused")
+        if flags & getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "not a file"
+
+
 def _read_file(name: str) -> bytes | mmap.mmap:
     """Map the file read-only (falling back to reading it); errors become one-line messages.
 
     Mapping avoids copying hundreds of megabytes: the columns are views of the page cache.
     """
     try:
-        with open(name, "rb") as handle:
+        with open_regular_file(name) as handle:
             info = os.fstat(handle.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size > 0:
+            if info.st_size > 0:
                 try:
                     return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
                 except (OSError, ValueError):

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+import stat
 import struct
 import sys
 import zlib
@@ -61,6 +62,7 @@ _PREAMBLE = MAGIC + struct.Struct(PREAMBLE_FORMAT).pack(FORMAT_VERSION, 0, 0)
 _FOOTER = struct.Struct(FOOTER_FORMAT)
 _TEMP_COUNTER = count()
 _TEMP_ATTEMPTS = 10_000
+_TEMP_NAME = re.compile(r"\..+\.([0-9]+)\.[0-9]+\.tmp\Z", re.DOTALL)
 
 
 class SnapshotStreamWriter:
@@ -508,6 +510,7 @@ def _create_temp_file(directory: str, basename: str) -> tuple[int, str]:
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0)
     flags |= getattr(os, "O_CLOEXEC", 0)
     pid = os.getpid()
+    remove_stale_temp_files(directory)
     for _ in range(_TEMP_ATTEMPTS):
         path = os.path.join(directory, f".{basename}.{pid}.{next(_TEMP_COUNTER)}.tmp")
         try:
@@ -515,6 +518,49 @@ def _create_temp_file(directory: str, basename: str) -> tuple[int, str]:
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free temporary file name", directory)
+
+
+def remove_stale_temp_files(directory: str) -> list[str]:
+    """Remove the temporary files that writers which died (SIGKILL, a crash) left behind.
+
+    Only names :func:`_create_temp_file` makes (``.<name>.<pid>.<n>.tmp``) whose pid is no
+    longer running, that are regular files (never through a symlink) owned by this user.
+    Returns the paths removed; any error only leaves a file in place.
+    """
+    removed: list[str] = []
+    if os.name != "posix":  # os.kill(pid, 0) would not just ask there
+        return removed
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    for name in names:
+        match = _TEMP_NAME.match(name)
+        if match is None or _pid_running(int(match.group(1))):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode) or (uid is not None and info.st_uid != uid):
+                continue
+            os.unlink(path)
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
+def _pid_running(pid: int) -> bool:
+    if pid <= 0:
+        return True  # not a name we made: leave it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's live process; anything else: unsure
+        return True
+    return True
 
 
 def _fsync_directory(directory: str) -> None:

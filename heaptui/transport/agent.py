@@ -317,7 +317,7 @@ class Agent:
             conn.settimeout(None)
             if protocol.parse_request(hello) != protocol.OP_HELLO:
                 raise protocol.ProtocolError("the first request must be hello")
-            if hello.get("protocol") != protocol.PROTOCOL_VERSION:
+            if not protocol.same_version(hello.get("protocol")):
                 protocol.send_json(
                     conn,
                     {

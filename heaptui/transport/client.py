@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from heaptui.errors import UserError
-from heaptui.transport import protocol, sockdir
+from heaptui.transport import procinfo, protocol, sockdir
+from heaptui.transport.streamcheck import StreamCheck, StreamLie, size_limit
 
 ProgressCallback = Callable[[int], object]  # bytes received so far
 
@@ -50,7 +51,13 @@ class AgentClient:
     # --- connection ---------------------------------------------------------------------------
 
     def connect(self) -> dict[str, Any]:
-        """Connect, agree on the protocol version, and return the agent's info."""
+        """Connect, agree on the protocol version, and return the agent's info.
+
+        Nothing is trusted that the agent's user did not make: the socket's directory must be
+        private (this user's, or as root the target's user's), and the process answering must
+        run as the target's user or as root (``SO_PEERCRED``), else :class:`AgentError`.
+        """
+        self._check_directory()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
         try:
@@ -72,14 +79,67 @@ class AgentClient:
         except OSError as exc:
             sock.close()
             raise AgentError(f"cannot connect to {self.name}: {exc.strerror or exc}") from None
+        try:
+            self._check_peer(sock)
+        except BaseException:
+            sock.close()
+            raise
         self._sock = sock
         hello = {"op": protocol.OP_HELLO, "protocol": protocol.PROTOCOL_VERSION}
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             # An agent that refuses (busy) has answered and closed already: read its reason.
             protocol.send_json(sock, hello)
         reply = self._exchange(None)
+        if not protocol.same_version(reply.get("protocol")):
+            self._drop()
+            raise AgentError(
+                f"the agent of {self.name} speaks protocol {reply.get('protocol')!r}, "
+                f"not {protocol.PROTOCOL_VERSION}"
+            )
         self.info = reply
         return reply
+
+    def _size_limit(self) -> int:
+        """The most bytes a snapshot of the target may take (see :mod:`streamcheck`)."""
+        memory = procinfo.memory_bytes(self.pid) if self.pid is not None else None
+        return size_limit(memory)
+
+    def _target_uid(self) -> int | None:
+        """The uid the agent must run as: the target process's, or ours when the socket's
+        name gives no pid."""
+        if self.pid is None:
+            return os.geteuid()
+        return procinfo.effective_uid(self.pid)
+
+    def _check_directory(self) -> None:
+        directory = os.path.dirname(os.path.abspath(self.path))
+        owner = None
+        if os.geteuid() == 0:  # root may reach the agent of another user, in its directory
+            owner = self._target_uid()
+        try:
+            sockdir.check_private_dir(directory, owner)
+        except FileNotFoundError:
+            return  # connect() says there is no agent
+        except sockdir.UnsafeDirectory as exc:
+            raise AgentError(
+                f"refusing to connect to {self.name}: {exc} (remove it; another user could "
+                "have put a fake agent there)"
+            ) from None
+        except OSError as exc:
+            raise AgentError(f"cannot check {directory}: {exc.strerror or exc}") from None
+
+    def _check_peer(self, sock: socket.socket) -> None:
+        peer = sockdir.peer_uid(sock)
+        if peer is None or peer == 0:
+            return
+        expected = self._target_uid()
+        if expected is None:
+            raise AgentError(f"no process with {self.name} (it may have exited)")
+        if peer != expected:
+            raise AgentError(
+                f"refusing the agent at {self.path}: it runs as uid {peer}, but {self.name} "
+                f"belongs to uid {expected} (a fake agent of another user?)"
+            )
 
     def close(self) -> None:
         """Say goodbye (best effort) and close the connection."""
@@ -138,7 +198,7 @@ class AgentClient:
             first = self._reply(protocol.recv_json(sock, protocol.MAX_REPLY_BYTES))
             if first.get("stream") != "snapshot":
                 raise AgentError(f"the agent of {self.name} answered a capture oddly: {first}")
-            received = 0
+            check = StreamCheck(self._size_limit)
             while True:
                 kind, payload = protocol.recv_frame(sock, protocol.MAX_REPLY_BYTES)
                 if kind == protocol.KIND_JSON:
@@ -146,11 +206,16 @@ class AgentClient:
                     raise AgentError(f"the agent of {self.name} ended the capture early")
                 if not payload:
                     break
+                check.feed(payload)  # before writing: nothing past a lie reaches the file
                 out.write(payload)
-                received += len(payload)
                 if progress is not None:
-                    progress(received)
+                    progress(check.received)
+            check.finish()
+            received = check.received
             totals = self._reply(protocol.recv_json(sock, protocol.MAX_REPLY_BYTES))
+        except StreamLie as exc:
+            self._drop()
+            raise AgentError(f"the agent of {self.name} sent no snapshot: {exc}") from None
         except (OSError, protocol.ProtocolError) as exc:
             raise self._failure(
                 exc,
@@ -167,6 +232,12 @@ class AgentClient:
                 f"the snapshot from {self.name} is incomplete ({received} of "
                 f"{totals.get('bytes')} bytes)"
             )
+        totals = {
+            key: value
+            for key, value in totals.items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+        }  # the agent's figures, numbers only: they are formatted as numbers
+        totals["bytes"] = received
         totals["transfer_seconds"] = time.perf_counter() - started
         return totals
 

@@ -7,12 +7,11 @@ removed (a stale socket).
 
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from heaptui.errors import UserError
+from heaptui.printable import printable
 from heaptui.transport import sockdir
 from heaptui.transport.client import AgentClient, AgentError
 
@@ -30,9 +29,20 @@ class AgentEntry:
 
 
 def list_agents(directory: str | None = None, *, clean: bool = True) -> list[AgentEntry]:
-    """Return the agents that answered (or exist but did not), removing stale sockets."""
+    """Return the agents that answered (or exist but did not), removing stale sockets.
+
+    A socket directory that is not private to this user is refused with a ``UserError``.
+    Only sockets are removed, never through a symlink (:func:`sockdir.remove_stale_socket`).
+    """
+    try:
+        listed = sockdir.listed_sockets(directory)
+    except sockdir.UnsafeDirectory as exc:
+        raise UserError(
+            f"refusing the socket directory: {exc} (remove it; another user could have put "
+            "fake agents there)"
+        ) from None
     entries = []
-    for pid, path in sockdir.listed_sockets(directory):
+    for pid, path in listed:
         client = AgentClient(path, pid=pid, timeout=PS_TIMEOUT)
         try:
             with client:
@@ -40,7 +50,7 @@ def list_agents(directory: str | None = None, *, clean: bool = True) -> list[Age
         except AgentError as exc:
             if not sockdir.pid_alive(pid) or _refused(path):
                 if clean:
-                    _remove(path)
+                    sockdir.remove_stale_socket(path)
                 continue
             entries.append(AgentEntry(pid, path, problem=str(exc)))
     return entries
@@ -63,9 +73,11 @@ def choose_agent(pid: int | None, directory: str | None = None) -> int:
 
 
 def describe_command(info: dict[str, Any], width: int = 60) -> str:
-    """The process's command line, shortened for a table."""
+    """The process's command line, shortened for a table, made printable (it comes from the
+    agent: see :mod:`heaptui.printable`)."""
     command = info.get("argv") or info.get("command") or []
     text = " ".join(str(part) for part in command) if isinstance(command, list) else str(command)
+    text = printable(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -82,8 +94,3 @@ def _refused(path: str) -> bool:
     finally:
         probe.close()
     return False
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)

@@ -30,6 +30,38 @@ def rss_bytes(pid: int | str = "self") -> int | None:
     return None
 
 
+def effective_uid(pid: int) -> int | None:
+    """Return the effective uid of process ``pid`` (its ``Uid:`` line in ``/proc``), or None.
+
+    Not the owner of ``/proc/<pid>``: that is root for a process that is not dumpable.
+    """
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Uid:"):
+                    return int(line.split()[2])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def memory_bytes(pid: int) -> int | None:
+    """Return the most memory process ``pid`` has held: peak resident plus swapped out, in
+    bytes (None when ``/proc`` does not say)."""
+    found: dict[bytes, int] = {}
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                key, _, rest = line.partition(b":")
+                if key in (b"VmHWM", b"VmRSS", b"VmSwap"):
+                    found[key] = int(rest.split()[0]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        return None
+    if not found:
+        return None
+    return max(found.get(b"VmHWM", 0), found.get(b"VmRSS", 0)) + found.get(b"VmSwap", 0)
+
+
 def _boot_time() -> float | None:
     try:
         with open("/proc/stat", "rb") as f:

@@ -125,6 +125,11 @@ def recv_json(sock: socket.socket, max_bytes: int) -> dict[str, Any]:
     return decode_json(payload)
 
 
+def same_version(value: Any) -> bool:
+    """Whether ``value`` is this protocol's version: an int, not ``true`` (``True == 1``)."""
+    return type(value) is int and value == PROTOCOL_VERSION
+
+
 def parse_request(message: dict[str, Any]) -> str:
     """Return the request's op after checking it is one the agent knows."""
     op = message.get("op")

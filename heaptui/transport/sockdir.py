@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import stat
+import struct
 import tempfile
 
 SOCKET_SUFFIX = ".sock"
@@ -39,13 +41,19 @@ def default_socket_dir() -> str:
     return os.path.join(tempfile.gettempdir(), f"heaptui-{uid}")
 
 
-def check_private_dir(path: str) -> None:
-    """Raise :class:`UnsafeDirectory` unless ``path`` is our own directory with mode 0700."""
+def check_private_dir(path: str, owner: int | None = None) -> None:
+    """Raise :class:`UnsafeDirectory` unless ``path`` is a private directory (mode 0700).
+
+    It must belong to this user, or to ``owner`` when given (root reaching the agent of
+    another user's process, which listens in that user's directory). ``lstat``: a symlink is
+    refused, wherever it points.
+    """
     info = os.lstat(path)
     if not stat.S_ISDIR(info.st_mode):
         raise UnsafeDirectory(f"{path} is not a directory")
-    if info.st_uid != os.geteuid():
-        raise UnsafeDirectory(f"{path} is owned by uid {info.st_uid}, not by this user")
+    if info.st_uid not in (os.geteuid(), os.geteuid() if owner is None else owner):
+        whose = "this user" if owner is None else f"uid {owner}"
+        raise UnsafeDirectory(f"{path} is owned by uid {info.st_uid}, not by {whose}")
     if stat.S_IMODE(info.st_mode) & 0o077:
         raise UnsafeDirectory(f"{path} has mode {stat.S_IMODE(info.st_mode):o}, expected 700")
 
@@ -74,9 +82,14 @@ def socket_path(pid: int, directory: str | None = None) -> str:
 
 
 def listed_sockets(directory: str | None = None) -> list[tuple[int, str]]:
-    """Return ``(pid, path)`` of every agent socket in the directory, by pid."""
+    """Return ``(pid, path)`` of every agent socket in the directory, by pid.
+
+    Raises :class:`UnsafeDirectory` when the directory exists but is not private to this user
+    (whoever owns it could have put fake agents in it).
+    """
     directory = directory or default_socket_dir()
     try:
+        check_private_dir(directory)
         names = os.listdir(directory)
     except (FileNotFoundError, NotADirectoryError):
         return []
@@ -86,6 +99,28 @@ def listed_sockets(directory: str | None = None) -> list[tuple[int, str]]:
         if suffix == SOCKET_SUFFIX and stem.isdigit():
             found.append((int(stem), os.path.join(directory, name)))
     return sorted(found)
+
+
+def peer_uid(conn: socket.socket) -> int | None:
+    """Return the uid of the process at the other end of ``conn`` (None where the OS cannot
+    say: then the private directory is the only protection)."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    creds = conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    return int(struct.unpack("3i", creds)[1])
+
+
+def remove_stale_socket(path: str) -> bool:
+    """Remove ``path`` if it is a socket (never through a symlink, never another kind of
+    file); return whether it was removed."""
+    try:
+        if not stat.S_ISSOCK(os.lstat(path).st_mode):
+            return False
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
 
 
 def pid_alive(pid: int) -> bool:

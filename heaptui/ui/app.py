@@ -14,6 +14,8 @@ right.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 import numpy as np
@@ -23,11 +25,13 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.events import DescendantFocus, Resize
+from textual.filter import LineFilter
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
 from heaptui.errors import UserError
+from heaptui.printable import printable
 from heaptui.ui.analysis import analyse
 from heaptui.ui.commands import HeapCommands
 from heaptui.ui.history import SelectionHistory
@@ -48,6 +52,7 @@ from heaptui.ui.messages import (
 )
 from heaptui.ui.screens.help import HelpScreen
 from heaptui.ui.source import SnapshotSource
+from heaptui.ui.terminal_filter import NoTerminalControls
 from heaptui.ui.widgets.alloc_site import cpython_101430_applies
 from heaptui.ui.widgets.dominator_tree import HEADING as DOMINATORS_HEADING
 from heaptui.ui.widgets.dominator_tree import DominatorTree
@@ -79,6 +84,7 @@ PANE_TITLES = {
 }
 # Panes that take the top left place in the wide layout (one at a time).
 LEFT_TOP: tuple[Pane, ...] = ("types", "growth", "dominators")
+_NO_TERMINAL_CONTROLS = NoTerminalControls()
 WIDE = 120  # columns from which three panes are shown side by side
 COMPUTING_RETAINED = (
     "Computing retained sizes (the dominator tree)…\n\n"
@@ -168,6 +174,11 @@ class HeapApp(App[int]):
         self._readdress: int | None = None
 
     # --- layout --------------------------------------------------------------------------
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then one that keeps terminal controls of a target's texts off
+        the terminal whatever widget shows them (see :mod:`heaptui.ui.terminal_filter`)."""
+        return [*super().get_line_filters(), _NO_TERMINAL_CONTROLS]
+
     def compose(self) -> ComposeResult:
         yield HeapHeader(id="header")
         yield PaneTabs(
@@ -206,7 +217,7 @@ class HeapApp(App[int]):
         self.query_one("#dominators-title").display = False
         self.query_one("#error").display = False
         self.query_one("#panes").loading = True
-        self.query_one(HeapHeader).show_info(Text(f"Loading {self.source.label}…"))
+        self.query_one(HeapHeader).show_info(Text(printable(f"Loading {self.source.label}…")))
         self._apply_layout()
         self._pane_widget("types").focus()
         self.load_source()
@@ -296,10 +307,15 @@ class HeapApp(App[int]):
         self.query_one("#panes").display = False
         error = self.query_one("#error", Static)
         error.update(
-            Text(f"Could not open {self.source.label}:\n\n  {message.error}\n\nPress q to quit.")
+            Text(
+                f"Could not open {printable(self.source.label)}:\n\n  {printable(message.error)}"
+                "\n\nPress q to quit."
+            )
         )
         error.display = True
-        self.query_one(HeapHeader).show_info(Text(f"heaptui: error loading {self.source.label}"))
+        self.query_one(HeapHeader).show_info(
+            Text(printable(f"heaptui: error loading {self.source.label}"))
+        )
         self.query_one(HeapHeader).show_status("")
 
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
@@ -393,7 +409,7 @@ class HeapApp(App[int]):
             top = message.suspects[0] if message.suspects else None
             if top is not None:
                 self.notify(
-                    f"{top.name}: {top.count_delta:+,} objects since the baseline. "
+                    f"{printable(top.name)}: {top.count_delta:+,} objects since the baseline. "
                     "4 lists all suspects.",
                     title="Top leak suspect",
                     timeout=6,
@@ -465,7 +481,7 @@ class HeapApp(App[int]):
             self.notify(explanation[:1].upper() + explanation[1:] + ".", timeout=8, markup=False)
             return
         title = self.query_one("#sites-title", Static)
-        title.update(Text(f"{name}: grouping new objects by allocation site…", "italic"))
+        title.update(Text(f"{printable(name)}: grouping new objects by allocation site…", "italic"))
         title.display = True
         self._group_sites(self.baseline, self.snapshot, name, self.new_mask)
 
@@ -530,9 +546,14 @@ class HeapApp(App[int]):
         if self.index is None:
             self.notify("Still indexing references; try again in a moment.", timeout=3)
             return
-        stem = f"heaptui-{self.snapshot.type_name(node).rsplit('.', 1)[-1]}"
+        short = self.snapshot.type_name(node).rsplit(".", 1)[-1]
+        stem = "heaptui-" + re.sub(r"[^A-Za-z0-9_-]", "_", short)[:60]  # a name of the target
         stem += f"-{int(self.snapshot.addr[node]):x}"
-        self.notify(f"Exporting the referrers of {self.snapshot.type_name(node)}…", timeout=2)
+        self.notify(
+            f"Exporting the referrers of {printable(self.snapshot.type_name(node))}…",
+            timeout=2,
+            markup=False,
+        )
         self._export_graph(self.index, node, os.path.join(os.path.abspath(self.export_dir), stem))
 
     @work(thread=True, group="export")
@@ -545,8 +566,10 @@ class HeapApp(App[int]):
         try:
             text = io.StringIO()
             write_dot(index, referrer_graph(index, node), text)
-            with open(stem + ".dot", "w", encoding="utf-8") as handle:
-                handle.write(text.getvalue())
+            from heaptui.fileformat.write import atomic_file
+
+            with atomic_file(stem + ".dot") as handle:  # 0600: it holds the program's strings
+                handle.write(text.getvalue().encode("utf-8"))
             written.append(stem + ".dot")
             if dot_program() is not None:
                 render_graphviz(text.getvalue(), "svg", stem + ".svg")
@@ -630,7 +653,9 @@ class HeapApp(App[int]):
             return
         self._instances_type = type_index
         name = self.snapshot.type_names[type_index]
-        self.query_one("#instances-title", Static).update(Text(f"{name}: listing instances…"))
+        self.query_one("#instances-title", Static).update(
+            Text(f"{printable(name)}: listing instances…")
+        )
         # Empty until listed: keys pressed meanwhile must not move a cursor over another type.
         self.query_one(InstanceList).set_instances(None, np.zeros(0, np.int64), None)
         self._list_instances(self.snapshot, type_index, self.new_mask)
@@ -652,7 +677,7 @@ class HeapApp(App[int]):
             return
         snapshot, nodes = message.snapshot, message.nodes
         name = snapshot.type_names[message.type_index]
-        title = f"{name}: {len(nodes):,} instances, largest first"
+        title = f"{printable(name)}: {len(nodes):,} instances, largest first"
         if self.new_mask is not None and len(nodes):
             new = int(np.count_nonzero(self.new_mask[nodes]))
             title += f" ({new:,} new, marked +)"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from heaptui.printable import printable
+
 if TYPE_CHECKING:
     from heaptui.model.snapshot import Snapshot
 
@@ -34,8 +36,9 @@ def signed_count(n: int) -> str:
 
 
 def clip(text: str, width: int) -> str:
-    """``text`` on one line, cut to ``width`` cells with an ellipsis when it is longer."""
-    text = text.replace("\n", "\\n").replace("\r", "\\r").replace("\t", " ")
+    """``text`` on one line (made :func:`printable`), cut to ``width`` cells with an ellipsis
+    when it is longer."""
+    text = printable(text.replace("\t", " "))  # a text of the target: no terminal controls
     if width <= 0:
         return ""
     if len(text) <= width:

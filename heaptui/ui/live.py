@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.timer import Timer
 
 from heaptui.errors import UserError
+from heaptui.printable import printable
 from heaptui.transport.client import AgentError
 from heaptui.transport.sources import LiveSnapshotSource, default_save_name
 from heaptui.ui.app import HeapApp
@@ -101,10 +102,11 @@ class LiveHeapApp(HeapApp):
             self._counters_timer.stop()
         self.query_one(LiveHeader).show_lost(message.reason)
         self.notify(
-            f"{message.reason}\nThe last snapshot stays browsable; ctrl+s saves it.",
+            f"{printable(message.reason)}\nThe last snapshot stays browsable; ctrl+s saves it.",
             title="Target gone",
             severity="error",
             timeout=10,
+            markup=False,
         )
 
     # --- snapshots -------------------------------------------------------------------------
@@ -140,7 +142,9 @@ class LiveHeapApp(HeapApp):
         self.capturing = False
         self.query_one(HeapHeader).show_status("")
         if self.connection_lost is None:
-            self.notify(f"Capture failed: {message.error}", severity="error")
+            self.notify(
+                f"Capture failed: {printable(message.error)}", severity="error", markup=False
+            )
 
     def action_set_baseline(self) -> None:
         """Compare the next snapshots with the current one."""
@@ -150,7 +154,9 @@ class LiveHeapApp(HeapApp):
         self.live_baseline = self.snapshot
         self.post_message(SnapshotLoaded(self.snapshot, self.snapshot))
         self.notify(
-            f"Baseline is now {self.snapshot.source}; press R for growth since then.", timeout=4
+            f"Baseline is now {printable(self.snapshot.source)}; press R for growth since then.",
+            timeout=4,
+            markup=False,
         )
 
     def action_save_snapshot(self) -> None:
@@ -170,7 +176,7 @@ class LiveHeapApp(HeapApp):
 
     def on_snapshot_saved(self, message: SnapshotSaved) -> None:
         self.saved_paths.append(message.path)
-        self.notify(f"Saved {message.path}", timeout=5)
+        self.notify(f"Saved {printable(message.path)}", timeout=5, markup=False)
 
     def on_unmount(self) -> None:
         self.live_source.close()

@@ -85,7 +85,7 @@ def test_os_errors_become_one_line(
     def failing_open(*args: object, **kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr(read, "open", failing_open, raising=False)
+    monkeypatch.setattr(read, "open_regular_file", failing_open)
     with pytest.raises(SnapshotError) as info:
         read_snapshot_arrays("x.heap")
     assert str(info.value) == message

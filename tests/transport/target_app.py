@@ -32,7 +32,9 @@ KEPT: list[Leaky] = []
 
 
 def _write_then_die(target: object, collect: bool, exclude_ids: object) -> None:
-    target.fileobj.write(b"\0" * (3 * 1024 * 1024))  # type: ignore[attr-defined]
+    # A snapshot's preamble (a viewer refuses anything else at once), then data, then death.
+    preamble = b"HEAPTUI\0" + (2).to_bytes(4, "little") + bytes(12)
+    target.fileobj.write(preamble + b"\0" * (3 * 1024 * 1024))  # type: ignore[attr-defined]
     os._exit(3)
 
 

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from heaptui.labels import TYPE_USER
+from heaptui.printable import printable
 
 if TYPE_CHECKING:
     from heaptui.model.allocsites import Frame
@@ -27,7 +28,7 @@ SHORT_UNRECORDED = "not recorded (run with PYTHONTRACEMALLOC=25 to record; a: mo
 def short_file(filename: str) -> str:
     """``/home/me/proj/app/shop.py`` -> ``app/shop.py``: enough to recognise the file."""
     parts = filename.replace("\\", "/").split("/")
-    return "/".join(parts[-2:]) if len(parts) > 2 else filename
+    return printable("/".join(parts[-2:]) if len(parts) > 2 else filename)
 
 
 def frames_text(frames: list[Frame], full: bool) -> Text:
@@ -38,7 +39,7 @@ def frames_text(frames: list[Frame], full: bool) -> Text:
         text.append(f"({len(frames)} frames, innermost first)", "dim")
         for frame in frames:
             text.append("\n  ")
-            text.append(f"{frame.filename}:{frame.lineno}", "cyan")
+            text.append(printable(f"{frame.filename}:{frame.lineno}"), "cyan")
         return text
     for number, frame in enumerate(frames[:SHORT_FRAMES]):
         if number:

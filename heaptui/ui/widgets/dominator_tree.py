@@ -20,6 +20,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from heaptui.labels import ROOT_KIND_NAMES
+from heaptui.printable import printable
 from heaptui.ui.format import clip, human_bytes, object_repr
 from heaptui.ui.widgets.instance_list import held_by
 from heaptui.ui.widgets.lazy_tree import BATCH, LazyTree
@@ -85,9 +86,9 @@ def dominator_label(
     text.append(f" {human_bytes(retained):>10}", "yellow")
     text.append("  ")
     if edge is not None:
-        text.append(snapshot.edge_label(edge), "bold cyan")
+        text.append(printable(snapshot.edge_label(edge)), "bold cyan")
         text.append(" ")
-    text.append(snapshot.type_name(node), "bold")
+    text.append(printable(snapshot.type_name(node)), "bold")
     text.append(f" {human_bytes(int(snapshot.size[node]))}", "green")
     root_kind = index.root_kind_of(node)
     if root_kind is not None:

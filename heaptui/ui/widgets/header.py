@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from heaptui.printable import printable
 from heaptui.ui.format import human_bytes
 
 if TYPE_CHECKING:
@@ -34,10 +35,10 @@ def snapshot_line(snapshot: Snapshot) -> Text:
     meta = snapshot.meta
     text = Text()
     name = os.path.basename(snapshot.source) if snapshot.source else "snapshot"
-    text.append(name, "bold")
-    text.append(f"  pid {meta.get('pid', '?')}")
-    text.append(f"  py {meta.get('python', '?')}")
-    text.append(f"  {capture_time(meta)}")
+    text.append(printable(name), "bold")
+    text.append(printable(f"  pid {meta.get('pid', '?')}"))
+    text.append(printable(f"  py {meta.get('python', '?')}"))
+    text.append(printable(f"  {capture_time(meta)}"))
     text.append(f"  {snapshot.node_count:,} objects", "bold")
     text.append(f"  {human_bytes(snapshot.total_bytes)}", "bold")
     return text

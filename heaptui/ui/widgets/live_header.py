@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Sparkline, Static
 
+from heaptui.printable import printable
 from heaptui.ui.format import human_bytes
 
 RSS_HISTORY = 120  # samples kept for the sparkline (two minutes at one per second)
@@ -35,7 +36,7 @@ def counters_line(counters: dict[str, Any]) -> Text:
         text.append(f"  blocks {blocks:,}")
     gc_count = counters.get("gc_count")
     if isinstance(gc_count, list) and gc_count:
-        text.append("  gc " + "/".join(str(n) for n in gc_count))
+        text.append(printable("  gc " + "/".join(str(n) for n in gc_count)))
     threads = counters.get("threads")
     if isinstance(threads, int):
         text.append(f"  threads {threads}")
@@ -78,6 +79,6 @@ class LiveHeader(Horizontal):
         self.lost = reason
         self.add_class("-lost")
         text = Text("✕ target exited or connection lost", "bold")
-        text.append(f": {reason}  ")
+        text.append(f": {printable(reason)}  ")
         text.append("(the last snapshot stays browsable; ctrl+s saves it)", "italic")
         self.query_one("#live-figures", Static).update(text)

@@ -14,6 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from heaptui.labels import ROOT_KIND_NAMES
+from heaptui.printable import printable
 from heaptui.ui.format import clip, human_bytes, object_repr
 from heaptui.ui.widgets.alloc_site import AllocSite
 from heaptui.ui.widgets.object_tree import PATH_DEPTH, Mode, ObjectTree, retained_text
@@ -44,7 +45,7 @@ def object_title(
     """``Referrers of myapp.Session 0x7f.. 1.2 KiB retains 4 KiB new: <repr>``."""
     text = Text()
     text.append("Referrers of " if mode == "referrers" else "Referents of ", "bold")
-    text.append(snapshot.type_name(node), "bold cyan")
+    text.append(printable(snapshot.type_name(node)), "bold cyan")
     text.append(f" {int(snapshot.addr[node]):#x} {human_bytes(int(snapshot.size[node]))}")
     text.append_text(retained_text(retained, snapshot, node))
     if is_new:
@@ -68,7 +69,7 @@ def breadcrumb(path: RootPath | None) -> Text:
     if path is None:
         text.append("no root reaches this object (it is garbage, or held from outside the heap)")
         return text
-    text.append(path.root_label, "bold magenta")
+    text.append(printable(path.root_label), "bold magenta")
     text.append(f" ({ROOT_KIND_NAMES.get(path.root_kind, '?')} root)", "dim")
     steps = path.steps
     count = len(steps)
@@ -83,9 +84,9 @@ def breadcrumb(path: RootPath | None) -> Text:
             text.append(f" → … {count - PATH_HEAD - PATH_TAIL:,} more steps …", "italic")
         for step in shown[1:] if number == 0 else shown:
             text.append(" → ", "dim")
-            text.append(step.edge or "<ref>", "bold cyan")
+            text.append(printable(step.edge or "<ref>"), "bold cyan")
     text.append(" → ", "dim")
-    text.append(steps[count - 1].type.rsplit(".", 1)[-1], "bold")
+    text.append(printable(steps[count - 1].type.rsplit(".", 1)[-1]), "bold")
     return text
 
 

@@ -18,6 +18,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from heaptui.labels import ROOT_KIND_NAMES
+from heaptui.printable import printable
 from heaptui.ui.format import clip, human_bytes, object_repr
 from heaptui.ui.widgets.lazy_tree import BATCH, LazyTree
 
@@ -208,9 +209,9 @@ class ObjectTree(LazyTree[Entry]):
         if entry.on_path:
             text.append("★ ", "bold yellow")
         if entry.edge is not None:
-            text.append(snapshot.edge_label(entry.edge), "bold cyan")
+            text.append(printable(snapshot.edge_label(entry.edge)), "bold cyan")
             text.append(" ")
-        text.append(snapshot.type_name(node), "bold")
+        text.append(printable(snapshot.type_name(node)), "bold")
         text.append(f" {human_bytes(int(snapshot.size[node]))}", "green")
         text.append_text(retained_text(self.retained, snapshot, node))
         if self.new_mask is not None and self.new_mask[node]:

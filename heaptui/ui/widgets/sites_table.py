@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from heaptui.printable import printable
 from heaptui.ui.format import human_bytes
 from heaptui.ui.widgets.alloc_site import short_file
 
@@ -33,11 +34,11 @@ def site_text(group: SiteGroup) -> Text:
 def sites_title(name: str, sites: SiteGrowth, why_untraced: str | None = None) -> Text:
     """``shop.Session: 120 new objects at 3 sites (5 without a traceback)``; ``why_untraced``
     explains the objects without one (Python 3.11's cpython#101430)."""
-    text = Text(f"{name}: ", "bold")
+    text = Text(f"{printable(name)}: ", "bold")
     if not sites.groups:
         text.append(f"none of the {sites.total_count:,} new objects has an allocation traceback")
         if why_untraced:
-            text.append(f": {why_untraced}", "italic")
+            text.append(f": {printable(why_untraced)}", "italic")
         return text
     places = len(sites.groups)
     text.append(f"{sites.total_count:,} new objects at {places:,} site{'s' if places != 1 else ''}")
@@ -47,7 +48,7 @@ def sites_title(name: str, sites: SiteGrowth, why_untraced: str | None = None) -
             "dim",
         )
         if why_untraced:
-            text.append(f": {why_untraced}", "dim italic")
+            text.append(f": {printable(why_untraced)}", "dim italic")
     text.append("  enter: an example, escape: close", "dim")
     return text
 
