@@ -278,15 +278,17 @@ def test_atexit_callbacks_are_held_outside_python_objects(
 
 
 @pytest.mark.slow
-def test_generators_kept_in_a_list_are_the_suspect(
+def test_generators_kept_in_a_list_are_one_suspect_named_by_the_user_type(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    top = _report(tmp_path, GENERATORS, capsys)["suspects"][0]
-    # The generators are what the list keeps; the Chunks live inside them.
-    assert top["type"] == "generator"
-    assert "__main__.Chunk" in top["members"]
-    assert re.search(r"→ f_locals\['READERS'\] \[\d+\]$", top["text"]), top["text"]
-    _assert_fully_named(top)
+    top, *others = _report(tmp_path, GENERATORS, capsys)["suspects"]
+    # The list keeps generators; the Chunk the user wrote lives inside each one and names
+    # the suspect; the generators are its outermost objects, not a suspect of their own.
+    assert top["type"] == "__main__.Chunk"
+    assert top["outermost_type"] == "generator" and "generator" in top["members"]
+    assert "generator" not in {s["type"] for s in others}
+    assert top["new_count"] == 2000
+    assert re.search(r" → f_locals\['READERS'\] \[\d+\]", top["text"]), top["text"]
 
 
 @pytest.mark.slow
@@ -308,7 +310,7 @@ def test_suspended_coroutine_and_generator_locals_are_named(
     ``chunk``, not ``<ref>`` (the frame of a suspended generator is read by i19a)."""
     top = _report(tmp_path / "asyncio", ASYNCIO, capsys)["suspects"][0]
     _assert_fully_named(top)
-    _report(tmp_path / "gen", GENERATORS, capsys)
+    _assert_fully_named(_report(tmp_path / "gen", GENERATORS, capsys)["suspects"][0])
     snap = load_snapshot(str(tmp_path / "gen" / "after.heap"))
     new = new_objects(load_snapshot(str(tmp_path / "gen" / "base.heap")), snap)
     chunk = _new_of(snap, new, "__main__.Chunk", lambda n: True)

@@ -316,9 +316,9 @@ def report_json(report: Report) -> dict[str, Any]:
     """The report as JSON-ready data (keys documented in ``heaptui report --help`` and issue 2).
 
     With retained sizes each suspect is a group of types that accumulate at one point
-    (issue 14): ``type`` is its outermost new type (also ``outermost_type``), ``members`` the
-    grown types in the group, ``new_count`` the new objects of ``type`` and ``text`` the
-    one-sentence answer.
+    (issue 14): ``type`` names it (its outermost new type ``outermost_type``, or a type you
+    wrote inside those), ``members`` are the grown types in the group, ``new_count`` the new
+    objects of ``type`` and ``text`` the one-sentence answer.
 
     ``retained`` keys are null when retained sizes were not computed; ``alloc_sites`` is null
     when the snapshot has no allocation sites (``alloc.explanation`` says why).
@@ -368,7 +368,7 @@ def report_json(report: Report) -> dict[str, Any]:
             "alloc_sites": _sites_json(sites),
             "text": answer_text(s),
             "new_count": s.new_count,
-            "outermost_type": s.name if s.members else None,
+            "outermost_type": s.outermost,
             "members": list(s.members) if s.members else [s.name],
         }
         for s, sites in zip(report.suspects, report.sites, strict=True)
@@ -499,6 +499,8 @@ def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]
         f"{indent}{s.name}  {signed_count(s.count_delta)} objects, "
         f"{signed_bytes(s.size_delta)}{retained}  ({kind})",
     ]
+    if s.outermost is not None and s.outermost != s.name:
+        lines.append(f"{indent}kept inside new {s.outermost} objects")
     if len(s.members) > 1:
         lines.append(f"{indent}grown with it, inside it or beside it: {', '.join(s.members[1:])}")
     if s.accumulation is not None:

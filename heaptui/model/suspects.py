@@ -48,6 +48,9 @@ class Suspect(NamedTuple):
     # how many new objects of ``name`` there are (``count_delta`` is the net change).
     members: tuple[str, ...] = ()
     new_count: int | None = None
+    # The member type whose new objects are outermost (no new object dominates them): the
+    # group's name, unless a type the user wrote is inside them (then ``name`` is that type).
+    outermost: str | None = None
 
 
 def bytes_text(n: int) -> str:
@@ -239,7 +242,9 @@ def grouped_suspects(
     The first ``top`` + :data:`GROUP_EXTRA_TYPES` grown types each get their accumulation
     point (as ungrouped suspects do); types sharing one point form a group, types with none
     stay alone. A group is named by the member type whose outermost new objects retain the
-    most; groups rank user-type groups first, then by bytes their new objects retain.
+    most, or by the first type the user wrote among its members (a ``Handler`` inside the
+    bound methods a listener list keeps); groups holding a user type rank first, then by
+    the bytes their new objects retain.
     """
     if top <= 0 or not ranked:
         return []
@@ -272,15 +277,33 @@ def grouped_suspects(
             if best is None or key > best[0]:
                 best = (key, row, selected, acc, top_of_type)
         assert best is not None
-        _, row, selected, acc, top_of_type = best
+        outermost = best[1].name
+        # A type the user wrote names the group even inside a wrapper (the bound methods
+        # of a listener list, the generators of a list of readers): it is what they fix.
+        mine = next(((r, sel, a) for r, sel, a in members if r.name in user_types), None)
+        if mine is not None and mine[0].name != outermost:
+            row, selected, acc = mine
+            top_of_type = selected & outer
+        else:
+            _, row, selected, acc, top_of_type = best
         group_retained = retained_of_selection(dom, union)
         names = [row.name] + [m[0].name for m in members if m[0].name != row.name]
-        has_user = any(name in user_types for name in names)
-        built.append((not has_user, -group_retained, row, selected, acc, top_of_type,
-                      group_retained, tuple(names)))
+        built.append(
+            (
+                mine is None,
+                -group_retained,
+                row,
+                selected,
+                acc,
+                top_of_type,
+                group_retained,
+                tuple(names),
+                outermost,
+            )
+        )
     built.sort(key=lambda g: (g[0], g[1], g[2].name))
     suspects = []
-    for _, _, row, selected, acc, top_of_type, group_retained, names in built[:top]:
+    for _, _, row, selected, acc, top_of_type, group_retained, names, outermost in built[:top]:
         sample = _largest(now, top_of_type if top_of_type.any() else selected)
         path = shortest_root_path(index, sample) if sample is not None else None
         suspects.append(
@@ -295,6 +318,7 @@ def grouped_suspects(
                 acc,
                 names,
                 int(np.count_nonzero(selected)),
+                outermost,
             )
         )
     return suspects

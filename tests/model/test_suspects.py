@@ -110,6 +110,7 @@ def test_types_that_accumulate_at_one_point_are_one_suspect_named_by_the_outermo
     # dict grew by far more bytes, but the dicts, lists and strings live inside the Loggers.
     assert top.name == "logging.Logger"
     assert top.members == ("logging.Logger", "dict", "list", "str")
+    assert top.outermost == "logging.Logger"
     assert top.new_count == 38 and top.retained == 38 * (56 + 1000 + 300 + 70)
     assert top.accumulation is not None and now.addr[top.accumulation.node] == 0x400
     assert answer_text(top) == (
