@@ -98,6 +98,10 @@ def cost(tracked: int, repeats: int) -> None:
             wall, cpu = best[group]
             names = ", ".join(s.name for s in first[group][:4])
             print(f"{label:<28}{wall:>9.2f}{cpu:>9.2f}  {names}")
+        from heaptui.model.suspects import answer_text
+
+        for s in first[True][:3]:
+            print(f"  {answer_text(s)[:150]}  [{', '.join(s.members)}]")
         ratio = best[True][0] / best[False][0]
         print(f"grouped / per type: {ratio:.3f} (wall, best of {repeats})")
 
@@ -127,7 +131,9 @@ def precision() -> None:
     from heaptui.model.load import load_snapshot
 
     print()
-    print(f"{'program':<20}{'variant':<10}{'first suspect':<24}{'ok':<4}{'same-leak':>10}{'<ref>':>7}")
+    print(
+        f"{'program':<20}{'variant':<10}{'first suspect':<24}{'ok':<4}{'same-leak':>10}{'<ref>':>7}"
+    )
     totals = {False: [0, 0], True: [0, 0]}
     for name, (source, leaked) in _programs().items():
         with tempfile.TemporaryDirectory() as tmp:
@@ -149,23 +155,29 @@ def precision() -> None:
                     report = build_report(now, old, 15, retained=True)
                 top = report.suspects[0]
                 point = top.accumulation.node if top.accumulation else None
-                same = sum(
-                    1
-                    for s in report.suspects
-                    if point is not None and s.accumulation and s.accumulation.node == point
-                ) or 1
+                same = (
+                    sum(
+                        1
+                        for s in report.suspects
+                        if point is not None and s.accumulation and s.accumulation.node == point
+                    )
+                    or 1
+                )
                 refs = sum(1 for step in top.path.steps if step.edge == "<ref>") if top.path else 0
                 ok = top.name == leaked
                 totals[group][0] += ok
                 totals[group][1] += same == 1
                 variant = "grouped" if group else "per type"
-                print(f"{name:<20}{variant:<10}{top.name[:23]:<24}{'yes' if ok else 'NO':<4}"
-                      f"{same:>10}{refs:>7}")
+                print(
+                    f"{name:<20}{variant:<10}{top.name[:23]:<24}{'yes' if ok else 'NO':<4}"
+                    f"{same:>10}{refs:>7}"
+                )
     count = len(_programs())
     for group in (False, True):
         ok, single = totals[group]
         variant = "grouped" if group else "per type"
-        print(f"{variant}: leaked type first in {ok}/{count}; one suspect per leak in {single}/{count}")
+        first = f"leaked type first in {ok}/{count}"
+        print(f"{variant}: {first}; one suspect per leak in {single}/{count}")
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ import numpy as np
 from heaptui.labels import ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
 from heaptui.model.snapshot import Snapshot
 
-
 # How an "other" root is named: what is known about who holds it.
 HELD_OUTSIDE = "held outside Python objects (interpreter or C extension state; e.g. atexit)"
 

@@ -25,7 +25,12 @@ from heaptui.model.diff import GrowthRow, growth, new_objects
 from heaptui.model.dominators import Dominators
 from heaptui.model.index import GraphIndex
 from heaptui.model.paths import RootPath, shortest_root_path
-from heaptui.model.retained import Accumulation, find_accumulation, retained_of_selection
+from heaptui.model.retained import (
+    Accumulation,
+    find_accumulation,
+    outermost_selected,
+    retained_of_selection,
+)
 from heaptui.model.snapshot import Snapshot
 
 
@@ -218,16 +223,6 @@ def _type_ids_by_name(snapshot: Snapshot) -> dict[str, list[int]]:
     return ids
 
 
-def outermost_new(dom: Dominators, is_new: np.ndarray) -> np.ndarray:
-    """Bool N: new objects whose immediate dominator is not new (a root's is the virtual
-    root, which is not new): the Loggers of a logger leak, not the dicts inside them."""
-    idom = dom.idom
-    parent_new = np.zeros(len(idom), dtype=bool)
-    inside = idom >= 0
-    parent_new[inside] = is_new[idom[inside]]
-    return is_new & ~parent_new
-
-
 def grouped_suspects(
     now: Snapshot,
     index: GraphIndex,
@@ -251,7 +246,6 @@ def grouped_suspects(
     rows = ranked[: top + GROUP_EXTRA_TYPES]
     ids = _type_ids_by_name(now)
     type_index = now.type_index
-    outer = outermost_new(dom, is_new)
     retained = dom.retained
     groups: dict[int, list[tuple[GrowthRow, np.ndarray, Accumulation | None]]] = {}
     alone = -1
@@ -269,9 +263,10 @@ def grouped_suspects(
         union = np.zeros(len(is_new), dtype=bool)
         for _, selected, _ in members:
             union |= selected
+        items = _leaked_items(dom, union)
         best = None
         for row, selected, acc in members:
-            top_of_type = selected & outer
+            top_of_type = selected & items
             weight = int(retained[top_of_type].sum(dtype=np.uint64))
             key = (weight, row.name in user_types, int(np.count_nonzero(top_of_type)))
             if best is None or key > best[0]:
@@ -283,10 +278,11 @@ def grouped_suspects(
         mine = next(((r, sel, a) for r, sel, a in members if r.name in user_types), None)
         if mine is not None and mine[0].name != outermost:
             row, selected, acc = mine
-            top_of_type = selected & outer
+            top_of_type = selected & items
         else:
             _, row, selected, acc, top_of_type = best
-        group_retained = retained_of_selection(dom, union)
+        # What the leaked items retain (a new holder's bytes are its own group's).
+        group_retained = int(retained[items].sum(dtype=np.uint64))
         names = [row.name] + [m[0].name for m in members if m[0].name != row.name]
         built.append(
             (
@@ -322,6 +318,23 @@ def grouped_suspects(
             )
         )
     return suspects
+
+
+# An outermost new object that by itself retains more than this share of its group's new
+# objects is a new holder (a cache dict created after the baseline), not one of the leaked items.
+HOLDER_SHARE = 0.1
+
+
+def _leaked_items(dom: Dominators, union: np.ndarray) -> np.ndarray:
+    """Bool N: the group's outermost new objects (no other new object of the group dominates
+    them) that are not themselves holders of it."""
+    from heaptui.model.dominators import _backend
+
+    held = union.astype(np.int64)
+    _backend(None).subtree_sums(dom.idom, dom.order, len(dom.order), held)
+    top = outermost_selected(dom, union)
+    items = top & (held <= HOLDER_SHARE * int(np.count_nonzero(union)))
+    return items if items.any() else top
 
 
 def _largest(now: Snapshot, mask: np.ndarray) -> int | None:
