@@ -67,9 +67,11 @@ def test_top_limits_and_no_growth_means_no_suspects() -> None:
     assert leak_suspects(app_heap(values=3), same, GraphIndex(same)) == []
 
 
-def _logger_heap(loggers: int, *, buffers: int = 0) -> Snapshot:
+def _logger_heap(loggers: int, *, buffers: int = 0, sessions: int = 0) -> Snapshot:
     """``logging.Logger.manager.loggerDict`` maps names to Loggers, each owning a big dict
-    and a list; separately, ``app.BUFFERS`` holds ``buffers`` bytearrays."""
+    and a list; separately, ``app.BUFFERS`` holds ``buffers`` bytearrays and, when
+    ``sessions``, ``app.CACHE`` (a dict made after the baseline) that many big Sessions, each
+    with a list."""
     b = SnapshotBuilder()
     b.node(0x100, "module", size=72, repr="<module 'logging'>", type_flags=TYPE_BUILTIN)
     b.root(0x100, ROOT_MODULE, "sys.modules['logging']")
@@ -97,6 +99,15 @@ def _logger_heap(loggers: int, *, buffers: int = 0) -> Snapshot:
     for i in range(buffers):
         b.node(0x90_0000 + i * 0x1000, "bytearray", size=2000)
         b.edge(0x600, 0x90_0000 + i * 0x1000, EDGE_INDEX, i)
+    if sessions:
+        b.node(0x700, "dict", size=2000, length=sessions)
+        b.edge(0x500, 0x700, EDGE_ATTR, "CACHE")
+    for i in range(sessions):
+        at = 0xA0_0000 + i * 0x1000
+        b.node(at, "app.Session", size=50_000)
+        b.node(at + 0x10, "list", size=300, length=0)
+        b.edge(0x700, at, EDGE_KEY, f"'s{i}'")
+        b.edge(at, at + 0x10, EDGE_ATTR, "tags")
     return Snapshot.from_raw(b.build(), source="synthetic")
 
 
@@ -136,3 +147,21 @@ def test_separate_leaks_stay_separate_and_rank_by_retained_bytes() -> None:
     assert len(leak_suspects(base, now, index, top=1, dominators=dom)) == 1
     ungrouped = leak_suspects(base, now, index, dominators=dom, group=False)
     assert len(ungrouped) == 5 and ungrouped[0].retained is not None
+
+
+def test_a_new_holder_does_not_name_the_group_it_shares_a_type_with() -> None:
+    """``app.CACHE`` is a dict made after the baseline: it is new and retains every Session,
+    but the new dicts and lists pile up in the loggers; the Logger group stays "Logger"."""
+    base, now = _logger_heap(2), _logger_heap(42, sessions=20)
+    index = GraphIndex(now)
+    suspects = leak_suspects(base, now, index, dominators=dominators_for(index))
+    assert [s.name for s in suspects[:2]] == ["app.Session", "logging.Logger"]
+    session, logger = suspects[:2]
+    assert session.retained == 20 * (50_000 + 300)
+    assert answer_text(session) == (
+        "20 new app.Session (+982.4 KiB retained) held by sys.modules['app'] → .CACHE ['s0']"
+    )
+    assert {"dict", "list"} <= set(logger.members)
+    # The Loggers' own bytes: the cache and its Sessions belong to the first suspect.
+    assert logger.retained == 40 * (56 + 1000 + 300 + 70)
+    assert logger.sample is not None and now.type_name(logger.sample) == "logging.Logger"
