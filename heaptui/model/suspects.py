@@ -37,8 +37,9 @@ from heaptui.model.snapshot import Snapshot
 class Suspect(NamedTuple):
     """A type that grew, a sample new object of it (largest first) and that object's root path.
 
-    ``retained`` (bytes the new objects of the type retain, each byte once) and ``accumulation``
-    (where they pile up) are filled only when dominators were given; otherwise None.
+    ``retained`` (bytes the new objects of the type retain, each byte once; for a group,
+    what its leaked items retain) and ``accumulation`` (where they pile up) are filled only
+    when dominators were given; otherwise None.
     """
 
     name: str
