@@ -21,6 +21,9 @@ EDGE_MEMBER = 5  # set/frozenset member: "<member>"
 EDGE_CLOSURE = 6  # closure tuple -> cell, payload=free variable name: "<closure count>"
 EDGE_LOCAL = 7  # frame -> local variable, payload=name: "f_locals['pending']"
 EDGE_CELL = 8  # cell -> its contents: ".cell_contents"
+# A reference held in a C object's field that is no attribute, payload=what it is: "<cache>"
+# (an lru_cache wrapper's cache dict). Files holding it cannot be read by builds before it.
+EDGE_INTERNAL = 9
 
 EDGE_KIND_NAMES = {
     EDGE_OTHER: "other",
@@ -32,6 +35,7 @@ EDGE_KIND_NAMES = {
     EDGE_CLOSURE: "closure",
     EDGE_LOCAL: "local",
     EDGE_CELL: "cell",
+    EDGE_INTERNAL: "internal",
 }
 MAX_EDGE_KIND = max(EDGE_KIND_NAMES)
 
@@ -73,4 +77,6 @@ def render_edge(kind: int, payload: int, string: Callable[[int], str]) -> str:
         return f"f_locals['{string(payload)}']"
     if kind == EDGE_CELL:
         return ".cell_contents"
+    if kind == EDGE_INTERNAL:
+        return f"<{string(payload)}>"
     return "<ref>"

@@ -66,17 +66,26 @@ def test_text_with_baseline_shows_growth_and_suspect_paths(
     growth = out[out.index("Growth") : out.index("Leak suspects")]
     assert "+38" in growth and "+38.3 KiB" in growth
     suspects = out[out.index("Leak suspects") :].splitlines()
-    assert suspects[1].split()[:3] == ["1.", "shop.Session", "+38"]
-    # Each new Session keeps its dict and its 1033-byte buffer: 38 * 1193 B = 44.3 KiB.
-    assert "retaining 44.3 KiB" in suspects[1]
-    assert suspects[2].strip() == (
+    # The first line is the answer: the outermost new type, what its group retains and
+    # the path that holds it. Each new Session keeps its dict and its 1033-byte buffer:
+    # 38 * 1193 B = 44.3 KiB.
+    assert suspects[1].startswith(
+        "  1. 38 new shop.Session (+44.3 KiB retained) held by sys.modules['shop'] → "
+        ".SESSIONS ['user:"
+    ), suspects[1]
+    assert suspects[2].split()[:3] == ["shop.Session", "+38", "objects,"]
+    assert "retaining 44.3 KiB" in suspects[2]
+    # The dicts and buffers inside the Sessions are the same leak: one suspect.
+    assert suspects[3].strip() == "grown with it, inside it or beside it: bytes, dict"
+    assert suspects[4].strip() == (
         "the dict at sys.modules['shop'] -> .SESSIONS retains 100% of the new Session "
         "objects (38 of 38; 50.5 KiB in all)"
     )
-    assert suspects[3].strip() == "a new one is reached by:"
-    assert "sys.modules['shop']" in suspects[4]
-    assert suspects[5].strip().startswith("-> .SESSIONS")
-    assert suspects[6].strip().startswith("-> ['user:")
+    assert suspects[5].strip() == "a new one is reached by:"
+    assert "sys.modules['shop']" in suspects[6]
+    assert suspects[7].strip().startswith("-> .SESSIONS")
+    assert suspects[8].strip().startswith("-> ['user:")
+    assert not suspects[10].strip().startswith("2.")  # nothing else grew
     assert "PYTHONTRACEMALLOC=25" in out[out.index("Allocation sites:") :]
 
 
@@ -142,6 +151,11 @@ def test_json_has_the_documented_keys_and_orders(
     }
     assert [step["edge"] for step in path][1] == ".SESSIONS"
     assert path[-1]["type"] == "shop.Session" and path[-1]["edge"].startswith("['user:")
+    # Added by issue 14: the group's answer, its outermost type, members and new objects.
+    assert top["text"].startswith("38 new shop.Session (+44.3 KiB retained) held by ")
+    assert (top["outermost_type"], top["new_count"]) == ("shop.Session", 38)
+    assert top["members"] == ["shop.Session", "bytes", "dict"]
+    assert len(data["suspects"]) == 1  # the bytes and dicts are inside the Sessions
 
 
 def test_json_retained_figures_match_the_known_answer(

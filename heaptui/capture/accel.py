@@ -116,8 +116,10 @@ class _TypeAdvisor:
         generic: Any = None
         if cat == _walker.CAT_INSTANCE:
             labeler = _InstanceLabeler(namer, extra)
-            if extra.container is not None:
-                cat = _walker.CAT_GENERIC  # items of a dict/list/set subclass: Python's job
+            if extra.container is not None or not extra.fast:
+                # Items of a dict/list/set subclass, getsets of C bases (an exception's
+                # __traceback__), an lru_cache's cache: Python's job.
+                cat = _walker.CAT_GENERIC
         elif cat == _walker.CAT_FUNCTION:
             labeler = namer.label_function
         elif cat == _walker.CAT_METHOD:

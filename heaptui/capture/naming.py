@@ -46,12 +46,14 @@ from heaptui.capture.typeinfo import (
     mro_lookup,
     mro_of,
     namespace_items,
+    type_name,
 )
 from heaptui.labels import (
     EDGE_ATTR,
     EDGE_CELL,
     EDGE_DICT_KEY,
     EDGE_INDEX,
+    EDGE_INTERNAL,
     EDGE_KEY,
     EDGE_LOCAL,
     EDGE_MEMBER,
@@ -123,6 +125,48 @@ METHOD_ATTRS = ("__func__", "__self__")
 # Getsets that are safe to read on C types (they return a stored pointer).
 GENERIC_GETSETS = ("__self__", "__func__", "__objclass__", "gi_code", "cr_code", "ag_code")
 CONTAINER_BASES = (dict, list, tuple, set, frozenset)
+# Getsets of particular C types that also only return a stored pointer (checked in CPython
+# 3.10-3.13), keyed by the type's name: what an exception, a traceback, an asyncio task or a
+# suspended coroutine holds is then named instead of ``<ref>``. They apply to the type and
+# to its subclasses (an exception class the user wrote).
+TYPE_GETSETS: dict[str, tuple[str, ...]] = {
+    "BaseException": ("args", "__traceback__", "__context__", "__cause__"),
+    "traceback": ("tb_next",),
+    "_asyncio.Future": ("_loop", "_result", "_exception"),
+    "_asyncio.Task": ("_coro", "_fut_waiter"),
+    "coroutine": ("cr_await",),
+    "generator": ("gi_yieldfrom",),
+    "async_generator": ("ag_await",),
+}
+# C types whose instances hold a dict in a field that is no attribute, and its name: an
+# lru_cache's cache; a threading.local's dict of per-thread attribute dicts.
+INTERNAL_DICTS = {
+    "functools._lru_cache_wrapper": "cache",
+    "_thread._local": "dicts by thread",
+}
+
+
+def type_getsets(tp: type) -> list[tuple[str, Any]]:
+    """``(name, getset descriptor)`` of :data:`TYPE_GETSETS` along ``tp``'s MRO."""
+    found: list[tuple[str, Any]] = []
+    seen: set[str] = set()
+    for base in mro_of(tp):
+        names = TYPE_GETSETS.get(type_name(base))
+        if not names:
+            continue
+        for name, value in namespace_items(base):
+            if type(value) is types.GetSetDescriptorType and name in names and name not in seen:
+                seen.add(name)
+                found.append((name, value))
+    return found
+
+
+def _internal_dict_name(tp: type) -> str | None:
+    for base in mro_of(tp):
+        name = INTERNAL_DICTS.get(type_name(base))
+        if name is not None:
+            return name
+    return None
 
 
 class InstanceInfo:
@@ -135,7 +179,9 @@ class InstanceInfo:
         "dict_payload",
         "fast",
         "getattr_ok",
+        "getsets",
         "has_dict",
+        "internal_dict",
         "kinds",
         "member_descrs",
         "member_payloads",
@@ -176,8 +222,15 @@ class InstanceInfo:
         self.names: list[str] = []  # attribute names that matched last time, in order
         self.payloads: list[int] = []  # string indexes of names + members + class
         self.kinds = b""
+        # Getsets of C bases (an exception's __traceback__), and the name of a dict the
+        # instances hold in a C field (an lru_cache's cache): named by label_instance only.
+        self.getsets = [(strings.intern(n), d) for n, d in type_getsets(tp)]
+        internal = _internal_dict_name(tp)
+        self.internal_dict = strings.intern(internal) if internal is not None else -1
         # The walker's fast path needs plain instances: inline attributes and/or slots.
-        self.fast = self.container is None and is_heap_type(tp)
+        self.fast = (
+            self.container is None and is_heap_type(tp) and not self.getsets and internal is None
+        )
         self.relearn([], strings)
 
     def relearn(self, names: list[str], strings: Interner) -> None:
@@ -393,6 +446,11 @@ class Namer:
         named: list[tuple[Any, int, int]] = [(tp, EDGE_ATTR, info.class_payload)]
         explicit: list[tuple[Any, int, int]] = []
         self.members(obj, info.member_descrs, info.member_payloads, named)
+        for payload, descr in info.getsets:
+            try:
+                named.append((_getset_get(descr, obj), EDGE_ATTR, payload))
+            except Exception:
+                continue
         if info.container is not None:
             # Dict keys are explicit: get_referents hides str keys.
             self.container_items(obj, info.container, explicit)
@@ -433,12 +491,27 @@ class Namer:
                     break
             if learned and learned != info.names:
                 info.relearn(learned, self.strings)
-        if unnamed and info.has_dict:
+        if unnamed and info.internal_dict >= 0:
+            self._name_internal_dict(refs, want, named, info)
+        elif unnamed and info.has_dict:
             for r in refs:
                 if type(r) is dict and want.get(id(r)):
                     named.append((r, EDGE_ATTR, info.dict_payload))
                     break
         return self.match(refs, named, explicit)
+
+    @staticmethod
+    def _name_internal_dict(
+        refs: list[Any], want: dict[int, int], named: list[Any], info: InstanceInfo
+    ) -> None:
+        """The first unnamed dict is the internal one (``<cache>``, ``<dicts by thread>``); a
+        later one is the real ``.__dict__`` (the last referent: lru_cache's traverse order on
+        3.10-3.13). Nothing is read: reading ``__dict__`` could create one."""
+        dicts = [r for r in refs if type(r) is dict and want.get(id(r))]
+        if dicts:
+            named.append((dicts[0], EDGE_INTERNAL, info.internal_dict))
+        if len(dicts) > 1 and info.has_dict:
+            named.append((dicts[-1], EDGE_ATTR, info.dict_payload))
 
     @staticmethod
     def match_attrs(
@@ -648,6 +721,7 @@ class GenericInfo:
         for base in mro_of(tp):
             if base is object:
                 continue
+            allowed = TYPE_GETSETS.get(type_name(base), ())
             for name, value in namespace_items(base):
                 if name in seen:
                     continue
@@ -659,7 +733,7 @@ class GenericInfo:
                     self.member_payloads.append(strings.intern(name))
                 elif (
                     type(value) is types.GetSetDescriptorType
-                    and is_one_of(name, GENERIC_GETSETS)
+                    and (is_one_of(name, GENERIC_GETSETS) or name in allowed)
                     and _applies_to(tp, value, _GETSET_OWNER)
                 ):
                     self.getset_descrs.append(value)

@@ -145,6 +145,15 @@ def frame_text(frame: Any) -> str:
     return f"{code.co_name}() {base}:{line if line is not None else '?'}"
 
 
+def frame_node_text(frame: Any) -> str:
+    """:func:`frame_text` as a frame's node text (``worker() app.py:19``), "" if unreadable:
+    frames are named everywhere, never ``frame at 0x...``."""
+    try:
+        return frame_text(frame)
+    except Exception:
+        return ""
+
+
 def main_thread_ident(thread_idents: list[int]) -> int | None:
     """The ident of the process's main thread, found without importing anything.
 

@@ -195,7 +195,7 @@ class _TypeTable:
         elif tp is types.MethodType:
             cat, text = CAT_METHOD, method_text
         elif tp is types.FrameType:
-            cat = CAT_FRAME
+            cat, text = CAT_FRAME, _roots.frame_node_text
         elif tp is types.CodeType:
             cat, text = CAT_LEAF, code_text
         elif has_base(tp, type):

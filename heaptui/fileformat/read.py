@@ -48,6 +48,7 @@ from heaptui.labels import (
     EDGE_ATTR,
     EDGE_CLOSURE,
     EDGE_DICT_KEY,
+    EDGE_INTERNAL,
     EDGE_KEY,
     EDGE_LOCAL,
     MAX_EDGE_KIND,
@@ -60,7 +61,7 @@ _FOOTER = struct.Struct(FOOTER_FORMAT)
 
 # Allowed payload range per edge kind: name-like kinds index the string table (a dict key's
 # text may also be -1, "not rendered"); the others are free (EDGE_INDEX holds a position).
-_NAME_KINDS = (EDGE_ATTR, EDGE_KEY, EDGE_CLOSURE, EDGE_LOCAL)
+_NAME_KINDS = (EDGE_ATTR, EDGE_KEY, EDGE_CLOSURE, EDGE_LOCAL, EDGE_INTERNAL)
 _PAYLOAD_MIN = np.full(256, np.iinfo(np.int32).min, dtype=np.int32)
 _PAYLOAD_MIN[list(_NAME_KINDS)] = 0
 _PAYLOAD_MIN[EDGE_DICT_KEY] = -1

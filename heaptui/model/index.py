@@ -12,6 +12,9 @@ import numpy as np
 from heaptui.labels import ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
 from heaptui.model.snapshot import Snapshot
 
+# How an "other" root is named: what is known about who holds it.
+HELD_OUTSIDE = "held outside Python objects (interpreter or C extension state; e.g. atexit)"
+
 
 class GraphIndex:
     """Forward and reverse adjacency of one snapshot, plus which nodes are roots."""
@@ -78,7 +81,9 @@ class GraphIndex:
         if label is not None:
             return self.snapshot.string(label)
         if self.root_kinds[node] == ROOT_OTHER:
-            return f"unreferenced {self.snapshot.type_name(node)}"
+            # Alive, yet no object in the snapshot refers to it: something outside Python
+            # objects holds it (the interpreter's state, a C extension's registry, atexit).
+            return f"{self.snapshot.type_name(node)} {HELD_OUTSIDE}"
         return self.snapshot.repr_of(node)
 
     # Raw CSR access for graph algorithms (paths, dominators): slices, no Python per edge.

@@ -53,4 +53,6 @@ def test_root_kinds_stored_and_other() -> None:
     # The module and the thread frame have no referrers either, but they are stored roots.
     assert [int(snap.addr[n]) for n in index.other_roots] == [ORPHAN]
     assert index.root_label_of(snap.node_for_addr(APP)) == "sys.modules['app']"
-    assert index.root_label_of(snap.node_for_addr(ORPHAN)) == "unreferenced tuple"
+    assert index.root_label_of(snap.node_for_addr(ORPHAN)) == (
+        "tuple held outside Python objects (interpreter or C extension state; e.g. atexit)"
+    )

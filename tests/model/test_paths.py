@@ -12,7 +12,7 @@ from model_heaps import CACHE, ORPHAN, app_heap, arrays_graph, value_addr
 
 from heaptui.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
 from heaptui.model import paths
-from heaptui.model.index import GraphIndex
+from heaptui.model.index import HELD_OUTSIDE, GraphIndex
 from heaptui.model.paths import display_steps, render_path, shortest_root_path
 from heaptui.model.snapshot import Snapshot
 from heaptui.testing import SnapshotBuilder
@@ -58,7 +58,7 @@ def test_nearest_root_wins_and_module_roots_win_ties(orphan_first: bool) -> None
     assert path is not None
     # The tuple at 0x10 is one step away: nearest wins.
     assert path.root_kind == ROOT_OTHER
-    assert path.root_label == "unreferenced tuple"
+    assert path.root_label == "tuple " + HELD_OUTSIDE
     assert len(path.steps) == 2
     # From the dict, the module (depth 1) and the list's tuple (depth 2) compete: module.
     path = shortest_root_path(index, snap.node_for_addr(0x30))
@@ -99,7 +99,7 @@ def test_other_roots_explain_objects_nothing_named_holds() -> None:
     assert path is not None
     assert path.root_kind == ROOT_OTHER
     assert path.steps[0].node == snap.node_for_addr(ORPHAN)
-    assert render_path(path) == "unreferenced tuple -> <ref> -> dict"
+    assert render_path(path) == f"tuple {HELD_OUTSIDE} -> <ref> -> dict"
 
 
 def test_a_root_is_its_own_path_and_a_rootless_cycle_has_none() -> None:

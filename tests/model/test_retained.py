@@ -10,7 +10,7 @@ from model_heaps import CACHE, app_heap
 
 from heaptui.labels import EDGE_ATTR, EDGE_INDEX, ROOT_MODULE
 from heaptui.model.dominators import dominators_for
-from heaptui.model.index import GraphIndex
+from heaptui.model.index import HELD_OUTSIDE, GraphIndex
 from heaptui.model.retained import find_accumulation, outermost_selected, retained_of_selection
 from heaptui.model.snapshot import Snapshot
 from heaptui.testing import SnapshotBuilder
@@ -90,7 +90,7 @@ def test_accumulation_point_of_cached_values_is_the_cache_dict() -> None:
     assert (acc.type, acc.held, acc.total, acc.share) == ("dict", 6, 6, 1.0)
     assert acc.retained == 1200 + 6 * (56 + 104 + 60)
     # The nearest root is the unreferenced tuple that also refers to CACHE.
-    assert acc.path is not None and acc.path.root_label == "unreferenced tuple"
+    assert acc.path is not None and acc.path.root_label == "tuple " + HELD_OUTSIDE
     assert int(acc.path.steps.nodes[-1]) == acc.node
 
 

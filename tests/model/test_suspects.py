@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from model_heaps import app_heap
 
-from heaptui.labels import ROOT_THREAD
+from heaptui.labels import (
+    EDGE_ATTR,
+    EDGE_DICT_KEY,
+    EDGE_INDEX,
+    EDGE_KEY,
+    ROOT_MODULE,
+    ROOT_THREAD,
+    TYPE_BUILTIN,
+    TYPE_STDLIB,
+)
 from heaptui.model.diff import new_objects
+from heaptui.model.dominators import dominators_for
 from heaptui.model.index import GraphIndex
 from heaptui.model.paths import render_path
-from heaptui.model.suspects import leak_suspects
+from heaptui.model.snapshot import Snapshot
+from heaptui.model.suspects import answer_text, leak_suspects
+from heaptui.testing import SnapshotBuilder
 
 
 def test_user_types_rank_above_the_builtins_they_drag_along() -> None:
@@ -53,3 +65,103 @@ def test_top_limits_and_no_growth_means_no_suspects() -> None:
     assert len(leak_suspects(app_heap(values=1), now, GraphIndex(now), top=1)) == 1
     same = app_heap(values=3)
     assert leak_suspects(app_heap(values=3), same, GraphIndex(same)) == []
+
+
+def _logger_heap(loggers: int, *, buffers: int = 0, sessions: int = 0) -> Snapshot:
+    """``logging.Logger.manager.loggerDict`` maps names to Loggers, each owning a big dict
+    and a list; separately, ``app.BUFFERS`` holds ``buffers`` bytearrays and, when
+    ``sessions``, ``app.CACHE`` (a dict made after the baseline) that many big Sessions, each
+    with a list."""
+    b = SnapshotBuilder()
+    b.node(0x100, "module", size=72, repr="<module 'logging'>", type_flags=TYPE_BUILTIN)
+    b.root(0x100, ROOT_MODULE, "sys.modules['logging']")
+    b.node(0x200, "type", size=900, repr="logging.Logger")
+    b.node(0x300, "logging.Manager", size=56, type_flags=TYPE_STDLIB)
+    b.node(0x400, "dict", size=4000, length=loggers)
+    b.edge(0x100, 0x200, EDGE_ATTR, "Logger")
+    b.edge(0x200, 0x300, EDGE_ATTR, "manager")
+    b.edge(0x300, 0x400, EDGE_ATTR, "loggerDict")
+    for i in range(loggers):
+        at = 0x10_0000 + i * 0x100
+        b.node(at, "logging.Logger", size=56, type_flags=TYPE_STDLIB)
+        b.node(at + 0x10, "dict", size=1000, length=8)
+        b.node(at + 0x20, "list", size=300, length=0)
+        b.node(at + 0x30, "str", size=70, repr=f"'svc.request.{i}'", tracked=False)
+        b.edge(0x400, at, EDGE_KEY, f"'svc.request.{i}'")
+        b.edge(0x400, at + 0x30, EDGE_DICT_KEY, f"'svc.request.{i}'")
+        b.edge(at, at + 0x10, EDGE_ATTR, "__dict__")
+        b.edge(at + 0x10, at + 0x20, EDGE_KEY, "'filters'")
+        b.edge(at + 0x10, at + 0x30, EDGE_KEY, "'name'")
+    b.node(0x500, "module", size=72, repr="<module 'app'>", type_flags=TYPE_BUILTIN)
+    b.root(0x500, ROOT_MODULE, "sys.modules['app']")
+    b.node(0x600, "list", size=64, length=buffers)
+    b.edge(0x500, 0x600, EDGE_ATTR, "BUFFERS")
+    for i in range(buffers):
+        b.node(0x90_0000 + i * 0x1000, "bytearray", size=2000)
+        b.edge(0x600, 0x90_0000 + i * 0x1000, EDGE_INDEX, i)
+    if sessions:
+        b.node(0x700, "dict", size=2000, length=sessions)
+        b.edge(0x500, 0x700, EDGE_ATTR, "CACHE")
+    for i in range(sessions):
+        at = 0xA0_0000 + i * 0x1000
+        b.node(at, "app.Session", size=50_000)
+        b.node(at + 0x10, "list", size=300, length=0)
+        b.edge(0x700, at, EDGE_KEY, f"'s{i}'")
+        b.edge(at, at + 0x10, EDGE_ATTR, "tags")
+    return Snapshot.from_raw(b.build(), source="synthetic")
+
+
+def test_types_that_accumulate_at_one_point_are_one_suspect_named_by_the_outermost() -> None:
+    """A logger-per-request leak is one suspect, "logging.Logger", not four (issue 14)."""
+    base, now = _logger_heap(2), _logger_heap(40)
+    index = GraphIndex(now)
+    suspects = leak_suspects(base, now, index, dominators=dominators_for(index))
+    assert len(suspects) == 1
+    top = suspects[0]
+    # dict grew by far more bytes, but the dicts, lists and strings live inside the Loggers.
+    assert top.name == "logging.Logger"
+    assert top.members == ("logging.Logger", "dict", "list", "str")
+    assert top.outermost == "logging.Logger"
+    assert top.new_count == 38 and top.retained == 38 * (56 + 1000 + 300 + 70)
+    assert top.accumulation is not None and now.addr[top.accumulation.node] == 0x400
+    assert answer_text(top) == (
+        "38 new logging.Logger (+52.9 KiB retained) held by sys.modules['logging'] → .Logger"
+        " → .manager → .loggerDict ['svc.request.2']"
+    )
+    # Without dominators: one suspect per grown type, as before.
+    plain = leak_suspects(base, now, index)
+    assert {s.name for s in plain} == {"logging.Logger", "dict", "list", "str"}
+    assert all(s.members == () for s in plain)
+
+
+def test_separate_leaks_stay_separate_and_rank_by_retained_bytes() -> None:
+    base, now = _logger_heap(2, buffers=1), _logger_heap(12, buffers=200)
+    index = GraphIndex(now)
+    dom = dominators_for(index)
+    suspects = leak_suspects(base, now, index, dominators=dom)
+    assert [s.name for s in suspects] == ["bytearray", "logging.Logger"]
+    assert suspects[0].retained == 199 * 2000 > (suspects[1].retained or 0)
+    assert answer_text(suspects[0]).startswith(
+        "199 new bytearray (+388.7 KiB retained) held by sys.modules['app'] → .BUFFERS ["
+    )
+    assert len(leak_suspects(base, now, index, top=1, dominators=dom)) == 1
+    ungrouped = leak_suspects(base, now, index, dominators=dom, group=False)
+    assert len(ungrouped) == 5 and ungrouped[0].retained is not None
+
+
+def test_a_new_holder_does_not_name_the_group_it_shares_a_type_with() -> None:
+    """``app.CACHE`` is a dict made after the baseline: it is new and retains every Session,
+    but the new dicts and lists pile up in the loggers; the Logger group stays "Logger"."""
+    base, now = _logger_heap(2), _logger_heap(42, sessions=20)
+    index = GraphIndex(now)
+    suspects = leak_suspects(base, now, index, dominators=dominators_for(index))
+    assert [s.name for s in suspects[:2]] == ["app.Session", "logging.Logger"]
+    session, logger = suspects[:2]
+    assert session.retained == 20 * (50_000 + 300)
+    assert answer_text(session) == (
+        "20 new app.Session (+982.4 KiB retained) held by sys.modules['app'] → .CACHE ['s0']"
+    )
+    assert {"dict", "list"} <= set(logger.members)
+    # The Loggers' own bytes: the cache and its Sessions belong to the first suspect.
+    assert logger.retained == 40 * (56 + 1000 + 300 + 70)
+    assert logger.sample is not None and now.type_name(logger.sample) == "logging.Logger"
