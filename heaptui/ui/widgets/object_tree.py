@@ -111,8 +111,10 @@ class ObjectTree(LazyTree[Entry]):
         self.put_cursor_on(self.root)
 
     def open_path(self, path: RootPath) -> TreeNode[Entry] | None:
-        """Expand the referrers tree along ``path`` (root first, target last) and put the
-        cursor on the farthest node opened: the root, or the :data:`PATH_DEPTH`-th holder."""
+        """Expand the referrers tree along ``path`` (root first, target last), each holder
+        first among its siblings so the path reads straight down from the object, which keeps
+        the cursor; returns the farthest node opened (the root, or the
+        :data:`PATH_DEPTH`-th holder)."""
         root_entry = self.root.data
         if self.index is None or self.mode != "referrers" or root_entry is None:
             return None
@@ -132,7 +134,8 @@ class ObjectTree(LazyTree[Entry]):
             assert tree_node.data is not None
             tree_node.data.on_path = True
             tree_node.set_label(self._label(tree_node.data))
-        self.put_cursor_on(tree_node)
+        self.put_cursor_on(self.root)
+        self.scroll_home(animate=False, immediate=True)
         return tree_node
 
     def set_retained(self, retained: np.ndarray | None) -> None:
@@ -189,10 +192,13 @@ class ObjectTree(LazyTree[Entry]):
         return parent.add(self._label(entry), entry, before=before, allow_expand=expandable)
 
     def _child_for(self, parent: TreeNode[Entry], node: int) -> TreeNode[Entry]:
-        """The child of ``parent`` standing for ``node``, added first if not loaded yet."""
-        for child in parent.children:
+        """The first child of ``parent``, standing for ``node`` (moved or added there)."""
+        for number, child in enumerate(parent.children):
             if child.data is not None and child.data.node == node and not child.data.cycle:
-                return child
+                if number == 0:
+                    return child
+                child.remove()  # re-added first below (its subtree is reloaded on expansion)
+                break
         assert self.index is not None and parent.data is not None
         nodes, edges = children_of(self.index, parent.data.node, self.mode)
         found = np.flatnonzero(nodes == node)
