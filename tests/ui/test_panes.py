@@ -112,7 +112,7 @@ async def test_help_screen_lists_the_keys_and_closes(app_with_baseline):
         console = Console(width=90, record=True, file=io.StringIO())
         console.print(help_table())
         text = console.export_text()
-        for expected in ("why alive", "filter types", "referrers", "back to the previously"):
+        for expected in ("why alive", "find a type", "referrers", "back to the previously"):
             assert expected in text.lower()
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)

@@ -60,10 +60,15 @@ def instance_line(
     if retained is not None:
         size += " " + human_bytes(int(retained[node])).rjust(SIZE_WIDTH)
     head = f"{mark} {addr} {size}  "
+    room = max(0, width - len(head))
     text = object_repr(snapshot, node)
     if not text and index is not None and index.snapshot is snapshot:
         text = held_by(index, node)
-    return (head + clip(text, max(0, width - len(head)))).ljust(width)[:width]
+        cut = text.rfind(" (+")
+        if cut > 0 and len(text) > room:  # the referrer count is never cut: "(+2"
+            suffix = text[cut:]
+            return (head + clip(text[:cut], room - len(suffix)) + suffix).ljust(width)[:width]
+    return (head + clip(text, room)).ljust(width)[:width]
 
 
 def instances_title(name: str, total: int, shown: int, new: int, net: int | None) -> Text:
