@@ -9,6 +9,11 @@ Layout: five panes (Types, Instances, Object, Growth, Dominators). Below :data:`
 columns one pane is shown at a time (keys 1-5, tab); from :data:`WIDE` columns Types (or
 Growth, or Dominators) and Instances are stacked on the left and the Object pane fills the
 right.
+
+With a baseline (a file's, or a live snapshot's after ``R``) the app lands on the top leak
+suspect once the suspects are known (``preselect_suspect``, on by default): Growth and
+Instances on its type, its example selected with the suspect note and its why-alive path;
+``.`` and ``,`` go to the next and previous suspects.
 """
 
 from __future__ import annotations
@@ -168,7 +173,7 @@ class HeapApp(App[int]):
         self._paths: dict[int, RootPath | None] = {}
         self._path_wanted: int | None = None
         self._paths_shown: set[int] = set()
-        self._preselected = False  # landed on the top suspect of this snapshot already
+        self._landed: int | None = None  # the example landed on for this snapshot
         self.suspect_rank: int | None = None  # the suspect whose example is selected
         self._accumulation_known = False
         self._readdress: int | None = None
@@ -321,7 +326,8 @@ class HeapApp(App[int]):
         self.summary, self.growth_rows, self.suspects = [], [], []
         self.new_mask = None
         self.suspect_rank = None
-        self._preselected = self._accumulation_known = False
+        self._landed = None
+        self._accumulation_known = False
         self._forget_dominators()
         self._hide_sites()
         self.history.clear()
@@ -405,10 +411,14 @@ class HeapApp(App[int]):
         # the same example may now rank differently: keep showing it, with its new note
         names = [s.name for s in message.suspects]
         self.suspect_rank = names.index(shown.name) if shown and shown.name in names else None
-        if self.preselect_suspect and not self._preselected and self.snapshot is not self.baseline:
-            self._preselected = True
-            if any(s.sample is not None for s in message.suspects):
-                self.land_on_suspect(self._first_suspect_with_sample(0, 1))
+        # land on the top suspect; once more when the ranking with accumulation points (the
+        # grouped suspects) puts another one first and the user has not moved meanwhile
+        first = self._first_suspect_with_sample(0, 1) if self.suspects else None
+        if self.preselect_suspect and first is not None and self.snapshot is not self.baseline:
+            untouched = self._landed is not None and self.selected == self._landed
+            if self._landed is None or (untouched and self.selected != self.suspects[first].sample):
+                self.land_on_suspect(first)
+                self._landed = self.selected
         self._update_note()
 
     # --- retained sizes and the dominator tree --------------------------------------------
@@ -822,9 +832,7 @@ class HeapApp(App[int]):
         rank = self.suspects.index(suspect)
         new_count = self.new_count(suspect.name)
         pane.show_note(
-            suspect_note(
-                suspect, rank, len(self.suspects), new_count, self._accumulation_known
-            )
+            suspect_note(suspect, rank, len(self.suspects), new_count, self._accumulation_known)
         )
 
     def new_count(self, name: str) -> int | None:

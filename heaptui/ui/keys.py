@@ -61,6 +61,11 @@ KEY_SECTIONS: dict[str, list[KeyHelp]] = {
         KeyHelp("s", "group the new objects of the type by allocation site"),
         KeyHelp("escape", "close the allocation sites (enter on a site: an example)"),
     ],
+    "Live (heaptui attach)": [
+        KeyHelp("R", "take a new snapshot: growth since the baseline, top suspect shown"),
+        KeyHelp("B", "make the current snapshot the baseline"),
+        KeyHelp("ctrl+s", "save the current snapshot to a file"),
+    ],
     "Dominators (5)": [
         KeyHelp("↑ ↓  j k", "move (biggest retainers first: what freeing it would free)"),
         KeyHelp("→ l  space", "expand: the objects only this one keeps alive"),
@@ -95,8 +100,6 @@ PALETTE_COMMANDS: list[PaletteCommand] = [
     ),
     PaletteCommand("Next suspect", "next_suspect(1)", "the next most likely leak (.)"),
     PaletteCommand("Previous suspect", "next_suspect(-1)", "the previous suspect (,)"),
-    PaletteCommand(
-        "Instances: new only / all", "toggle_new_only", "list only the new objects (n)"
-    ),
+    PaletteCommand("Instances: new only / all", "toggle_new_only", "list only the new objects (n)"),
     PaletteCommand("Help", "help", "list every key (?)"),
 ]

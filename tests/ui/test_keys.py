@@ -20,6 +20,7 @@ from ui_pilot import settle
 
 from heaptui.ui.app import FilterInput, HeapApp
 from heaptui.ui.keys import KEY_SECTIONS
+from heaptui.ui.live import LiveHeapApp
 from heaptui.ui.screens.help import HelpScreen
 from heaptui.ui.source import MemorySource
 from heaptui.ui.widgets.alloc_site import AllocSite
@@ -42,6 +43,7 @@ SECTION_WIDGETS: dict[str, list[type]] = {
     "Object (3)": [ObjectPane, ObjectTree],
     "Growth (4)": [GrowthTable, SitesTable],
     "Dominators (5)": [DominatorTree],
+    "Live (heaptui attach)": [LiveHeapApp],
 }
 # How the help writes a key -> Textual's key name.
 KEY_NAMES = {
@@ -136,7 +138,9 @@ def node_at(app: HeapApp, addr: int) -> int:
 
 
 async def panes(app, pilot):
-    for key, pane in zip("12345", ("types", "instances", "object", "growth", "dominators")):
+    for key, pane in zip(
+        "12345", ("types", "instances", "object", "growth", "dominators"), strict=True
+    ):
         await pilot.press(key)
         assert app.active_pane == pane
     await pilot.press("tab")

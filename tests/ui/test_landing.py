@@ -63,8 +63,11 @@ async def test_wide_opens_with_growth_beside_the_path():
     app = leaky_app()
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        shown = {p for p in ("types", "growth", "instances", "object")
-                 if app.query_one(f"#{p}-pane").display}
+        shown = {
+            p
+            for p in ("types", "growth", "instances", "object")
+            if app.query_one(f"#{p}-pane").display
+        }
         assert shown == {"growth", "instances", "object"}
         assert app.query_one(GrowthTable).highlighted_name == app.suspects[0].name
         assert app.selected == app.suspects[0].sample
@@ -119,7 +122,7 @@ def test_clip_middle_keeps_the_class_name():
 
 
 def test_net_change_says_new_minus_freed():
-    assert net_text(346, 491) == "+346 objects (491 new − 145 freed)"
+    assert net_text(346, 491) == "+346 objects (491 new - 145 freed)"
     assert net_text(9, 9) == "+9 objects"
 
 

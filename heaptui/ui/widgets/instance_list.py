@@ -73,7 +73,7 @@ def instance_line(
 
 def instances_title(name: str, total: int, shown: int, new: int, net: int | None) -> Text:
     """``str: 491 new of 5,000 instances, largest first (n: all)`` and, when objects were
-    freed too, why Growth's number differs: ``net +346 = 491 new − 145 freed``."""
+    freed too, why Growth's number differs: ``net +346 = 491 new - 145 freed``."""
     text = Text()
     text.append(name, "bold")
     if net is None:  # no baseline
@@ -86,7 +86,7 @@ def instances_title(name: str, total: int, shown: int, new: int, net: int | None
         text.append(f": {total:,} instances, {new:,} new (marked {NEW_MARK}) ")
         text.append("(n: new only)" if 0 < new < total else "", "dim")
     if new != net:
-        text.append(f"; net {net:+,} = {new:,} new − {new - net:,} freed", "italic")
+        text.append(f"; net {net:+,} = {new:,} new - {new - net:,} freed", "italic")
     return text
 
 

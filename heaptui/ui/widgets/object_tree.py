@@ -226,7 +226,7 @@ class ObjectTree(LazyTree[Entry]):
         entry = parent.data
         if entry is None or self.index is None or self.snapshot is None:
             return False
-        nodes, edges = children_of(self.index, entry.node, self.mode)
+        _nodes, edges = children_of(self.index, entry.node, self.mode)
         position = find_child(self.snapshot, edges, target)
         if position is None:
             return False

@@ -1,6 +1,6 @@
 """The note above the object tree when the object shown is a leak suspect's example.
 
-It says which suspect this is (1 of 3), how its count changed (net = new − freed, so the
+It says which suspect this is (1 of 3), how its count changed (net = new - freed, so the
 Growth pane's ``+346`` and the Instances pane's ``491 new`` agree), and where its new objects
 pile up: the report's accumulation sentence, so the first screen is the answer.
 """
@@ -46,10 +46,10 @@ def accumulation_text(suspect: Suspect) -> Text | None:
 
 
 def net_text(count_delta: int, new_count: int | None) -> str:
-    """``+346 objects (491 new − 145 freed)``: the net change and what it is made of."""
+    """``+346 objects (491 new - 145 freed)``: the net change and what it is made of."""
     text = f"{signed_count(count_delta)} objects"
     if new_count is not None and new_count != count_delta:
-        text += f" ({new_count:,} new − {new_count - count_delta:,} freed)"
+        text += f" ({new_count:,} new - {new_count - count_delta:,} freed)"
     return text
 
 
@@ -70,8 +70,10 @@ def suspect_note(
     elif not accumulation_known:
         text.append("Where the new objects pile up: computing retained sizes…", "italic")
     else:
-        text.append("No single object retains most of the new objects; the path below "
-                    "shows one of them.", "italic")
+        text.append(
+            "No single object retains most of the new objects; the path below shows one of them.",
+            "italic",
+        )
     return text
 
 
