@@ -73,6 +73,18 @@ def direct_edges(index: GraphIndex, parent: int, children: np.ndarray) -> list[i
 
 
 _MODULE_REPR = re.compile(r"<module '([^']+)'")
+_DOTTED = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def module_name(snapshot: Snapshot, node: int) -> str | None:
+    """``shop`` for a module object (its repr is ``shop`` or ``<module 'shop' …>``)."""
+    if snapshot.type_name(node) != "module":
+        return None
+    text = snapshot.repr_of(node)
+    found = _MODULE_REPR.match(text)
+    if found:
+        return found.group(1)
+    return text if _DOTTED.fullmatch(text) else None
 
 
 def where_it_hangs(index: GraphIndex, node: int) -> str | None:
@@ -87,13 +99,15 @@ def where_it_hangs(index: GraphIndex, node: int) -> str | None:
         label = snapshot.edge_label(edge)
         owners, owner_edges = index.referrers(holder)
         for owner, owner_edge in zip(owners[:4].tolist(), owner_edges[:4].tolist(), strict=True):
-            if snapshot.type_name(owner) != "module":
-                continue
-            found = _MODULE_REPR.match(snapshot.repr_of(owner))
-            if found and snapshot.edge_label(owner_edge) == ".__dict__":
+            module = module_name(snapshot, owner)
+            if module is not None and snapshot.edge_label(owner_edge) == ".__dict__":
                 quoted = label[:2] in ("['", '["') and label[-2:] in ("']", '"]')
-                return f"{found.group(1)}.{label[2:-2] if quoted else label}"
-    return snapshot.edge_label(int(edges[0]))
+                return f"{module}.{label[2:-2] if quoted else label}"
+    label = snapshot.edge_label(int(edges[0]))
+    module = module_name(snapshot, int(nodes[0]))
+    if module is not None and label.startswith("."):
+        return module + label  # a module's own dict: typing.__dict__
+    return label
 
 
 def dominator_label(
