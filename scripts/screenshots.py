@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from heaptui.demo.driver import run_leaky_app
 from heaptui.ui.app import HeapApp
@@ -27,7 +29,9 @@ Steps = Callable[[Pilot], Awaitable[None]]
 async def settle(pilot: Pilot) -> None:
     """Let every worker finish and its messages land."""
     for _ in range(10):
-        await pilot.app.workers.wait_for_complete()
+        # an exclusive worker replaced by a newer one raises WorkerCancelled: wait again
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         if not any(worker.is_running for worker in pilot.app.workers):
             return

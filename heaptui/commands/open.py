@@ -56,7 +56,7 @@ def check_readable(path: str) -> None:
         )
 
 
-def open_ui(snapshot: str, baseline: str | None, *, preselect_suspect: bool = False) -> int:
+def open_ui(snapshot: str, baseline: str | None, *, preselect_suspect: bool = True) -> int:
     """Run the UI on files; a load failure is raised as SnapshotError once the UI has closed."""
     from heaptui.ui.app import HeapApp
     from heaptui.ui.source import FileSource

@@ -2,7 +2,10 @@
 
 Cheap results first (type summary, growth) so the first screen appears quickly on a huge
 heap; the graph index and the leak suspects (which search paths) follow, then the dominator
-tree with every object's retained size (seconds on millions of objects; the UI stays usable).
+tree with every object's retained size (seconds on millions of objects; the UI stays usable),
+and the suspects once more with where their new objects accumulate (which needs the tree).
+
+:func:`find_suspects` is the only place the UI asks the model for suspects.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from heaptui.ui.messages import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from heaptui.model.dominators import Dominators
+    from heaptui.model.index import GraphIndex
     from heaptui.model.snapshot import Snapshot
+    from heaptui.model.suspects import Suspect
 
 SUSPECTS = 10
 # dominators_for's phase names, as the status line says them
@@ -34,6 +42,23 @@ PHASES = {
     "retained": "summing",
     "by type": "per type",
 }
+
+
+def find_suspects(
+    baseline: Snapshot,
+    snapshot: Snapshot,
+    index: GraphIndex,
+    *,
+    dominators: Dominators | None = None,
+    is_new: np.ndarray | None = None,
+) -> list[Suspect]:
+    """The leak suspects the UI shows, most likely first (with ``dominators``: each with where
+    its new objects accumulate)."""
+    from heaptui.model.suspects import leak_suspects
+
+    return leak_suspects(
+        baseline, snapshot, index, top=SUSPECTS, dominators=dominators, is_new=is_new
+    )
 
 
 def analyse(
@@ -48,13 +73,14 @@ def analyse(
     from heaptui.model.dominators import dominators_for, retained_by_type
     from heaptui.model.index import GraphIndex
     from heaptui.model.summary import type_summary
-    from heaptui.model.suspects import leak_suspects
 
     post(LoadProgressed("summarising types…"))
     post(SummaryComputed(snapshot, type_summary(snapshot)))
+    is_new = None
     if baseline is not None and not cancelled():
         post(LoadProgressed("comparing with the baseline…"))
-        post(GrowthComputed(snapshot, growth(baseline, snapshot), new_objects(baseline, snapshot)))
+        is_new = new_objects(baseline, snapshot)
+        post(GrowthComputed(snapshot, growth(baseline, snapshot), is_new))
     if cancelled():
         return
     post(LoadProgressed("indexing references…"))
@@ -62,7 +88,7 @@ def analyse(
     post(IndexBuilt(snapshot, index))
     if baseline is not None and not cancelled():
         post(LoadProgressed("looking for leak suspects…"))
-        post(SuspectsFound(snapshot, leak_suspects(baseline, snapshot, index, top=SUSPECTS)))
+        post(SuspectsFound(snapshot, find_suspects(baseline, snapshot, index, is_new=is_new)))
     if cancelled():
         return
 
@@ -81,4 +107,8 @@ def analyse(
     post(DominatorsComputed(snapshot, dominators))
     phase("by type")
     post(RetainedByTypeComputed(snapshot, retained_by_type(dominators, snapshot)))
+    if baseline is not None and not cancelled():
+        post(LoadProgressed("where the new objects accumulate…"))
+        found = find_suspects(baseline, snapshot, index, dominators=dominators, is_new=is_new)
+        post(SuspectsFound(snapshot, found, with_accumulation=True))
     post(LoadProgressed(""))

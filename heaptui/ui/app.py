@@ -9,6 +9,11 @@ Layout: five panes (Types, Instances, Object, Growth, Dominators). Below :data:`
 columns one pane is shown at a time (keys 1-5, tab); from :data:`WIDE` columns Types (or
 Growth, or Dominators) and Instances are stacked on the left and the Object pane fills the
 right.
+
+With a baseline (a file's, or a live snapshot's after ``R``) the app lands on the top leak
+suspect once the suspects are known (``preselect_suspect``, on by default): Growth and
+Instances on its type, its example selected with the suspect note and its why-alive path;
+``.`` and ``,`` go to the next and previous suspects.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ from heaptui.ui.widgets.dominator_tree import HEADING as DOMINATORS_HEADING
 from heaptui.ui.widgets.dominator_tree import DominatorTree
 from heaptui.ui.widgets.growth_table import NO_BASELINE, GrowthTable
 from heaptui.ui.widgets.header import HeapHeader
-from heaptui.ui.widgets.instance_list import InstanceList
+from heaptui.ui.widgets.instance_list import InstanceList, instances_title
 from heaptui.ui.widgets.object_pane import ObjectPane, PaneMessage
 from heaptui.ui.widgets.object_tree import Mode, ObjectTree
 from heaptui.ui.widgets.sites_table import SitesTable, sites_title
@@ -86,6 +91,7 @@ PANE_TITLES = {
 LEFT_TOP: tuple[Pane, ...] = ("types", "growth", "dominators")
 _NO_TERMINAL_CONTROLS = NoTerminalControls()
 WIDE = 120  # columns from which three panes are shown side by side
+SUSPECT_GROUP = Binding.Group("Suspect", compact=True)
 COMPUTING_RETAINED = (
     "Computing retained sizes (the dominator tree)…\n\n"
     "The other panes work meanwhile. When it is done this pane lists what keeps the most "
@@ -128,8 +134,10 @@ class HeapApp(App[int]):
         Binding("shift+tab", "cycle_pane(-1)", "Previous pane", show=False, priority=True),
         # Priority keys (1-4, tab, /) are seen by the app before the focused widget queues the
         # keys typed after them, so "2jj" or "/sess" typed fast go where the user means.
-        Binding("slash", "filter_types", "Filter", priority=True),
+        Binding("slash", "filter_types", "Find type", priority=True),
         Binding("w", "why_alive", "Why alive"),
+        Binding("full_stop", "next_suspect(1)", "next", group=SUSPECT_GROUP),
+        Binding("comma", "next_suspect(-1)", "previous", group=SUSPECT_GROUP),
         Binding("e", "export_graph", "Export", show=False),
         Binding("left_square_bracket", "go_back", "Back"),
         Binding("backspace", "go_back", "Back", show=False),
@@ -142,7 +150,7 @@ class HeapApp(App[int]):
         self,
         source: SnapshotSource,
         *,
-        preselect_suspect: bool = False,
+        preselect_suspect: bool = True,
         exit_on_error: bool = False,
         export_dir: str = ".",
     ) -> None:
@@ -166,11 +174,14 @@ class HeapApp(App[int]):
         self.active_pane: Pane = "types"
         self._left_top: Pane = "types"
         self._instances_type: int | None = None
+        self.new_only = True  # Instances lists only the new objects (when there is a baseline)
         self._cursor_after_listing: int | None = None
         self._paths: dict[int, RootPath | None] = {}
         self._path_wanted: int | None = None
         self._paths_shown: set[int] = set()
-        self._preselected = False
+        self._landed: int | None = None  # the example landed on for this snapshot
+        self.suspect_rank: int | None = None  # the suspect whose example is selected
+        self._accumulation_known = False
         self._readdress: int | None = None
 
     # --- layout --------------------------------------------------------------------------
@@ -204,7 +215,7 @@ class HeapApp(App[int]):
                 yield Static("Pick a type in Types (1) and press Enter.", id="instances-title")
                 yield InstanceList(id="instances")
         yield Static("", id="error")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p is in the help
 
     def on_mount(self) -> None:
         for number, pane in enumerate(PANES, 1):
@@ -330,6 +341,9 @@ class HeapApp(App[int]):
         self.query_one(InstanceList).set_index(None)
         self.summary, self.growth_rows, self.suspects = [], [], []
         self.new_mask = None
+        self.suspect_rank = None
+        self._landed = None
+        self._accumulation_known = False
         self._forget_dominators()
         self._hide_sites()
         self.history.clear()
@@ -398,23 +412,30 @@ class HeapApp(App[int]):
     def on_suspects_found(self, message: SuspectsFound) -> None:
         if not self._is_current(message.snapshot):
             return
+        shown = self._shown_suspect()
         self.suspects = message.suspects
+        self._accumulation_known = self._accumulation_known or message.with_accumulation
         for suspect in message.suspects:
             if suspect.sample is not None:
                 self._paths[suspect.sample] = suspect.path
-        self.query_one(GrowthTable).set_rows(self.growth_rows, [s.name for s in message.suspects])
-        if self.preselect_suspect and not self._preselected:
-            self._preselected = True
-            self.action_top_suspect()
-            top = message.suspects[0] if message.suspects else None
-            if top is not None:
-                self.notify(
-                    f"{printable(top.name)}: {top.count_delta:+,} objects since the baseline. "
-                    "4 lists all suspects.",
-                    title="Top leak suspect",
-                    timeout=6,
-                    markup=False,
-                )
+        growth = self.query_one(GrowthTable)
+        # the cursor stays on its type when the suspects are re-ranked, not when first marked
+        highlighted = growth.highlighted_name if growth.suspect_names else None
+        growth.set_rows(self.growth_rows, [s.name for s in message.suspects])
+        if highlighted is not None:
+            growth.select_name(highlighted)
+        # the same example may now rank differently: keep showing it, with its new note
+        names = [s.name for s in message.suspects]
+        self.suspect_rank = names.index(shown.name) if shown and shown.name in names else None
+        # land on the top suspect; once more when the ranking with accumulation points (the
+        # grouped suspects) puts another one first and the user has not moved meanwhile
+        first = self._first_suspect_with_sample(0, 1) if self.suspects else None
+        if self.preselect_suspect and first is not None and self.snapshot is not self.baseline:
+            untouched = self._landed is not None and self.selected == self._landed
+            if self._landed is None or (untouched and self.selected != self.suspects[first].sample):
+                self.land_on_suspect(first)
+                self._landed = self.selected
+        self._update_note()
 
     # --- retained sizes and the dominator tree --------------------------------------------
     def _forget_dominators(self) -> None:
@@ -658,35 +679,61 @@ class HeapApp(App[int]):
         )
         # Empty until listed: keys pressed meanwhile must not move a cursor over another type.
         self.query_one(InstanceList).set_instances(None, np.zeros(0, np.int64), None)
-        self._list_instances(self.snapshot, type_index, self.new_mask)
+        self._list_instances(self.snapshot, type_index, self.new_mask, self.new_only)
 
     @work(thread=True, exclusive=True, group="instances")
     def _list_instances(
-        self, snapshot: Snapshot, type_index: int, new_mask: np.ndarray | None
+        self,
+        snapshot: Snapshot,
+        type_index: int,
+        new_mask: np.ndarray | None,
+        new_only: bool,
     ) -> None:
         from heaptui.model.summary import instances_of
 
         nodes = instances_of(snapshot, type_index)
-        if new_mask is not None and len(nodes) > 1:
-            # among objects of equal size, the new ones (likely the leak) come first
-            nodes = nodes[np.lexsort((~new_mask[nodes], -snapshot.size[nodes].astype(np.int64)))]
-        self.post_message(InstancesListed(snapshot, type_index, nodes))
+        total = len(nodes)
+        new = total
+        if new_mask is not None and len(nodes):
+            new = int(np.count_nonzero(new_mask[nodes]))
+            if new_only and new:
+                nodes = nodes[new_mask[nodes]]
+            elif len(nodes) > 1:
+                # among objects of equal size, the new ones (likely the leak) come first
+                order = np.lexsort((~new_mask[nodes], -snapshot.size[nodes].astype(np.int64)))
+                nodes = nodes[order]
+        self.post_message(InstancesListed(snapshot, type_index, nodes, total, new))
 
     def on_instances_listed(self, message: InstancesListed) -> None:
         if not self._is_current(message.snapshot) or message.type_index != self._instances_type:
             return
         snapshot, nodes = message.snapshot, message.nodes
         name = snapshot.type_names[message.type_index]
-        title = f"{printable(name)}: {len(nodes):,} instances, largest first"
-        if self.new_mask is not None and len(nodes):
-            new = int(np.count_nonzero(self.new_mask[nodes]))
-            title += f" ({new:,} new, marked +)"
-        self.query_one("#instances-title", Static).update(Text(title))
+        self.query_one("#instances-title", Static).update(
+            instances_title(printable(name), message.total, len(nodes), message.new, self._net_change(name))
+        )
         instances = self.query_one(InstanceList)
         instances.set_instances(snapshot, nodes, self.new_mask)
         if self._cursor_after_listing is not None:
             instances.move_to_node(self._cursor_after_listing)
             self._cursor_after_listing = None
+
+    def _net_change(self, name: str) -> int | None:
+        """The type's count change since the baseline (None: no baseline)."""
+        if self.new_mask is None:
+            return None
+        return next((row.count_delta for row in self.growth_rows if row.name == name), 0)
+
+    def action_toggle_new_only(self) -> None:
+        """Instances: only the new objects of the type, or all of them."""
+        if self.new_mask is None:
+            self.notify("Every object is new without a baseline.", timeout=3)
+            return
+        self.new_only = not self.new_only
+        node = self.query_one(InstanceList).highlighted_node
+        if self._instances_type is not None:
+            self._cursor_after_listing = node
+            self.list_instances(self._instances_type)
 
     @on(InstanceList.Chosen)
     def _instance_chosen(self, event: InstanceList.Chosen) -> None:
@@ -713,6 +760,7 @@ class HeapApp(App[int]):
         pane.show_object(self.snapshot, self.index, self.selected, self.mode, self.new_mask)
         if self.mode == "referrers" and self.selected in self._paths_shown:
             pane.show_path(self._paths[self.selected])  # back to an object: its path again
+        self._update_note()
 
     @on(ObjectTree.ObjectPicked)
     def _tree_object_picked(self, event: ObjectTree.ObjectPicked) -> None:
@@ -779,21 +827,83 @@ class HeapApp(App[int]):
             self._paths_shown.add(message.node)
             self.query_one(ObjectPane).show_path(message.path)
 
-    def action_top_suspect(self) -> None:
-        """Select the sample object of the first suspect and show why it is alive."""
-        suspect = next((s for s in self.suspects if s.sample is not None), None)
-        if suspect is None or suspect.sample is None:
-            hint = "needs a baseline" if self.baseline is None else "none found yet"
-            self.notify(f"No leak suspect ({hint}).", severity="warning")
+    # --- leak suspects ----------------------------------------------------------------------
+    def _first_suspect_with_sample(self, start: int, step: int) -> int | None:
+        """The rank of the first suspect from ``start`` (going by ``step``, wrapping) that has
+        an example object to show."""
+        count = len(self.suspects)
+        for offset in range(count):
+            rank = (start + offset * step) % count
+            if self.suspects[rank].sample is not None:
+                return rank
+        return None
+
+    def _shown_suspect(self) -> Suspect | None:
+        """The suspect whose example is the selected object, if any."""
+        rank = self.suspect_rank
+        if rank is None or rank >= len(self.suspects) or self.selected is None:
+            return None
+        suspect = self.suspects[rank]
+        return suspect if suspect.sample == self.selected else None
+
+    def _update_note(self) -> None:
+        from heaptui.ui.widgets.suspect_note import suspect_note
+
+        suspect = self._shown_suspect()
+        pane = self.query_one(ObjectPane)
+        if suspect is None or self.snapshot is None or self.index is None:
+            pane.show_note(None)
             return
+        rank = self.suspects.index(suspect)
+        new_count = self.new_count(suspect.name)
+        pane.show_note(
+            suspect_note(suspect, rank, len(self.suspects), new_count, self._accumulation_known)
+        )
+
+    def new_count(self, name: str) -> int | None:
+        """How many objects of the type called ``name`` are new since the baseline."""
+        if self.new_mask is None or self.snapshot is None:
+            return None
+        type_ids = [t for t, n in enumerate(self.snapshot.type_names) if n == name]
+        return int(np.count_nonzero(self.new_mask & np.isin(self.snapshot.type_index, type_ids)))
+
+    def land_on_suspect(self, rank: int | None) -> None:
+        """Show suspect ``rank``: its row in Growth and in Instances, its example selected in
+        the object pane with its why-alive path open (Growth beside it when wide)."""
+        if rank is None:
+            return
+        suspect = self.suspects[rank]
+        if suspect.sample is None:
+            return
+        self.suspect_rank = rank
+        self.query_one(GrowthTable).select_name(suspect.name)
         type_index = self.type_index_named(suspect.name)
         if type_index is not None:
             self._cursor_after_listing = suspect.sample
             self.show_type(type_index)
             self.query_one(InstanceList).move_to_node(suspect.sample)
         self.mode = "referrers"
+        self._left_top = "growth"
         self.select_object(suspect.sample)
         self.action_why_alive()
+        self._update_note()
+
+    def action_top_suspect(self) -> None:
+        """Select the example object of the first suspect and show why it is alive."""
+        self.action_next_suspect(0)
+
+    def action_next_suspect(self, step: int) -> None:
+        """Go to the next (``step`` 1), previous (-1) or first (0) suspect."""
+        if not self.suspects or self._first_suspect_with_sample(0, 1) is None:
+            hint = "needs a baseline" if self.baseline is None else "none found yet"
+            self.notify(f"No leak suspect ({hint}).", severity="warning")
+            return
+        current = self.suspect_rank if self._shown_suspect() is not None else None
+        if step == 0 or current is None:
+            start, step = (0, 1) if step >= 0 else (len(self.suspects) - 1, -1)
+        else:
+            start = current + step
+        self.land_on_suspect(self._first_suspect_with_sample(start, step))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide keys that would do nothing now, so the Footer fits in 80 columns."""
@@ -805,6 +915,8 @@ class HeapApp(App[int]):
             return self.screen is self.screen_stack[0]
         if action in ("filter_types", "show_pane"):  # priority keys: text in an input
             return self.screen is self.screen_stack[0] and not isinstance(self.focused, Input)
+        if action == "next_suspect":
+            return any(s.sample is not None for s in self.suspects)
         if action == "close_sites":
             return self.query_one("#sites-title").display
         if action in ("why_alive", "export_graph"):

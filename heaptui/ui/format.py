@@ -59,3 +59,26 @@ def object_repr(snapshot: Snapshot, node: int) -> str:
     if text.startswith(name + " len="):
         return text[len(name) + 1 :]
     return text
+
+
+def clip_middle(name: str, width: int) -> str:
+    """A dotted name cut in the middle so the class name stays whole:
+    ``werkzeug.datastructures.headers.EnvironHeaders`` -> ``werkzeug…headers.EnvironHeaders``.
+
+    Whole components are kept from both ends; a class name longer than ``width`` keeps its end.
+    """
+    name = clip(name, len(name) + 1)  # one line, tabs as spaces
+    if len(name) <= width:
+        return name
+    if width <= 1:
+        return "…"[:width]
+    parts = name.split(".")
+    head = parts[0]
+    tail = parts[-1]
+    for part in reversed(parts[1:-1]):  # more of the end while it fits beside the head
+        if len(head) + 1 + len(part) + 1 + len(tail) > width:
+            break
+        tail = f"{part}.{tail}"
+    if len(parts) > 1 and len(head) + 1 + len(tail) <= width:
+        return f"{head}…{tail}"
+    return "…" + name[-(width - 1) :]

@@ -24,7 +24,9 @@ KEY_SECTIONS: dict[str, list[KeyHelp]] = {
     "Everywhere": [
         KeyHelp("1 2 3 4 5", "show Types, Instances, Object, Growth, Dominators"),
         KeyHelp("tab / shift+tab", "next / previous pane"),
+        KeyHelp(". ,", "next / previous leak suspect (with a baseline the UI opens on the first)"),
         KeyHelp("w", "why alive: shortest path from a root to the selected object"),
+        KeyHelp("/", "find a type by a part of its name (in Types; escape clears)"),
         KeyHelp("e", "export the referrers of the object to a Graphviz .dot file (+ .svg)"),
         KeyHelp("[  or  backspace", "back to the previously selected object"),
         KeyHelp("]", "forward again"),
@@ -35,12 +37,13 @@ KEY_SECTIONS: dict[str, list[KeyHelp]] = {
     "Types (1)": [
         KeyHelp("↑ ↓  j k  g G", "move"),
         KeyHelp("enter", "list the instances of the type"),
-        KeyHelp("/", "filter types by a part of the name (escape clears)"),
         KeyHelp("b  c  n  r", "sort by bytes, count, name, retained bytes (again: reverse)"),
     ],
     "Instances (2)": [
         KeyHelp("↑ ↓  j k  pgup pgdn  g G", "move (largest first; + marks new objects)"),
         KeyHelp("enter", "select the object: show its referrers"),
+        KeyHelp("n", "only the new objects / all (with a baseline; new only at first)"),
+        KeyHelp("", "Growth's count is net: new objects minus the freed ones"),
         KeyHelp("", "size: its own bytes; retained: what freeing it would free"),
     ],
     "Object (3)": [
@@ -49,6 +52,7 @@ KEY_SECTIONS: dict[str, list[KeyHelp]] = {
         KeyHelp("← h", "collapse, or go to the parent"),
         KeyHelp("enter", "select that object (or show more children on a '… more' node)"),
         KeyHelp("r", "toggle referrers (who holds it) / referents (what it holds)"),
+        KeyHelp("J", "in a big container: jump to an index, a key or the end"),
         KeyHelp("a", "allocation site: every frame / short (needs tracemalloc)"),
     ],
     "Growth (4)": [
@@ -56,6 +60,11 @@ KEY_SECTIONS: dict[str, list[KeyHelp]] = {
         KeyHelp("enter", "list the instances of the type"),
         KeyHelp("s", "group the new objects of the type by allocation site"),
         KeyHelp("escape", "close the allocation sites (enter on a site: an example)"),
+    ],
+    "Live (heaptui attach)": [
+        KeyHelp("R", "take a new snapshot: growth since the baseline, top suspect shown"),
+        KeyHelp("B", "make the current snapshot the baseline"),
+        KeyHelp("ctrl+s", "save the current snapshot to a file"),
     ],
     "Dominators (5)": [
         KeyHelp("↑ ↓  j k", "move (biggest retainers first: what freeing it would free)"),
@@ -81,7 +90,7 @@ PALETTE_COMMANDS: list[PaletteCommand] = [
     PaletteCommand("Group growth by allocation site", "group_sites", "new objects of the type (s)"),
     PaletteCommand("Back", "go_back", "previously selected object ([)"),
     PaletteCommand("Forward", "go_forward", "next selected object (])"),
-    PaletteCommand("Filter types", "filter_types", "by a part of the name (/)"),
+    PaletteCommand("Find type", "filter_types", "filter types by a part of the name (/)"),
     PaletteCommand("Sort types by bytes", "sort_types('size')", "(b)"),
     PaletteCommand("Sort types by count", "sort_types('count')", "(c)"),
     PaletteCommand("Sort types by name", "sort_types('name')", "(n)"),
@@ -89,5 +98,8 @@ PALETTE_COMMANDS: list[PaletteCommand] = [
     PaletteCommand(
         "Go to top suspect", "top_suspect", "select the most likely leak (needs a baseline)"
     ),
+    PaletteCommand("Next suspect", "next_suspect(1)", "the next most likely leak (.)"),
+    PaletteCommand("Previous suspect", "next_suspect(-1)", "the previous suspect (,)"),
+    PaletteCommand("Instances: new only / all", "toggle_new_only", "list only the new objects (n)"),
     PaletteCommand("Help", "help", "list every key (?)"),
 ]

@@ -30,16 +30,15 @@ from heaptui.ui.widgets.live_header import LiveHeader
 if TYPE_CHECKING:
     from heaptui.model.snapshot import Snapshot
 
-_LIVE_GROUP = Binding.Group("Live", compact=True)
-
 
 class LiveHeapApp(HeapApp):
     """Browse the heap of a running program, taking new snapshots on demand."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("R", "new_snapshot", "New snapshot", group=_LIVE_GROUP),
-        Binding("B", "set_baseline", "Set baseline", group=_LIVE_GROUP),
-        Binding("ctrl+s", "save_snapshot", "Save", group=_LIVE_GROUP),
+        # said in words in the live header (the footer has no room for them at 80 columns)
+        Binding("R", "new_snapshot", "New snapshot", show=False),
+        Binding("B", "set_baseline", "Set baseline", show=False),
+        Binding("ctrl+s", "save_snapshot", "Save", show=False),
     ]
 
     def __init__(

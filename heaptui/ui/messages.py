@@ -109,19 +109,25 @@ class GraphExported(Message):
 
 @dataclass
 class SuspectsFound(Message):
-    """Leak suspects of ``snapshot`` against its baseline, most likely first."""
+    """Leak suspects of ``snapshot`` against its baseline, most likely first; posted twice:
+    quickly, then ``with_accumulation`` (where their new objects pile up) once the dominator
+    tree is known."""
 
     snapshot: Snapshot
     suspects: list[Suspect]
+    with_accumulation: bool = False
 
 
 @dataclass
 class InstancesListed(Message):
-    """All objects of one type in ``snapshot``, largest first."""
+    """Objects of one type in ``snapshot``, largest first: all of them, or only the new ones
+    (``total`` objects of the type, ``new`` of them new since the baseline)."""
 
     snapshot: Snapshot
     type_index: int
     nodes: np.ndarray
+    total: int
+    new: int
 
 
 @dataclass

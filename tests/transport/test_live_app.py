@@ -76,6 +76,10 @@ async def test_new_snapshot_shows_growth_against_the_first() -> None:
         assert app.snapshot is not first and app.baseline is first
         top = app.growth_rows[0]
         assert (top.name, top.count_delta) == ("shop.Session", 5)
+        # a snapshot with growth opens on its top suspect, why-alive path shown
+        assert app.suspects and app.selected == app.suspects[0].sample
+        assert app.snapshot.type_name(app.selected) == "shop.Session"
+        assert app.active_pane == "object" and app._paths_shown == {app.selected}
 
         await pilot.press("B")  # the current snapshot becomes the baseline
         await _settle(app, pilot)

@@ -116,6 +116,8 @@ async def test_dominators_pane_expands_biggest_first_selects_and_shows_why_alive
         assert top[0] == sessions_dict
         label = str(tree.root.children[0].label)
         assert "dict" in label and human_bytes(int(dominators.retained[sessions_dict])) in label
+        # named by where it hangs: the module global, not only "dict len=12"
+        assert "shop.SESSIONS dict" in label
         assert tree.highlighted_node == sessions_dict
         await pilot.press("right")  # expand: the sessions, biggest retained first
         children = tree.root.children[0].children

@@ -51,6 +51,11 @@ async def test_pick_type_then_instance_shows_its_referrers(app_with_baseline):
         assert app.active_pane == "instances"
         instances = app.query_one(InstanceList)
         assert instances.has_focus
+        # with a baseline only the new ones are listed at first (9 of 12); n lists all
+        assert instances.row_count == 9
+        assert all(app.new_mask[n] for n in instances._listed)
+        await pilot.press("n")
+        await settle(pilot)
         assert instances.row_count == 12
         # largest first
         sizes = [int(app.snapshot.size[n]) for n in instances._listed]
@@ -101,11 +106,17 @@ async def test_why_alive_shows_breadcrumb_and_opens_the_tree_to_the_root(app_wit
         assert why.startswith("Why alive:")
         assert "['user:" in why and "Session" in why
         tree = app.query_one(ObjectTree)
-        cursor = tree.cursor_node
-        assert cursor is not None and cursor.data.on_path
-        # the cursor ends on the root of the path: a module or thread root
-        assert app.index.root_kind_of(cursor.data.node) is not None
-        assert cursor.data.node in (node_at(app, 0x5000), node_at(app, 0x1000))
+        # the object keeps the cursor, in view; its holders read straight down the first
+        # children to the root of the path (a module or thread root), all on screen
+        assert tree.cursor_node is tree.root and tree.root.data.node == app.selected
+        assert tree.scroll_offset.y == 0
+        node, line = tree.root, 0
+        while node.children and node.children[0].data.on_path:
+            node, line = node.children[0], line + 1
+            assert node.line == line
+        assert app.index.root_kind_of(node.data.node) is not None
+        assert node.data.node in (node_at(app, 0x5000), node_at(app, 0x1000))
+        assert line < tree.size.height
 
 
 async def test_toggle_referents_and_enter_on_a_node_selects_it(app_with_baseline):
@@ -206,7 +217,7 @@ async def test_a_long_path_opens_the_nearest_holders_and_shows_both_ends():
         why = str(app.query_one("#why-alive", Static).render())
         assert "sys.modules['chain']" in why and "more steps" in why
         tree = app.query_one(ObjectTree)
-        depth, node = 0, tree.cursor_node
-        while node is not None and node.parent is not None:
-            depth, node = depth + 1, node.parent
+        depth, node = 0, tree.root
+        while node.children and node.children[0].data.on_path:
+            depth, node = depth + 1, node.children[0]
         assert depth == PATH_DEPTH

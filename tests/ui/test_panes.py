@@ -85,7 +85,7 @@ async def test_growth_lists_suspects_first_and_marks_them(app_with_baseline):
         await settle(pilot)
         assert app.active_pane == "instances"
         title = str(app.query_one("#instances-title", Static).render())
-        assert title.startswith(first) and "new, marked +" in title
+        assert title.startswith(first) and "new of" in title and "(n: all)" in title
 
 
 async def test_without_baseline_growth_says_how_to_get_one(app_without_baseline):
@@ -112,7 +112,7 @@ async def test_help_screen_lists_the_keys_and_closes(app_with_baseline):
         console = Console(width=90, record=True, file=io.StringIO())
         console.print(help_table())
         text = console.export_text()
-        for expected in ("why alive", "filter types", "referrers", "back to the previously"):
+        for expected in ("why alive", "find a type", "referrers", "back to the previously"):
             assert expected in text.lower()
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)

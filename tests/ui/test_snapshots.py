@@ -28,26 +28,48 @@ def test_types(snap_compare, size):
 
 
 @pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])
-def test_suspect_preselected_with_why_alive(snap_compare, size):
+def test_opens_on_the_top_suspect(snap_compare, size):
+    """The first screen with a baseline: the suspect note, its path, the holder in view."""
     assert snap_compare(leaky_app(preselect=True), terminal_size=size, run_before=settle)
 
 
-def test_instances_with_new_marks(snap_compare):
+@pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])
+def test_instances_new_only(snap_compare, size):
     async def pick_sessions(pilot):
         await settle(pilot)
         await pilot.press("slash", *"Session", "enter", "enter")
         await settle(pilot)
 
+    assert snap_compare(leaky_app(), terminal_size=size, run_before=pick_sessions)
+
+
+def test_instances_all_with_new_marks(snap_compare):
+    async def pick_sessions(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"Session", "enter", "enter", "n")
+        await settle(pilot)
+
     assert snap_compare(leaky_app(), terminal_size=NARROW, run_before=pick_sessions)
 
 
-def test_growth_with_suspects(snap_compare):
+@pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])
+def test_path_in_view_after_why_alive(snap_compare, size):
+    async def why_alive(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"Session", "enter", "enter", "down", "down", "w")
+        await settle(pilot)
+
+    assert snap_compare(leaky_app(), terminal_size=size, run_before=why_alive)
+
+
+@pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])
+def test_growth_with_suspects(snap_compare, size):
     async def growth(pilot):
         await settle(pilot)
         await pilot.press("4")
         await settle(pilot)
 
-    assert snap_compare(leaky_app(), terminal_size=NARROW, run_before=growth)
+    assert snap_compare(leaky_app(), terminal_size=size, run_before=growth)
 
 
 def test_growth_without_baseline(snap_compare):

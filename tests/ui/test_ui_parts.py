@@ -98,3 +98,7 @@ def test_rows_without_a_repr_say_who_holds_the_object():
     holder = snapshot.node_for_addr(LISTENERS)
     snapshot.repr_of = lambda node: f"list at {int(snapshot.addr[node]):#x}"  # derived repr
     assert "held by ['listeners'] mappingproxy" in instance_line(snapshot, holder, False, 80, index)
+    # cut short, the referrer count stays whole
+    snapshot.repr_of = lambda node: f"str at {int(snapshot.addr[node]):#x}"
+    line = instance_line(snapshot, snapshot.node_for_addr(GET), False, 50, index)
+    assert len(line) == 50 and line.rstrip().endswith("(+2 more)") and "…" in line

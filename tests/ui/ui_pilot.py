@@ -13,8 +13,9 @@ async def settle(pilot: Pilot) -> None:
     for _ in range(10):
         try:
             await app.workers.wait_for_complete()
-        except WorkerCancelled:  # the app is closing
-            return
+        except WorkerCancelled:  # an exclusive worker replaced by a newer one, or closing
+            if not app.is_running:
+                return
         await pilot.pause()
         if not any(w.is_running for w in app.workers):
             await pilot.pause()

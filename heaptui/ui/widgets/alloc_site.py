@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 SHORT_FRAMES = 4
 # Said in the short form when the snapshot has no sites (fits 80 columns); ``a`` says more.
-SHORT_OFF = "unknown, tracemalloc was off (run with PYTHONTRACEMALLOC=25; a: more)"
-SHORT_UNRECORDED = "not recorded (run with PYTHONTRACEMALLOC=25 to record; a: more)"
+SHORT_OFF = "unknown, tracemalloc was off (PYTHONTRACEMALLOC=25; a: more)"
+SHORT_UNRECORDED = "not recorded (PYTHONTRACEMALLOC=25 records it; a: more)"
 
 
 def short_file(filename: str) -> str:

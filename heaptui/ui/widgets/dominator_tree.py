@@ -10,6 +10,7 @@ expanded, :data:`BATCH` at a time with a "more" node, as in the object tree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -72,6 +73,44 @@ def direct_edges(index: GraphIndex, parent: int, children: np.ndarray) -> list[i
     return [int(e) if h else None for e, h in zip(picked.tolist(), hit.tolist(), strict=True)]
 
 
+_MODULE_REPR = re.compile(r"<module '([^']+)'")
+_DOTTED = re.compile(r"[A-Za-z_][\w.]*")
+
+
+def module_name(snapshot: Snapshot, node: int) -> str | None:
+    """``shop`` for a module object (its repr is ``shop`` or ``<module 'shop' …>``)."""
+    if snapshot.type_name(node) != "module":
+        return None
+    text = snapshot.repr_of(node)
+    found = _MODULE_REPR.match(text)
+    if found:
+        return found.group(1)
+    return text if _DOTTED.fullmatch(text) else None
+
+
+def where_it_hangs(index: GraphIndex, node: int) -> str | None:
+    """The reference that holds ``node``, as a person names it: a module global is
+    ``shop.SESSIONS`` (preferred among its first few referrers), anything else the first
+    referrer's label (``['k']``, ``.cache``). None when nothing in the snapshot refers to it."""
+    nodes, edges = index.referrers(node)
+    if not len(nodes):
+        return None
+    snapshot = index.snapshot
+    for holder, edge in zip(nodes[:4].tolist(), edges[:4].tolist(), strict=True):
+        label = snapshot.edge_label(edge)
+        owners, owner_edges = index.referrers(holder)
+        for owner, owner_edge in zip(owners[:4].tolist(), owner_edges[:4].tolist(), strict=True):
+            module = module_name(snapshot, owner)
+            if module is not None and snapshot.edge_label(owner_edge) == ".__dict__":
+                quoted = label[:2] in ("['", '["') and label[-2:] in ("']", '"]')
+                return f"{module}.{label[2:-2] if quoted else label}"
+    label = snapshot.edge_label(int(edges[0]))
+    module = module_name(snapshot, int(nodes[0]))
+    if module is not None and label.startswith("."):
+        return module + label  # a module's own dict: typing.__dict__
+    return label
+
+
 def dominator_label(
     snapshot: Snapshot,
     index: GraphIndex,
@@ -85,16 +124,20 @@ def dominator_label(
     text.append(share_text(retained, snapshot.total_bytes).rjust(6), "bold yellow")
     text.append(f" {human_bytes(retained):>10}", "yellow")
     text.append("  ")
-    if edge is not None:
-        text.append(printable(snapshot.edge_label(edge)), "bold cyan")
+    root_kind = index.root_kind_of(node)
+    # named by the reference holding it: its dominator's, else where it hangs (shop.SESSIONS)
+    name = snapshot.edge_label(edge) if edge is not None else None
+    if name is None and root_kind is None:
+        name = where_it_hangs(index, node)
+    if name is not None:
+        text.append(printable(name), "bold cyan")
         text.append(" ")
     text.append(printable(snapshot.type_name(node)), "bold")
     text.append(f" {human_bytes(int(snapshot.size[node]))}", "green")
-    root_kind = index.root_kind_of(node)
     if root_kind is not None:
         text.append(f" [root: {ROOT_KIND_NAMES.get(root_kind, '?')}]", "bold magenta")
     shown = object_repr(snapshot, node)
-    if not shown and edge is None:
+    if not shown and name is None:
         shown = held_by(index, node)  # say what it is when nothing else does
     if shown:
         text.append("  ")

@@ -11,13 +11,17 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from heaptui.ui.format import clip, human_bytes, signed_bytes, signed_count
+from heaptui.ui.format import clip_middle, human_bytes, signed_bytes, signed_count
 
 if TYPE_CHECKING:
     from heaptui.model.diff import GrowthRow
 
 SUSPECT_MARK = "!"
-NAME_WIDTH = 36
+MAX_NAME_WIDTH = 48
+MIN_NAME_WIDTH = 12
+# Each column has one cell of padding either side; the vertical scrollbar takes two more.
+CELL_PADDING = 2
+SCROLLBAR = 2
 
 NO_BASELINE = (
     "No baseline, so there is no growth to show.\n\n"
@@ -87,25 +91,64 @@ class GrowthTable(DataTable[Text]):
         """Type names top to bottom."""
         return [r.name for r in order_growth(self._rows, self.suspect_names)]
 
+    def select_name(self, name: str) -> bool:
+        """Put the cursor on the row of the type called ``name``, if it is shown."""
+        try:
+            row = self.get_row_index(name)
+        except KeyError:
+            return False
+        self.move_cursor(row=row, animate=False)
+        return True
+
+    def _name_width(self, cells: list[list[str]]) -> int:
+        """What is left for type names once the number columns fit (the numbers never clip)."""
+        titles = ("Δ count", "Δ bytes", "Count", "Bytes")
+        numbers = sum(
+            max([len(title), *(len(row[column]) for row in cells)])
+            for column, title in enumerate(titles)
+        )
+        scrollbar = SCROLLBAR if len(cells) + 1 > self.size.height else 0
+        spare = self.size.width - scrollbar - 6 * CELL_PADDING - 1 - numbers
+        return max(MIN_NAME_WIDTH, min(MAX_NAME_WIDTH, spare))
+
     def set_rows(self, rows: Sequence[GrowthRow], suspect_names: Sequence[str] = ()) -> None:
         """Show ``rows``; the types named in ``suspect_names`` go first, marked."""
         self._rows = list(rows)
         self.suspect_names = list(suspect_names)
         self.clear()
         suspects = set(self.suspect_names)
-        for row in order_growth(self._rows, self.suspect_names):
+        ordered = order_growth(self._rows, self.suspect_names)
+        cells = [
+            [
+                signed_count(row.count_delta),
+                signed_bytes(row.size_delta),
+                f"{row.count_now:,}",
+                human_bytes(row.size_now),
+            ]
+            for row in ordered
+        ]
+        width = self._name_width(cells)
+        for row, numbers in zip(ordered, cells, strict=True):
             is_suspect = row.name in suspects
             style = "bold" if is_suspect else ""
             grew = "red" if row.size_delta > 0 else "green"
             self.add_row(
                 Text(SUSPECT_MARK if is_suspect else " ", "bold red"),
-                Text(clip(row.name, NAME_WIDTH), style),
-                Text(signed_count(row.count_delta), grew, justify="right"),
-                Text(signed_bytes(row.size_delta), grew, justify="right"),
-                Text(f"{row.count_now:,}", justify="right"),
-                Text(human_bytes(row.size_now), justify="right"),
+                Text(clip_middle(row.name, width), style),
+                Text(numbers[0], grew, justify="right"),
+                Text(numbers[1], grew, justify="right"),
+                Text(numbers[2], justify="right"),
+                Text(numbers[3], justify="right"),
                 key=row.name,
             )
+
+    def on_resize(self) -> None:
+        """Names get what the numbers leave: redraw them for the new width."""
+        if self._rows:
+            highlighted = self.highlighted_name
+            self.set_rows(self._rows, self.suspect_names)
+            if highlighted is not None:
+                self.select_name(highlighted)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -36,7 +36,9 @@ def snapshot_line(snapshot: Snapshot) -> Text:
     text = Text()
     name = os.path.basename(snapshot.source) if snapshot.source else "snapshot"
     text.append(printable(name), "bold")
-    text.append(printable(f"  pid {meta.get('pid', '?')}"))
+    pid = f"pid {meta.get('pid', '?')}"
+    if not name.startswith(pid + " "):  # a live snapshot is named "pid 4242 #2" already
+        text.append(printable(f"  {pid}"))
     text.append(printable(f"  py {meta.get('python', '?')}"))
     text.append(printable(f"  {capture_time(meta)}"))
     text.append(f"  {snapshot.node_count:,} objects", "bold")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from rich.segment import Segment
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.events import Click
 from textual.geometry import Size
@@ -59,10 +60,34 @@ def instance_line(
     if retained is not None:
         size += " " + human_bytes(int(retained[node])).rjust(SIZE_WIDTH)
     head = f"{mark} {addr} {size}  "
+    room = max(0, width - len(head))
     text = object_repr(snapshot, node)
     if not text and index is not None and index.snapshot is snapshot:
         text = held_by(index, node)
-    return (head + clip(text, max(0, width - len(head)))).ljust(width)[:width]
+        cut = text.rfind(" (+")
+        if cut > 0 and len(text) > room:  # the referrer count is never cut: "(+2"
+            suffix = text[cut:]
+            return (head + clip(text[:cut], room - len(suffix)) + suffix).ljust(width)[:width]
+    return (head + clip(text, room)).ljust(width)[:width]
+
+
+def instances_title(name: str, total: int, shown: int, new: int, net: int | None) -> Text:
+    """``str: 491 new of 5,000 instances, largest first (n: all)`` and, when objects were
+    freed too, why Growth's number differs: ``net +346 = 491 new - 145 freed``."""
+    text = Text()
+    text.append(name, "bold")
+    if net is None:  # no baseline
+        text.append(f": {total:,} instances, largest first")
+        return text
+    if shown < total:
+        text.append(f": {shown:,} new of {total:,} instances, largest first ")
+        text.append("(n: all)", "dim")
+    else:
+        text.append(f": {total:,} instances, {new:,} new (marked {NEW_MARK}) ")
+        text.append("(n: new only)" if 0 < new < total else "", "dim")
+    if new != net:
+        text.append(f"; net {net:+,} = {new:,} new - {new - net:,} freed", "italic")
+    return text
 
 
 def header_line(width: int, with_retained: bool = False) -> str:
@@ -79,6 +104,7 @@ class InstanceList(ScrollView, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "choose", "Select"),
+        Binding("n", "app.toggle_new_only", "New only/all"),
         Binding("up,k", "cursor_up", "Up", show=False),
         Binding("down,j", "cursor_down", "Down", show=False),
         Binding("pageup,ctrl+b", "page_up", "Page up", show=False),

@@ -44,6 +44,8 @@ class LazyTree(Tree[EntryT], Generic[EntryT]):
         Binding("G", "scroll_end", "Bottom", show=False),
     ]
 
+    MORE_HINT = ""  # said after "enter to show N" on a "more" node
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self.auto_expand = False
@@ -59,7 +61,8 @@ class LazyTree(Tree[EntryT], Generic[EntryT]):
 
     def add_more_node(self, parent: TreeNode[EntryT], remaining: int) -> None:
         """Say that ``remaining`` children of ``parent`` are not loaded yet (enter loads them)."""
-        label = Text(f"… {remaining:,} more (enter to show {min(BATCH, remaining)})", "italic")
+        shown = min(BATCH, remaining)
+        label = Text(f"… {remaining:,} more (enter to show {shown}{self.MORE_HINT})", "italic")
         parent.add_leaf(label, self._more_entry(parent))
 
     def load_more(self, more_node: TreeNode[EntryT]) -> None:

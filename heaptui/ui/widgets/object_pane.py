@@ -18,6 +18,7 @@ from heaptui.printable import printable
 from heaptui.ui.format import clip, human_bytes, object_repr
 from heaptui.ui.widgets.alloc_site import AllocSite
 from heaptui.ui.widgets.object_tree import PATH_DEPTH, Mode, ObjectTree, retained_text
+from heaptui.ui.widgets.suspect_note import SuspectNote
 
 if TYPE_CHECKING:
     from heaptui.model.index import GraphIndex
@@ -108,13 +109,15 @@ class ObjectPane(Vertical):
         self.retained: np.ndarray | None = None
 
     def compose(self) -> ComposeResult:
+        yield SuspectNote("", id="suspect-note")
         yield Static("", id="object-title")
-        yield AllocSite(id="alloc-site")
         yield Static("", id="why-alive")
+        yield AllocSite(id="alloc-site")
         yield ObjectTree(id="object-tree")
         yield PaneMessage(NOTHING_SELECTED, id="object-message")
 
     def on_mount(self) -> None:
+        self.query_one(SuspectNote).display = False
         self.query_one("#why-alive").display = False
         self.query_one("#object-title").display = False
         self.query_one(AllocSite).display = False
@@ -162,6 +165,13 @@ class ObjectPane(Vertical):
             title = object_title(snapshot, node, mode, is_new, retained)
             self.query_one("#object-title", Static).update(title)
 
+    def show_note(self, note: Text | None) -> None:
+        """Show the suspect note above the title (None hides it)."""
+        widget = self.query_one(SuspectNote)
+        widget.display = note is not None
+        if note is not None:
+            widget.update(note)
+
     def action_toggle_alloc(self) -> None:
         """Short allocation line, or every frame with full file names."""
         self.query_one(AllocSite).toggle_full()
@@ -174,6 +184,7 @@ class ObjectPane(Vertical):
         message.display = True
         self.query_one("#object-title").display = False
         self.query_one(AllocSite).display = False
+        self.show_note(None)
         self.hide_path()
         was_focused = self.object_tree.has_focus
         self.object_tree.display = False

@@ -9,10 +9,11 @@ children shows the first batch and a "more" node that loads the next one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 from rich.text import Text
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -43,6 +44,7 @@ class Entry:
     loaded: int = 0  # children added so far
     more_of: TreeNode[Entry] | None = None  # for a "more" marker: the node it continues
     on_path: bool = False  # part of the why-alive path being shown
+    earlier: bool = False  # a marker for the children before a jump (enter: from the start)
 
     @property
     def is_more(self) -> bool:
@@ -64,6 +66,40 @@ def children_of(index: GraphIndex, node: int, mode: Mode) -> tuple[np.ndarray, n
     return index.referrers(node) if mode == "referrers" else index.referents(node)
 
 
+def find_child(snapshot: Snapshot, edges: np.ndarray, target: str) -> int | None:
+    """Position among ``edges`` (a node's references, in order) that ``target`` names: ``end``
+    (the last), an index (``42``: the reference labelled ``[42]``, else the 42nd), or a key
+    or attribute (``user:42`` matches ``['user:42']``, ``.user:42`` or a label containing it).
+    None when nothing matches."""
+    count = len(edges)
+    if not count:
+        return None
+    target = target.strip()
+    if target.lower() in ("end", "$"):
+        return count - 1
+    labels: list[str] | None = None
+    if target.lstrip("-").isdigit():
+        wanted = f"[{int(target)}]"
+        position = int(target) % count if int(target) < 0 else int(target)
+        if position < count and snapshot.edge_label(int(edges[position])) == wanted:
+            return position  # a list: the index is the position
+        labels = [snapshot.edge_label(e) for e in edges.tolist()]
+        if wanted in labels:
+            return labels.index(wanted)
+        return position if position < count else None
+    if labels is None:
+        labels = [snapshot.edge_label(e) for e in edges.tolist()]
+    bare = target.strip("'\"")
+    exact = {target, f"['{bare}']", f'["{bare}"]', f".{bare}", f"[{bare}]"}
+    for position, label in enumerate(labels):
+        if label in exact:
+            return position
+    for position, label in enumerate(labels):
+        if bare and bare in label:
+            return position
+    return None
+
+
 def child_count(index: GraphIndex, node: int, mode: Mode) -> int:
     """How many children ``node`` would have in a tree of ``mode``, without listing them."""
     if mode == "referrers":
@@ -73,6 +109,9 @@ def child_count(index: GraphIndex, node: int, mode: Mode) -> int:
 
 class ObjectTree(LazyTree[Entry]):
     """A lazily expanded tree of references rooted at the selected object."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("J", "jump", "Jump", show=False)]
+    MORE_HINT = "; J jumps to an index, a key or the end"
 
     @dataclass
     class ObjectPicked(Message):
@@ -112,8 +151,10 @@ class ObjectTree(LazyTree[Entry]):
         self.put_cursor_on(self.root)
 
     def open_path(self, path: RootPath) -> TreeNode[Entry] | None:
-        """Expand the referrers tree along ``path`` (root first, target last) and put the
-        cursor on the farthest node opened: the root, or the :data:`PATH_DEPTH`-th holder."""
+        """Expand the referrers tree along ``path`` (root first, target last), each holder
+        first among its siblings so the path reads straight down from the object, which keeps
+        the cursor; returns the farthest node opened (the root, or the
+        :data:`PATH_DEPTH`-th holder)."""
         root_entry = self.root.data
         if self.index is None or self.mode != "referrers" or root_entry is None:
             return None
@@ -133,7 +174,8 @@ class ObjectTree(LazyTree[Entry]):
             assert tree_node.data is not None
             tree_node.data.on_path = True
             tree_node.set_label(self._label(tree_node.data))
-        self.put_cursor_on(tree_node)
+        self.put_cursor_on(self.root)
+        self.scroll_home(animate=False, immediate=True)
         return tree_node
 
     def set_retained(self, retained: np.ndarray | None) -> None:
@@ -152,6 +194,58 @@ class ObjectTree(LazyTree[Entry]):
     def cursor_entry(self) -> Entry | None:
         node = self.cursor_node
         return node.data if node is not None else None
+
+    def jump_parent(self) -> TreeNode[Entry] | None:
+        """The node whose children ``J`` jumps among: the node under the cursor when it is
+        open, else its parent."""
+        node = self.cursor_node
+        if node is None:
+            return None
+        if node.data is not None and not node.data.is_more and node.is_expanded:
+            return node
+        return node.parent
+
+    def action_jump(self) -> None:
+        """Ask where to jump among the children of the container (an index, a key, end)."""
+        from heaptui.ui.screens.jump import JumpScreen
+
+        parent = self.jump_parent()
+        if parent is None or parent.data is None or self.snapshot is None or self.index is None:
+            return
+        count = len(children_of(self.index, parent.data.node, self.mode)[0])
+        name = self.snapshot.type_name(parent.data.node)
+
+        def jump(target: str | None) -> None:
+            if target is not None and not self.jump_to(parent, target):
+                self.notify(f"Nothing in the {name} matches {target!r}.", markup=False)
+
+        self.app.push_screen(JumpScreen(name, count), jump)
+
+    def jump_to(self, parent: TreeNode[Entry], target: str) -> bool:
+        """Show the children of ``parent`` from the one ``target`` names (see
+        :func:`find_child`), with a marker for the earlier ones; the cursor goes to it."""
+        entry = parent.data
+        if entry is None or self.index is None or self.snapshot is None:
+            return False
+        _nodes, edges = children_of(self.index, entry.node, self.mode)
+        position = find_child(self.snapshot, edges, target)
+        if position is None:
+            return False
+        self._show_children_from(parent, position)
+        first = 1 if position else 0
+        self.put_cursor_on(parent.children[first])
+        return True
+
+    def _show_children_from(self, parent: TreeNode[Entry], position: int) -> None:
+        """Replace the children of ``parent`` by a batch starting at ``position``."""
+        assert parent.data is not None
+        parent.remove_children()
+        parent.expand()
+        if position:
+            label = Text(f"… {position:,} earlier (enter to show from the start)", "italic")
+            parent.add_leaf(label, Entry(-1, more_of=parent, earlier=True))
+        parent.data.loaded = position
+        self._load(parent)
 
     # --- loading -------------------------------------------------------------------------
     def _ancestors(self, tree_node: TreeNode[Entry]) -> set[int]:
@@ -190,10 +284,13 @@ class ObjectTree(LazyTree[Entry]):
         return parent.add(self._label(entry), entry, before=before, allow_expand=expandable)
 
     def _child_for(self, parent: TreeNode[Entry], node: int) -> TreeNode[Entry]:
-        """The child of ``parent`` standing for ``node``, added first if not loaded yet."""
-        for child in parent.children:
+        """The first child of ``parent``, standing for ``node`` (moved or added there)."""
+        for number, child in enumerate(parent.children):
             if child.data is not None and child.data.node == node and not child.data.cycle:
-                return child
+                if number == 0:
+                    return child
+                child.remove()  # re-added first below (its subtree is reloaded on expansion)
+                break
         assert self.index is not None and parent.data is not None
         nodes, edges = children_of(self.index, parent.data.node, self.mode)
         found = np.flatnonzero(nodes == node)
@@ -231,7 +328,11 @@ class ObjectTree(LazyTree[Entry]):
         entry = event.node.data
         if entry is None:
             return
-        if entry.is_more:
+        if entry.earlier and entry.more_of is not None:
+            parent = entry.more_of
+            self._show_children_from(parent, 0)
+            self.put_cursor_on(parent.children[0] if parent.children else parent)
+        elif entry.is_more:
             self.load_more(event.node)
         else:
             self.post_message(self.ObjectPicked(self, entry.node))

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from heaptui.ui.format import clip, human_bytes
+from heaptui.ui.format import clip_middle, human_bytes
 
 if TYPE_CHECKING:
     from heaptui.model.summary import TypeRow
@@ -200,7 +200,7 @@ class TypeTable(DataTable[Text]):
         retained = self.retained
         for row in self._visible_rows():
             cells = [
-                Text(clip(row.name, self._name_width)),
+                Text(clip_middle(row.name, self._name_width)),
                 Text(f"{row.count:,}", justify="right"),
                 Text(human_bytes(row.size), justify="right"),
             ]

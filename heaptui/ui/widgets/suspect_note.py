@@ -1,0 +1,81 @@
+"""The note above the object tree when the object shown is a leak suspect's example.
+
+It says which suspect this is (1 of 3), how its count changed (net = new - freed, so the
+Growth pane's ``+346`` and the Instances pane's ``491 new`` agree), and where its new objects
+pile up: the report's accumulation sentence, so the first screen is the answer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import Static
+
+from heaptui.ui.format import human_bytes, signed_bytes, signed_count
+
+if TYPE_CHECKING:
+    from heaptui.model.paths import RootPath
+    from heaptui.model.suspects import Suspect
+
+
+def path_edges(path: RootPath) -> str:
+    """``sys.modules['shop'] → .SESSIONS``: the root and the references down to the end."""
+    from heaptui.model.paths import display_steps
+
+    steps = display_steps(path)
+    return " → ".join([path.root_label, *(s.edge or "<ref>" for s in steps[1:])])
+
+
+def accumulation_text(suspect: Suspect) -> Text | None:
+    """``the dict at sys.modules['shop'] → .SESSIONS retains 100% of the new Session objects
+    (8 of 8; 12.0 KiB in all)``; None when the suspect carries no accumulation point."""
+    from heaptui.model.paths import short_type
+
+    acc = suspect.accumulation
+    if acc is None:
+        return None
+    text = Text()
+    text.append(f"the {short_type(acc.type)}", "bold")
+    if acc.path is not None:
+        text.append(" at ")
+        text.append(path_edges(acc.path), "bold cyan")
+    text.append(f" retains {acc.share:.0%} of the new {short_type(suspect.name)} objects ")
+    text.append(f"({acc.held:,} of {acc.total:,}; {human_bytes(acc.retained)} in all)", "dim")
+    return text
+
+
+def net_text(count_delta: int, new_count: int | None) -> str:
+    """``+346 objects (491 new - 145 freed)``: the net change and what it is made of."""
+    text = f"{signed_count(count_delta)} objects"
+    if new_count is not None and new_count != count_delta:
+        text += f" ({new_count:,} new - {new_count - count_delta:,} freed)"
+    return text
+
+
+def suspect_note(
+    suspect: Suspect, rank: int, total: int, new_count: int | None, accumulation_known: bool
+) -> Text:
+    """Two lines: ``Suspect 1 of 3: shop.Session +8 objects, +9.4 KiB since the baseline``
+    and where its new objects accumulate (or that it is being worked out)."""
+    text = Text()
+    text.append(f"Suspect {rank + 1} of {total}: ", "bold red")
+    text.append(suspect.name, "bold")
+    text.append(f" {net_text(suspect.count_delta, new_count)}, ")
+    text.append(f"{signed_bytes(suspect.size_delta)} since the baseline")
+    text.append("\n")
+    sentence = accumulation_text(suspect)
+    if sentence is not None:
+        text.append_text(sentence)
+    elif not accumulation_known:
+        text.append("Where the new objects pile up: computing retained sizes…", "italic")
+    else:
+        text.append(
+            "No single object retains most of the new objects; the path below shows one of them.",
+            "italic",
+        )
+    return text
+
+
+class SuspectNote(Static):
+    """The suspect note (hidden when the object shown is not a suspect's example)."""
