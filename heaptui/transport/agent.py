@@ -209,6 +209,16 @@ def counters() -> dict[str, Any]:
     }
 
 
+def _census_reply() -> dict[str, Any]:
+    """Count and bytes per type (no graph, no file): one watch sample, or the error."""
+    try:
+        from heaptui.capture.census import take_census
+
+        return {"ok": True, **take_census()}
+    except Exception as exc:
+        return {"ok": False, "error": f"census failed: {exc!r}"}
+
+
 class Agent:
     """One listening socket, its accept thread, and a thread per connected viewer."""
 
@@ -346,6 +356,8 @@ class Agent:
             protocol.send_json(conn, {"ok": True, **self.counters()})
         elif op == protocol.OP_CAPTURE:
             self._stream_capture(conn, bool(request.get("collect", False)))
+        elif op == protocol.OP_CENSUS:
+            protocol.send_json(conn, _census_reply())
         elif op == protocol.OP_BYE:
             return False
         elif op == protocol.OP_STOP:
