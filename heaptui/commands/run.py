@@ -26,7 +26,8 @@ def add_parser(subparsers: Any) -> None:
             "private socket; then 'heaptui attach', 'heaptui ps' and 'heaptui snapshot' reach "
             "it from another terminal. Arguments after the script go to the program."
         ),
-        usage="heaptui run [--trace] [--watch] [--dump-at-rss SIZE] (SCRIPT | -m MODULE) [ARGS ...]",
+        usage="heaptui run [--trace] [--watch] [--dump-at-rss SIZE] (SCRIPT | -m MODULE) "
+        "[ARGS ...]",
     )
     parser.add_argument(
         "-m",
@@ -71,11 +72,15 @@ def add_parser(subparsers: Any) -> None:
         "types that grow steadily flagged (and snapshotted into --dump-dir)",
     )
     parser.add_argument(
-        "--interval", type=float, default=10.0, metavar="SECONDS",
+        "--interval",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
         help="with --watch: time between two samples (default 10)",
     )
     parser.add_argument(
-        "--timeline", metavar="FILE",
+        "--timeline",
+        metavar="FILE",
         help="with --watch: the timeline file (default heaptui-PID.timeline here)",
     )
     parser.add_argument("program", nargs=argparse.REMAINDER, help="the script and its arguments")
@@ -137,9 +142,17 @@ def _start_watcher(args: argparse.Namespace) -> None:
 
     timeline = args.timeline or f"heaptui-{os.getpid()}.timeline"
     command = [
-        sys.executable, "-m", "heaptui", "watch", str(os.getpid()),
-        "--interval", str(args.interval), "--timeline", timeline,
-        "--snapshot-dir", args.dump_dir or os.getcwd(),
+        sys.executable,
+        "-m",
+        "heaptui",
+        "watch",
+        str(os.getpid()),
+        "--interval",
+        str(args.interval),
+        "--timeline",
+        timeline,
+        "--snapshot-dir",
+        args.dump_dir or os.getcwd(),
     ]
     try:
         subprocess.Popen(command, stdin=subprocess.DEVNULL)

@@ -12,6 +12,7 @@ written earlier (or being written) and says what leaks, without a process.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -39,15 +40,22 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("pid", metavar="PID", nargs="?", type=int, help="the process to watch")
     parser.add_argument(
-        "--interval", type=float, default=DEFAULT_INTERVAL, metavar="SECONDS",
+        "--interval",
+        type=float,
+        default=DEFAULT_INTERVAL,
+        metavar="SECONDS",
         help=f"time between two samples (default {DEFAULT_INTERVAL:g})",
     )
     parser.add_argument(
-        "--duration", type=float, default=0.0, metavar="SECONDS",
+        "--duration",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
         help="stop after this long (default: until Ctrl-C or the process exits)",
     )
     parser.add_argument(
-        "--timeline", metavar="FILE",
+        "--timeline",
+        metavar="FILE",
         help="append the samples to FILE (JSON lines; an existing FILE of the same process is "
         "resumed); 'heaptui watch --review FILE' or 'heaptui open --timeline FILE' read it",
     )
@@ -56,15 +64,23 @@ def add_parser(subparsers: Any) -> None:
     )
     add_trend_arguments(parser)
     parser.add_argument(
-        "--snapshot-dir", metavar="DIR", default=None,
+        "--snapshot-dir",
+        metavar="DIR",
+        default=None,
         help="where snapshots go (default: the current directory)",
     )
     parser.add_argument(
-        "--keep", type=int, default=3, metavar="N",
+        "--keep",
+        type=int,
+        default=3,
+        metavar="N",
         help="keep at most N snapshots of flagged types, besides the baseline (default 3)",
     )
     parser.add_argument(
-        "--snapshot-gap", type=float, default=60.0, metavar="SECONDS",
+        "--snapshot-gap",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
         help="at most one snapshot per this many seconds (default 60)",
     )
     parser.add_argument(
@@ -86,20 +102,32 @@ def add_trend_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
     parser.add_argument(
-        "--window", type=float, default=600.0, metavar="SECONDS",
+        "--window",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
         help="test the trend over the last SECONDS of samples (default 600; 0: all)",
     )
     parser.add_argument(
-        "--alpha", type=float, default=DEFAULT_ALPHA, metavar="P",
+        "--alpha",
+        type=float,
+        default=DEFAULT_ALPHA,
+        metavar="P",
         help=f"significance of the trend test (default {DEFAULT_ALPHA:g}: smaller flags less)",
     )
     parser.add_argument(
-        "--min-growth", type=int, default=DEFAULT_MIN_GROWTH, metavar="N",
+        "--min-growth",
+        type=int,
+        default=DEFAULT_MIN_GROWTH,
+        metavar="N",
         help=f"flag a type only if it grew by N objects over the window "
         f"(default {DEFAULT_MIN_GROWTH})",
     )
     parser.add_argument(
-        "--min-samples", type=int, default=DEFAULT_MIN_SAMPLES, metavar="N",
+        "--min-samples",
+        type=int,
+        default=DEFAULT_MIN_SAMPLES,
+        metavar="N",
         help=f"samples needed before anything is flagged (default {DEFAULT_MIN_SAMPLES})",
     )
 
@@ -185,9 +213,7 @@ class _Watch:
                     time.sleep(wait)
         except KeyboardInterrupt:
             self.stopped = "interrupted"
-        return _summary(
-            self._timeline(), self.options, self.baseline, self.snapshots, self.flagged
-        )
+        return _summary(self._timeline(), self.options, self.baseline, self.snapshots, self.flagged)
 
     def _resume(self) -> None:
         """Take up the samples of an earlier watch of this same process from the timeline."""
@@ -201,15 +227,17 @@ class _Watch:
             raise UserError(f"{path} holds the timeline of another process; choose a new file")
         for i in range(old.samples):
             nonzero = old.counts[i].nonzero()[0]
-            self.samples.append({
-                "time": float(old.times[i]),
-                "rss": None if old.rss[i] < 0 else int(old.rss[i]),
-                "heap_bytes": int(old.heap_bytes[i]),
-                "objects": int(old.objects[i]),
-                "types": {
-                    old.names[j]: [int(old.counts[i, j]), int(old.sizes[i, j])] for j in nonzero
-                },
-            })
+            self.samples.append(
+                {
+                    "time": float(old.times[i]),
+                    "rss": None if old.rss[i] < 0 else int(old.rss[i]),
+                    "heap_bytes": int(old.heap_bytes[i]),
+                    "objects": int(old.objects[i]),
+                    "types": {
+                        old.names[j]: [int(old.counts[i, j]), int(old.sizes[i, j])] for j in nonzero
+                    },
+                }
+            )
         _say(f"resuming {path}: {old.samples} earlier samples")
 
     def _timeline(self) -> Any:
@@ -241,7 +269,8 @@ class _Watch:
             path = self._snapshot("leak", [leak.type for leak in new])
         for leak in new:
             self.flagged[leak.type] = path
-            _say(f"flagged {leak.type}: {rate_text(leak)}" + (f" (snapshot {path})" if path else ""))
+            where = f" (snapshot {path})" if path else ""
+            _say(f"flagged {leak.type}: {rate_text(leak)}{where}")
 
     def _may_snapshot(self) -> bool:
         return self.args.keep > 0 and time.monotonic() - self.last_snapshot >= (
@@ -265,10 +294,8 @@ class _Watch:
             self.snapshots.append(path)
             while len(self.snapshots) > self.args.keep:
                 old = self.snapshots.pop(0)
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(old)
-                except OSError:
-                    pass
         if self.args.timeline:
             append_line(self.args.timeline, snapshot_record(time.time(), path, reason, types))
         return path

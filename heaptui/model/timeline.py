@@ -116,8 +116,9 @@ def _number(record: dict[str, Any], key: str, where: str, *, optional: bool = Fa
 
 def _check_types(raw: Any, where: str) -> dict[str, tuple[int, int]]:
     if not isinstance(raw, dict) or len(raw) > MAX_TYPES_PER_SAMPLE:
-        raise TimelineError(f"{where}: 'types' must be an object of at most "
-                            f"{MAX_TYPES_PER_SAMPLE} types")
+        raise TimelineError(
+            f"{where}: 'types' must be an object of at most {MAX_TYPES_PER_SAMPLE} types"
+        )
     out: dict[str, tuple[int, int]] = {}
     for name, pair in raw.items():
         if len(name) > MAX_NAME_CHARS:

@@ -115,8 +115,8 @@ def _growing(
     half = len(times) // 2
     late = theil_sen(times[half:], sub[half:])
     span = times[-1] - times[0]
-    flagged[candidates] = (slope[candidates] > 0) & (late > 0) & (
-        slope[candidates] * span >= min_growth
+    flagged[candidates] = (
+        (slope[candidates] > 0) & (late > 0) & (slope[candidates] * span >= min_growth)
     )
     return flagged, slope, p
 
@@ -193,6 +193,8 @@ def rate_text(leak: Leak) -> str:
         rate = f"+{leak.count_slope_per_min:,.0f} {short}/min"
     else:
         rate = f"+{leak.bytes_slope_per_min / 1024:,.1f} KiB of {short}/min"
-    return f"{rate} for {leak.minutes:.0f} min" if leak.minutes >= 1 else (
-        f"{rate} for {leak.minutes * 60:.0f} s"
+    return (
+        f"{rate} for {leak.minutes:.0f} min"
+        if leak.minutes >= 1
+        else (f"{rate} for {leak.minutes * 60:.0f} s")
     )

@@ -15,6 +15,7 @@ for programs started by others (read by :func:`options_from_env`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -33,11 +34,20 @@ REGROW = 1.10
 THREAD_NAME = "heaptui-agent-rss"  # the agent's prefix: left out of the snapshot's roots
 
 _UNITS = {
-    "": 1, "b": 1,
-    "k": 1000, "kb": 1000, "kib": 1 << 10,
-    "m": 1000**2, "mb": 1000**2, "mib": 1 << 20,
-    "g": 1000**3, "gb": 1000**3, "gib": 1 << 30,
-    "t": 1000**4, "tb": 1000**4, "tib": 1 << 40,
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1 << 10,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1 << 20,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1 << 30,
+    "t": 1000**4,
+    "tb": 1000**4,
+    "tib": 1 << 40,
 }
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$")
 
@@ -186,7 +196,5 @@ class RssWatch:
 
 
 def _log(message: str) -> None:
-    try:
+    with contextlib.suppress(Exception):
         print(f"heaptui agent (pid {os.getpid()}): {message}", file=sys.stderr, flush=True)
-    except Exception:
-        pass

@@ -33,7 +33,11 @@ def _env(socket_dir: str) -> dict[str, str]:
 def _heaptui(args: list[str], socket_dir: str, cwd: Path, timeout: float = 120):
     return subprocess.run(
         [sys.executable, "-m", "heaptui", *args],
-        capture_output=True, text=True, env=_env(socket_dir), cwd=cwd, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=_env(socket_dir),
+        cwd=cwd,
+        timeout=timeout,
     )
 
 
@@ -41,8 +45,11 @@ def _heaptui(args: list[str], socket_dir: str, cwd: Path, timeout: float = 120):
 def churn_app(socket_dir, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "heaptui", "run", str(CHURN), "120"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=_env(socket_dir), cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(socket_dir),
+        cwd=tmp_path,
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
@@ -54,9 +61,23 @@ def churn_app(socket_dir, tmp_path):
 def test_watch_flags_the_leak_and_none_of_the_churn(churn_app, socket_dir, tmp_path) -> None:
     timeline = tmp_path / "churn.timeline"
     done = _heaptui(
-        ["watch", str(churn_app.pid), "--interval", "1", "--duration", "20", "--json",
-         "--timeline", str(timeline), "--snapshot-dir", str(tmp_path), "--snapshot-gap", "0"],
-        socket_dir, tmp_path,
+        [
+            "watch",
+            str(churn_app.pid),
+            "--interval",
+            "1",
+            "--duration",
+            "20",
+            "--json",
+            "--timeline",
+            str(timeline),
+            "--snapshot-dir",
+            str(tmp_path),
+            "--snapshot-gap",
+            "0",
+        ],
+        socket_dir,
+        tmp_path,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
@@ -86,8 +107,16 @@ def test_watch_flags_the_leak_and_none_of_the_churn(churn_app, socket_dir, tmp_p
 
 def test_watch_resumes_its_timeline(churn_app, socket_dir, tmp_path) -> None:
     timeline = tmp_path / "t.timeline"
-    common = ["watch", str(churn_app.pid), "--interval", "0.5", "--json", "--no-snapshots",
-              "--timeline", str(timeline)]
+    common = [
+        "watch",
+        str(churn_app.pid),
+        "--interval",
+        "0.5",
+        "--json",
+        "--no-snapshots",
+        "--timeline",
+        str(timeline),
+    ]
     first = _heaptui([*common, "--duration", "3"], socket_dir, tmp_path)
     assert first.returncode == 0, first.stderr
     second = _heaptui([*common, "--duration", "3"], socket_dir, tmp_path)
@@ -102,7 +131,8 @@ def test_run_dump_at_rss_leaves_a_snapshot_naming_the_growing_type(socket_dir, t
     dumps.mkdir()
     done = _heaptui(
         ["run", "--dump-at-rss", "120MB", "--dump-dir", str(dumps), str(GROW), "170000000"],
-        socket_dir, tmp_path,
+        socket_dir,
+        tmp_path,
     )
     assert done.returncode == 0, done.stderr
     files = sorted(dumps.glob("*.heap"))
