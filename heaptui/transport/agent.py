@@ -120,6 +120,9 @@ def _own_object_ids(agent: Agent) -> set[int]:
     own_types = set(map(id, _OWN_TYPES))
     own_types.add(id(Agent))
     own_types.add(id(_FrameWriter))
+    rss_watch = getattr(agent, "_rss_watch", None)
+    if rss_watch is not None:
+        own_types.add(id(type(rss_watch)))
     method_types = set(map(id, _METHOD_TYPES))
     ids: set[int] = {id(agent)}
     work: list[Any] = [agent]
@@ -489,6 +492,7 @@ class Agent:
         self._dump_event.set()
         if self._rss_watch is not None:
             self._rss_watch.stop()
+            self._rss_watch = None
         if os.getpid() == self.pid:
             self._remove_socket_file()
             _shutdown(self._listener)

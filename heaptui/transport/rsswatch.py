@@ -185,14 +185,24 @@ class RssWatch:
         return path
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.period):
-            try:
-                self.check()
-            except Exception as exc:  # contained: the host must not notice
-                _log(f"the snapshot at high RSS failed: {exc!r}")
-                self._last = time.monotonic()
-            if len(self.paths) >= self.keep:
-                return
+        try:
+            while not self._stop.wait(self.period):
+                try:
+                    self.check()
+                except Exception as exc:  # contained: the host must not notice
+                    _log(f"the snapshot at high RSS failed: {exc!r}")
+                    self._last = time.monotonic()
+                if len(self.paths) >= self.keep:
+                    return
+        finally:
+            self._dump = _no_dump  # let go of the agent (no cycle left for gc to find)
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+
+def _no_dump() -> str:
+    raise RuntimeError("the RSS watch has stopped")
 
 
 def _log(message: str) -> None:
