@@ -14,9 +14,10 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Footer, Label, Sparkline, Static
 
-from heaptui.model.timeline import Timeline, TimelineError, load_timeline
+from heaptui.model.timeline import Timeline, TimelineError, load_timeline, timeline_from_samples
 from heaptui.model.trend import TrendOptions, find_leaks, memory_verdict, rate_text
 from heaptui.ui.format import human_bytes
 
@@ -75,6 +76,30 @@ class TimelineView(Vertical):
                 )
             )
         box.mount_all(widgets)
+
+
+class TimelineScreen(Screen[None]):
+    """The Timeline pane of the attach UI, over the census samples the app collects."""
+
+    BINDINGS = [Binding("escape,T", "app.pop_screen", "Back")]
+
+    def __init__(self, samples: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.samples = samples  # the app's list: it grows while shown
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "Timeline: a census every few seconds since T was first pressed", id="tl-title"
+        )
+        yield TimelineView()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        if self.samples:
+            self.query_one(TimelineView).show(timeline_from_samples(self.samples))
 
 
 class TimelineApp(App[None]):
