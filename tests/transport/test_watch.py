@@ -164,3 +164,30 @@ def test_run_refuses_a_bad_size(socket_dir, tmp_path) -> None:
     done = _heaptui(["run", "--dump-at-rss", "lots", str(GROW), "1"], socket_dir, tmp_path)
     assert done.returncode == 2
     assert "--dump-at-rss" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_run_watch_samples_the_program_from_the_start(socket_dir, tmp_path) -> None:
+    timeline = tmp_path / "run.timeline"
+    done = _heaptui(
+        [
+            "run",
+            "--watch",
+            "--interval",
+            "1",
+            "--timeline",
+            str(timeline),
+            "--dump-dir",
+            str(tmp_path),
+            str(CHURN),
+            "14",
+        ],
+        socket_dir,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"watching this program into {timeline}" in done.stderr
+    # The watcher ends with the program and says what leaked.
+    assert "LEAK __main__.Session" in done.stdout, (done.stdout, done.stderr)
+    assert not [t for t in CHURN_TYPES if f"LEAK {t}" in done.stdout]
+    assert load_timeline(str(timeline)).samples >= 8
+    assert list(tmp_path.glob("heaptui-watch-*-baseline.heap"))
