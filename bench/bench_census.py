@@ -5,7 +5,9 @@
 ``--tracked 1000000`` builds the 2.2M-object benchmark heap of bench/heap_shapes.py (one
 million gc-tracked objects plus the untracked ones they reach). Tools, each in a fresh
 subprocess building the same deterministic heap: ``census-c`` (the compiled pass, what the
-agent runs when the extension was built), ``census-python`` (the pure-Python fallback),
+agent runs when the extension was built: the tracked objects and the untracked ones they
+reach), ``census-c-tracked`` (the same pass over the tracked objects only, what typestats
+counts), ``census-python`` (the pure-Python fallback: tracked objects only, its default),
 ``typestats`` (``objgraph.typestats()``: counts per short type name, no sizes) and
 ``typestats-full`` (``objgraph.typestats(shortnames=False)``: module-qualified names, as the
 census gives). Times are medians of ``--runs`` calls, wall clock and CPU, with
@@ -25,17 +27,18 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("census-c", "census-python", "typestats", "typestats-full")
+TOOLS = ("census-c", "census-c-tracked", "census-python", "typestats", "typestats-full")
 
 
 def _tool(name: str) -> Any:
-    if name in ("census-c", "census-python"):
+    if name.startswith("census-"):
         from heaptui.capture import census
 
-        compiled = name == "census-c"
+        compiled = name.startswith("census-c")
+        untracked = name == "census-c"
         if compiled and not census.available():
             raise SystemExit("the compiled census is not built (pip install -e .)")
-        return lambda: census.take_census(compiled=compiled)
+        return lambda: census.take_census(compiled=compiled, untracked=untracked)
     import objgraph
 
     if name == "typestats":
@@ -61,12 +64,15 @@ def child(name: str, tracked: int, runs: int) -> dict[str, Any]:
         result = fn()
         walls.append(time.perf_counter() - w0)
         cpus.append(time.process_time() - c0)
-        types = len(result["types"]) if isinstance(result.get("types"), dict) else len(result)
+        census = isinstance(result.get("types"), dict)
+        types = len(result["types"]) if census else len(result)
+        counted = result["objects"] if census else sum(result.values())
         del result
     report = {
         "tool": name,
         "tracked": len(gc.get_objects()),
         "types": types,
+        "counted": counted,
         "seconds": statistics.median(walls),
         "best": min(walls),
         "cpu_seconds": statistics.median(cpus),
@@ -87,19 +93,19 @@ def print_table(tracked: int, rows: list[dict[str, Any]]) -> None:
     base = next((r for r in rows if r["tool"] == "typestats" and "error" not in r), None)
     print(f"\nheap_shapes.build_heap({tracked:,}); medians of the timed calls")
     print(
-        f"{'tool':15} {'tracked':>10} {'types':>6} {'wall s':>8} {'best s':>8} {'cpu s':>8} "
+        f"{'tool':16} {'counted':>10} {'types':>6} {'wall s':>8} {'best s':>8} {'cpu s':>8} "
         f"{'vs typestats (wall, cpu)':>26}"
     )
     for r in rows:
         if "error" in r:
-            print(f"{r['tool']:15} failed: {r['error']}")
+            print(f"{r['tool']:16} failed: {r['error']}")
             continue
         ratio = ""
         if base is not None:
             wall = r["seconds"] / base["seconds"]
             ratio = f"{wall:.2f}x, {r['cpu_seconds'] / base['cpu_seconds']:.2f}x"
         print(
-            f"{r['tool']:15} {r['tracked']:>10,} {r['types']:>6} {r['seconds']:8.3f} "
+            f"{r['tool']:16} {r['counted']:>10,} {r['types']:>6} {r['seconds']:8.3f} "
             f"{r['best']:8.3f} {r['cpu_seconds']:8.3f} {ratio:>26}"
         )
 

@@ -1,11 +1,13 @@
 """A cheap census of this process's heap: object count and bytes per type, no graph.
 
 Standard library only (it runs inside the host, in the agent's thread, every few seconds while
-a watch samples it). One pass over ``gc.get_objects()``: the gc-tracked objects (instances,
-containers, functions, classes...), not the untracked scalars they reach (a leak of strings
-held in a list shows as the list's bytes growing). The compiled pass
-(``heaptui.capture._census``) costs about what objgraph's ``typestats`` costs; the
-pure-Python fallback several times more. No user code runs: names come from
+a watch samples it). One pass over ``gc.get_objects()`` (the gc-tracked objects: instances,
+containers, functions, classes...) and, with the compiled pass, the objects the collector does
+not track that they reach, each counted once (str, int, float, tuples and dicts of scalars:
+what ``gc.get_referents`` finds; the string keys of string-keyed dicts it hides are not
+counted). The compiled pass (``heaptui.capture._census``) costs about what objgraph's
+``typestats`` costs (see bench/bench_census.py); the pure-Python fallback counts the tracked
+objects only, by default. No user code runs: names come from
 :func:`heaptui.capture.typeinfo.type_name`, sizes from C ``__sizeof__`` only (a class with a
 Python ``__sizeof__`` is sized by its layout), as in the snapshot walker.
 
@@ -20,6 +22,7 @@ import sys
 import time
 from typing import Any
 
+from heaptui.capture.allocsites import CHUNK, _new_untracked_referents
 from heaptui.capture.typeinfo import constant_size, safe_sizer, size_preheader, type_name
 from heaptui.capture.walker import _rss_bytes
 
@@ -41,42 +44,64 @@ def available() -> bool:
     return _census is not None
 
 
-def _count_python(objects: list[Any]) -> list[tuple[type, int, int]]:
+def _count_python(objects: list[Any], untracked: bool) -> list[tuple[type, int, int]]:
     """The fallback pass: sizes through a per-type sizer (a constant where it cannot vary)."""
     table: dict[int, list[Any]] = {}  # id(type) -> [type, count, bytes, const, sizer]
     getsizeof = sys.getsizeof
-    for obj in objects:
-        tp = type(obj)
-        row = table.get(id(tp))
-        if row is None:
-            const = constant_size(tp)
-            row = table[id(tp)] = [tp, 0, 0, const, safe_sizer(tp) or getsizeof]
-        row[1] += 1
-        row[2] += row[3] if row[3] >= 0 else row[4](obj)
+
+    def count(batch: list[Any]) -> None:
+        for obj in batch:
+            tp = type(obj)
+            row = table.get(id(tp))
+            if row is None:
+                const = constant_size(tp)
+                row = table[id(tp)] = [tp, 0, 0, const, safe_sizer(tp) or getsizeof]
+            row[1] += 1
+            row[2] += row[3] if row[3] >= 0 else row[4](obj)
+
+    count(objects)
+    if untracked:  # what the tracked objects reach and the collector does not track, once
+        seen: set[int] = set()
+        pending = [objects]
+        while pending:
+            batch = pending.pop()
+            for start in range(0, len(batch), CHUNK):
+                fresh = _new_untracked_referents(batch[start : start + CHUNK], seen)
+                if fresh:
+                    count(fresh)
+                    pending.append(fresh)
+                del fresh
+            del batch
     return [(row[0], row[1], row[2]) for row in table.values()]
 
 
-def _count_c(objects: list[Any]) -> list[tuple[type, int, int]]:
-    rows = _census.census(objects)
+def _count_c(objects: list[Any], untracked: bool) -> list[tuple[type, int, int]]:
+    rows = _census.census(objects, untracked=untracked)
     return [(tp, count, size + count * size_preheader(tp)) for tp, count, size in rows]
 
 
-def take_census(*, compiled: bool | None = None, max_types: int = MAX_TYPES) -> dict[str, Any]:
+def take_census(
+    *, compiled: bool | None = None, max_types: int = MAX_TYPES, untracked: bool | None = None
+) -> dict[str, Any]:
     """Count this heap's gc-tracked objects per type; return a JSON-ready sample.
 
     ``{"time", "rss", "objects", "heap_bytes", "allocated_blocks", "seconds", "walker",
     "types": {name: [count, bytes]}}``: ``heap_bytes`` sums the bytes of every type (also
-    those folded into :data:`OTHER`), ``seconds`` is what the pass cost. ``compiled`` forces a
-    pass (default: the compiled one when built).
+    those folded into :data:`OTHER`), ``seconds`` is what the pass cost, ``objects`` how many
+    were counted. ``compiled`` forces a pass (default: the compiled one when built);
+    ``untracked=False`` counts the gc-tracked objects only (what objgraph's typestats sees); by
+    default the compiled pass counts the untracked objects too, the Python pass does not (it
+    would cost about ten times more).
     """
     use_c = available() if compiled is None else compiled
+    if untracked is None:
+        untracked = use_c
     if use_c and _census is None:
         raise RuntimeError("the compiled census is not built")
     started = time.perf_counter()
     objects = gc.get_objects()
     try:
-        rows = _count_c(objects) if use_c else _count_python(objects)
-        total_objects = len(objects)
+        rows = _count_c(objects, untracked) if use_c else _count_python(objects, untracked)
     finally:
         del objects  # hold no host object once counted
     per_name: dict[str, list[int]] = {}
@@ -89,6 +114,7 @@ def take_census(*, compiled: bool | None = None, max_types: int = MAX_TYPES) -> 
             entry[0] += count
             entry[1] += size
     del rows
+    total_objects = sum(entry[0] for entry in per_name.values())
     heap_bytes = sum(entry[1] for entry in per_name.values())
     if len(per_name) > max_types:
         ranked = sorted(per_name.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
@@ -104,5 +130,6 @@ def take_census(*, compiled: bool | None = None, max_types: int = MAX_TYPES) -> 
         "allocated_blocks": sys.getallocatedblocks(),
         "seconds": time.perf_counter() - started,
         "walker": "c" if use_c else "python",
+        "untracked": untracked,
         "types": per_name,
     }
