@@ -24,6 +24,13 @@ setup(
             ],
             optional=True,
         ),
+        # The per-type census of `heaptui watch`; heaptui.capture.census counts in Python where
+        # this was not built.
+        Extension(
+            "heaptui.capture._census",
+            sources=["heaptui/capture/_census.c"],
+            optional=True,
+        ),
         # Lengauer-Tarjan dominators over CSR arrays; heaptui.model.dominators_python is the
         # fallback with the same answers where this was not built.
         Extension(

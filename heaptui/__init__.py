@@ -39,11 +39,15 @@ def install(
     dump_signal: int | None = None,
     dump_dir: str | None = None,
     restart_after_fork: bool = True,
+    dump_at_rss: int | str | None = None,
+    dump_keep: int | None = None,
 ) -> Any:
     """Start the in-process agent (a daemon thread on a private Unix socket); idempotent.
 
     ``dump_signal`` (e.g. ``signal.SIGUSR2``) makes the process write a snapshot file into
-    ``dump_dir`` whenever it receives that signal; see :func:`heaptui.transport.agent.install`.
+    ``dump_dir`` whenever it receives that signal; ``dump_at_rss`` (``"2GiB"``, ``"80%"``)
+    writes one there when RSS crosses it (a snapshot before the OOM killer); see
+    :func:`heaptui.transport.agent.install`.
     """
     from heaptui.transport.agent import install as _install
 
@@ -52,4 +56,6 @@ def install(
         dump_signal=dump_signal,
         dump_dir=dump_dir,
         restart_after_fork=restart_after_fork,
+        dump_at_rss=dump_at_rss,
+        dump_keep=dump_keep,
     )

@@ -22,7 +22,7 @@ from heaptui.errors import UserError
 from heaptui.printable import printable
 
 # Order is the order shown in --help.
-COMMANDS = ["demo", "open", "report", "run", "ps", "attach", "snapshot", "export"]
+COMMANDS = ["demo", "open", "report", "run", "ps", "attach", "snapshot", "watch", "export"]
 
 DESCRIPTION = """\
 heaptui: find memory leaks in Python programs from the terminal.
@@ -45,6 +45,7 @@ examples:
   heaptui attach [PID]                          live UI on a running process (any CPython
                                                 3.10+ of yours: the agent is injected if needed)
   heaptui snapshot PID -o now.heap              capture a running process to a file
+  heaptui watch PID --interval 5              flag the types that grow steadily over time
   heaptui export after.heap --format svg -o graph.svg   who refers to the top suspect, as a picture
 """
 

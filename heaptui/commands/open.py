@@ -27,9 +27,17 @@ def add_parser(subparsers: Any) -> None:
             "Press ? in the UI for the keys."
         ),
     )
-    parser.add_argument("snapshot", metavar="SNAPSHOT", help="a .heap file written by heaptui")
+    parser.add_argument(
+        "snapshot", metavar="SNAPSHOT", nargs="?", help="a .heap file written by heaptui"
+    )
     parser.add_argument(
         "--baseline", "-b", metavar="BASE", help="an earlier snapshot of the same program"
+    )
+    parser.add_argument(
+        "--timeline",
+        metavar="FILE",
+        help="show a watch's timeline instead (written by 'heaptui watch --timeline FILE'): "
+        "RSS against the Python heap, and the types that grow steadily",
     )
     parser.set_defaults(handler=run)
 
@@ -72,7 +80,23 @@ def open_ui(snapshot: str, baseline: str | None, *, preselect_suspect: bool = Tr
     return 0
 
 
+def open_timeline(path: str) -> int:
+    """Run the Timeline UI on a timeline file (checked before the UI starts)."""
+    from heaptui.model.timeline import load_timeline
+    from heaptui.ui.timeline import TimelineApp
+
+    load_timeline(path)  # a bad file: one line, no flash of the UI
+    TimelineApp(path).run()
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.timeline is not None:
+        if args.snapshot is not None:
+            raise SnapshotError("give a snapshot or --timeline FILE, not both")
+        return open_timeline(args.timeline)
+    if args.snapshot is None:
+        raise SnapshotError("give a snapshot to open (or --timeline FILE)")
     check_readable(args.snapshot)
     if args.baseline is not None:
         check_readable(args.baseline)

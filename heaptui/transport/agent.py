@@ -124,6 +124,9 @@ def _own_object_ids(agent: Agent) -> set[int]:
     own_types = set(map(id, _OWN_TYPES))
     own_types.add(id(Agent))
     own_types.add(id(_FrameWriter))
+    rss_watch = getattr(agent, "_rss_watch", None)
+    if rss_watch is not None:
+        own_types.add(id(type(rss_watch)))
     method_types = set(map(id, _METHOD_TYPES))
     ids: set[int] = {id(agent)}
     work: list[Any] = [agent]
@@ -213,6 +216,16 @@ def counters() -> dict[str, Any]:
     }
 
 
+def _census_reply() -> dict[str, Any]:
+    """Count and bytes per type (no graph, no file): one watch sample, or the error."""
+    try:
+        from heaptui.capture.census import take_census
+
+        return {"ok": True, **take_census()}
+    except Exception as exc:
+        return {"ok": False, "error": f"census failed: {exc!r}"}
+
+
 class Agent:
     """One listening socket, its accept thread, and a thread per connected viewer."""
 
@@ -223,12 +236,16 @@ class Agent:
         dump_signal: int | None = None,
         dump_dir: str | None = None,
         restart_after_fork: bool = True,
+        dump_at_rss: int | None = None,
+        dump_keep: int = 1,
     ) -> None:
         self.options: dict[str, Any] = {
             "socket_dir": socket_dir,
             "dump_signal": dump_signal,
             "dump_dir": dump_dir,
             "restart_after_fork": restart_after_fork,
+            "dump_at_rss": dump_at_rss,
+            "dump_keep": dump_keep,
         }
         self.pid = os.getpid()
         self.directory = sockdir.ensure_socket_dir(socket_dir)
@@ -253,6 +270,11 @@ class Agent:
                 target=self._dump_loop, name="heaptui-agent-dump", daemon=True
             )
             self._dump_thread.start()
+        self._rss_watch: Any = None
+        if dump_at_rss is not None:  # a snapshot before the OOM killer (rsswatch)
+            from heaptui.transport.rsswatch import RssWatch
+
+            self._rss_watch = RssWatch(dump_at_rss, self.dump_file, keep=dump_keep).start()
 
     # --- listening --------------------------------------------------------------------------
 
@@ -352,6 +374,8 @@ class Agent:
             protocol.send_json(conn, {"ok": True, **self.counters()})
         elif op == protocol.OP_CAPTURE:
             self._stream_capture(conn, bool(request.get("collect", False)))
+        elif op == protocol.OP_CENSUS:
+            protocol.send_json(conn, _census_reply())
         elif op == protocol.OP_BYE:
             return False
         elif op == protocol.OP_STOP:
@@ -476,6 +500,9 @@ class Agent:
             return
         self._stopped = True
         self._dump_event.set()
+        if self._rss_watch is not None:
+            self._rss_watch.stop()
+            self._rss_watch = None
         if os.getpid() == self.pid:
             self._remove_socket_file()
             _shutdown(self._listener)
@@ -586,6 +613,8 @@ def install(
     dump_signal: int | None = None,
     dump_dir: str | None = None,
     restart_after_fork: bool = True,
+    dump_at_rss: int | str | None = None,
+    dump_keep: int | None = None,
 ) -> Agent:
     """Start the agent in this process (once; later calls return the running one).
 
@@ -593,16 +622,21 @@ def install(
     ``signal.SIGUSR2``) makes the agent write a snapshot file into ``dump_dir`` (default: the
     current directory) whenever the process receives that signal. ``restart_after_fork``
     starts a fresh agent in forked children (the parent's socket is always closed there).
+    ``dump_at_rss`` (bytes, or text such as ``"2GiB"`` or ``"80%"``; else the environment's
+    ``HEAPTUI_DUMP_AT_RSS``) writes a snapshot into ``dump_dir`` when RSS crosses it, at most
+    ``dump_keep`` times (default 1): see :mod:`heaptui.transport.rsswatch`.
     """
     global _agent, _fork_hook_registered, _atexit_registered
     with _lock:
         if _agent is not None and _agent.pid == os.getpid() and not _agent._stopped:
             return _agent
+        rss_options = _rss_options(dump_at_rss, dump_dir, dump_keep)
         _agent = Agent(
             socket_dir=socket_dir,
             dump_signal=dump_signal,
-            dump_dir=dump_dir,
+            dump_dir=rss_options.get("dump_dir", dump_dir),
             restart_after_fork=restart_after_fork,
+            **{k: v for k, v in rss_options.items() if k != "dump_dir"},
         )
         if dump_signal is not None:
             _install_signal(dump_signal)
@@ -613,6 +647,37 @@ def install(
             atexit.register(_at_exit)
             _atexit_registered = True
         return _agent
+
+
+def _rss_options(limit: int | str | None, dump_dir: str | None, keep: int | None) -> dict[str, Any]:
+    """The dump-at-RSS options, from the arguments or else the environment.
+
+    A bad argument raises ValueError; a bad environment value is logged and ignored (the host
+    did not ask for it).
+    """
+    from heaptui.transport import rsswatch
+
+    from_env = limit is None
+    if from_env:
+        env = rsswatch.options_from_env()
+        limit = env.get("dump_at_rss")  # type: ignore[assignment]
+        if limit is None:
+            return {}
+        dump_dir = dump_dir or env.get("dump_dir")  # type: ignore[assignment]
+        keep = keep if keep is not None else env.get("dump_keep")  # type: ignore[assignment]
+    try:
+        size = limit if isinstance(limit, int) else rsswatch.parse_limit(str(limit))
+        if size <= 0:
+            raise ValueError(f"the RSS limit must be positive: {limit!r}")
+    except ValueError as exc:
+        if not from_env:
+            raise
+        _log_once("dump-at-rss", f"{rsswatch.ENV_LIMIT} ignored: {exc}")
+        return {}
+    out: dict[str, Any] = {"dump_at_rss": size, "dump_keep": max(1, keep or 1)}
+    if dump_dir:
+        out["dump_dir"] = dump_dir
+    return out
 
 
 def current_agent() -> Agent | None:

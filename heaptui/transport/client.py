@@ -167,6 +167,12 @@ class AgentClient:
         """RSS, gc counts and other cheap figures, measured now."""
         return self._exchange({"op": protocol.OP_COUNTERS})
 
+    def census(self) -> dict[str, Any]:
+        """Count and bytes per type in the target now (see heaptui.capture.census)."""
+        reply = self._exchange({"op": protocol.OP_CENSUS})
+        reply.pop("ok", None)
+        return reply
+
     def refresh_info(self) -> dict[str, Any]:
         """The agent's info again (argv, Python, start time, counters)."""
         self.info = self._exchange({"op": protocol.OP_INFO})

@@ -43,7 +43,9 @@ OP_COUNTERS = "counters"
 OP_CAPTURE = "capture"
 OP_BYE = "bye"
 OP_STOP = "stop"
-REQUESTS = frozenset({OP_HELLO, OP_INFO, OP_COUNTERS, OP_CAPTURE, OP_BYE, OP_STOP})
+# Count and bytes per type (heaptui.capture.census): what `heaptui watch` samples.
+OP_CENSUS = "census"
+REQUESTS = frozenset({OP_HELLO, OP_INFO, OP_COUNTERS, OP_CAPTURE, OP_BYE, OP_STOP, OP_CENSUS})
 
 
 class ProtocolError(Exception):

@@ -144,6 +144,13 @@ class LiveSource:
                     raise lost from None  # what happened to the connection says more
             return self._counters_client.counters()
 
+    def census(self) -> dict[str, Any]:
+        """Count and bytes per type now (on the counters' connection)."""
+        with self._counters_lock:
+            if self._counters_client is None:
+                self._counters_client = self._client()
+            return self._counters_client.census()
+
     def save(self, snapshot: Snapshot, path: str) -> str:
         data = self._payloads.get(snapshot)
         if data is None:
@@ -172,6 +179,8 @@ class FakeLiveSource:
     ) -> None:
         self._captures = list(captures)
         self._counters = list(counters or [{"rss": 10_000_000, "gc_count": [1, 2, 3]}])
+        self.censuses: list[dict[str, Any]] = []  # handed out in order (the last repeats)
+        self.census_read = 0
         self._label = label
         self._raws: weakref.WeakKeyDictionary[Snapshot, RawSnapshot] = weakref.WeakKeyDictionary()
         self.lost: str | None = None
@@ -213,6 +222,14 @@ class FakeLiveSource:
         index = min(self.counters_read, len(self._counters) - 1)
         self.counters_read += 1
         return dict(self._counters[index])
+
+    def census(self) -> dict[str, Any]:
+        self._check()
+        if not self.censuses:
+            raise AgentError("the fake target has no census")
+        index = min(self.census_read, len(self.censuses) - 1)
+        self.census_read += 1
+        return dict(self.censuses[index])
 
     def save(self, snapshot: Snapshot, path: str) -> str:
         from heaptui.fileformat.write import write_snapshot_file

@@ -22,7 +22,13 @@ from heaptui.printable import printable
 from heaptui.transport.client import AgentError
 from heaptui.transport.sources import LiveSnapshotSource, default_save_name
 from heaptui.ui.app import HeapApp
-from heaptui.ui.live_messages import CaptureFailed, ConnectionLost, CountersRead, SnapshotSaved
+from heaptui.ui.live_messages import (
+    CaptureFailed,
+    CensusRead,
+    ConnectionLost,
+    CountersRead,
+    SnapshotSaved,
+)
 from heaptui.ui.messages import LoadProgressed, SnapshotLoaded
 from heaptui.ui.widgets.header import HeapHeader
 from heaptui.ui.widgets.live_header import LiveHeader
@@ -39,7 +45,12 @@ class LiveHeapApp(HeapApp):
         Binding("R", "new_snapshot", "New snapshot", show=False),
         Binding("B", "set_baseline", "Set baseline", show=False),
         Binding("ctrl+s", "save_snapshot", "Save", show=False),
+        Binding("T", "show_timeline", "Timeline", show=False),
     ]
+    # The Timeline pane samples a census this often, from the first T on (never before: a
+    # viewer that does not look costs the target nothing). At most MAX_CENSUS samples are kept.
+    census_interval: float = 10.0
+    MAX_CENSUS = 8640
 
     def __init__(
         self,
@@ -59,6 +70,9 @@ class LiveHeapApp(HeapApp):
         self.saved_paths: list[str] = []
         self._reading_counters = False
         self._counters_timer: Timer | None = None
+        self.census_samples: list[dict] = []  # type: ignore[type-arg]
+        self._census_timer: Timer | None = None
+        self._reading_census = False
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():
@@ -93,12 +107,48 @@ class LiveHeapApp(HeapApp):
     def on_counters_read(self, message: CountersRead) -> None:
         self.query_one(LiveHeader).show_counters(message.counters)
 
+    # --- timeline ----------------------------------------------------------------------------
+    def action_show_timeline(self) -> None:
+        """Show the Timeline pane; start sampling the census the first time."""
+        from heaptui.ui.timeline import TimelineScreen
+
+        if self._census_timer is None and self.connection_lost is None:
+            self.poll_census()
+            self._census_timer = self.set_interval(self.census_interval, self.poll_census)
+        self.push_screen(TimelineScreen(self.census_samples))
+
+    def poll_census(self) -> None:
+        if self.connection_lost is None and not self._reading_census:
+            self._reading_census = True
+            self._read_census()
+
+    @work(thread=True, group="live-census")
+    def _read_census(self) -> None:
+        try:
+            census = self.live_source.census()  # type: ignore[attr-defined]
+        except AgentError as exc:
+            self.post_message(ConnectionLost(str(exc)))
+        else:
+            self.post_message(CensusRead(census))
+        finally:
+            self._reading_census = False
+
+    def on_census_read(self, message: CensusRead) -> None:
+        from heaptui.ui.timeline import TimelineScreen
+
+        self.census_samples.append(message.census)
+        del self.census_samples[: -self.MAX_CENSUS]
+        if isinstance(self.screen, TimelineScreen):
+            self.screen.redraw()
+
     def on_connection_lost(self, message: ConnectionLost) -> None:
         if self.connection_lost is not None:
             return
         self.connection_lost = message.reason
         if self._counters_timer is not None:
             self._counters_timer.stop()
+        if self._census_timer is not None:
+            self._census_timer.stop()
         self.query_one(LiveHeader).show_lost(message.reason)
         self.notify(
             f"{printable(message.reason)}\nThe last snapshot stays browsable; ctrl+s saves it.",

@@ -19,6 +19,13 @@ class CountersRead(Message):
 
 
 @dataclass
+class CensusRead(Message):
+    """One census sample (count and bytes per type) arrived for the Timeline pane."""
+
+    census: dict[str, Any]
+
+
+@dataclass
 class ConnectionLost(Message):
     """The target exited or the connection dropped; ``reason`` is one line for the user."""
 

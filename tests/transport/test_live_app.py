@@ -142,3 +142,39 @@ async def test_capture_failing_because_the_target_died_is_reported() -> None:
         await _settle(app, pilot)
         assert app.connection_lost == "pid 4242 closed the connection during the capture"
         assert app.snapshot is first and not app.capturing
+
+
+async def test_timeline_key_samples_the_census_and_flags_the_growing_type() -> None:
+    from textual.widgets import Label
+
+    from heaptui.ui.timeline import TimelineScreen
+
+    source = FakeLiveSource([leaky_heap(2)])
+    source.censuses = [
+        {
+            "time": 1000.0 + 10 * i,
+            "rss": 40_000_000 + 100_000 * i,
+            "heap_bytes": 9_000_000 + 100_000 * i,
+            "objects": 5000,
+            "types": {"shop.Session": [5 + 4 * i, 48 * (5 + 4 * i)], "dict": [900, 90_000]},
+        }
+        for i in range(12)
+    ]
+    app = LiveHeapApp(source, counters_interval=None)
+    app.census_interval = 3600  # the test polls by hand
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(app, pilot)
+        assert source.census_read == 0  # nothing is sampled before T
+        await pilot.press("T")
+        await _settle(app, pilot)
+        assert isinstance(app.screen, TimelineScreen)
+        for _ in range(11):
+            app.poll_census()
+            await _settle(app, pilot)
+        assert len(app.census_samples) == 12
+        labels = [str(label.render()) for label in app.screen.query(Label)]
+        assert any("LEAK shop.Session" in text for text in labels), labels
+        assert not any("LEAK dict" in text for text in labels)
+        await pilot.press("escape")
+        await _settle(app, pilot)
+        assert not isinstance(app.screen, TimelineScreen)

@@ -20,7 +20,7 @@ from heaptui.ui.format import human_bytes
 
 RSS_HISTORY = 120  # samples kept for the sparkline (two minutes at one per second)
 SPARKLINE_FROM = 110  # terminal columns from which the RSS sparkline is shown
-KEYS = "R snapshot  B baseline  ^s save"
+KEYS = "R snapshot  B baseline  T timeline  ^s save"
 
 
 def counters_line(counters: dict[str, Any]) -> Text:
