@@ -27,7 +27,7 @@ from heaptui.capture import capture
 from heaptui.capture.raw import RawSnapshot
 from heaptui.capture.typeinfo import module_of, type_name
 from heaptui.fileformat.write import write_snapshot_file
-from heaptui.labels import TYPE_BUILTIN, TYPE_USER
+from heaptui.labels import ROOT_OTHER, TYPE_BUILTIN, TYPE_USER
 from heaptui.model.diff import GrowthRow, growth, new_objects
 from heaptui.model.index import GraphIndex
 from heaptui.model.paths import RootPath, render_path, shortest_root_path
@@ -35,9 +35,15 @@ from heaptui.model.rounds import Census, SteadyGrowth, census_of, steady_growth
 from heaptui.model.snapshot import Snapshot
 from heaptui.model.suspects import Suspect, leak_suspects, new_samples
 
-# Objects whose nearest non-builtin holder comes from these packages belong to the test
-# machinery (pytest's captured log records, monkeypatch's undo list), not to the code tested.
-MACHINERY_PREFIXES = ("_pytest.", "pytest.", "pluggy.", "heaptui.")
+# Objects whose nearest named holder (a class or a frame's module) is one of these belong to
+# the test machinery (pytest's log records, monkeypatch's undo list), not to the code tested.
+MACHINERY_PREFIXES = (
+    "_pytest.",
+    "pytest.",
+    "pluggy.",
+    "heaptui.pytest_plugin.",
+    "heaptui.leakcheck.",
+)
 # Suspects shown with a path; the rest are listed by name.
 SHOWN_SUSPECTS = 5
 # Paths are searched for at most this many growing types (each is a BFS over the heap).
@@ -104,7 +110,8 @@ class LeakResult:
     warmup: int
     allow_bytes: int
     suspects: list[LeakSuspect] = field(default_factory=list)
-    dismissed: list[str] = field(default_factory=list)  # types held by the test machinery
+    dismissed: list[str] = field(default_factory=list)  # held by the machinery or ignored
+    unseen: list[LeakSuspect] = field(default_factory=list)  # no visible holder: not counted
     saved: tuple[str, str] | None = None  # (before, after) snapshot files
     save_error: str | None = None
     rounds_run: int = 0  # measured rounds actually run (fewer when no type kept growing)
@@ -136,6 +143,12 @@ class LeakResult:
         rest = [s.name for s in self.suspects[SHOWN_SUSPECTS:]]
         if rest:
             lines.append(f"  and {len(rest)} more types: {', '.join(rest[:10])}")
+        for suspect in self.unseen[:SHOWN_SUSPECTS]:
+            counts = " ".join(f"+{c}" for c in suspect.counts)
+            lines.append(
+                f"  not counted: {suspect.name}: {counts} objects per run, held by nothing "
+                "the capture sees (a C object's buffer?)"
+            )
         lines.append(
             f"  leaked per run: {_bytes(self.bytes_per_round)} "
             f"(allowed: {_bytes(self.allow_bytes)})"
@@ -208,46 +221,96 @@ def check_leaks(
 
 
 def _explain(result: LeakResult, state: _State, ignored: frozenset[str]) -> None:
-    """Find a holder path for each steadily growing type; dismiss the machinery's own."""
+    """Find a holder path for each steadily growing type and sort it into the result.
+
+    A suspect is dismissed when it is held through an ignored type or by the test machinery,
+    and set aside as unseen when nothing the capture can see holds it (a C object's buffer).
+    """
     assert state.base is not None and state.last is not None
     base = Snapshot.from_raw(state.base, source="before")
     now = Snapshot.from_raw(state.last, source="after")
     index = GraphIndex(now)
+    is_new = new_objects(base, now)
     flags = dict(zip(now.type_names, now.type_flags.tolist(), strict=True))
+    builtin = frozenset(name for name, f in flags.items() if f & TYPE_BUILTIN)
     steady = sorted(state.steady, key=lambda g: not flags.get(g.name, 0) & TYPE_USER)
-    samples = new_samples(now, new_objects(base, now), [g.name for g in steady[:PATHS_LIMIT]])
+    samples = new_samples(now, is_new, [g.name for g in steady[:PATHS_LIMIT]])
     for grown in steady:
         sample = samples.get(grown.name)
         path = shortest_root_path(index, sample) if sample is not None else None
-        if path is not None and _held_by_machinery_or_ignored(now, path, ignored):
+        holder = _holder_kind(now, path, is_new, ignored, builtin) if path else HELD_BY_CODE
+        if holder in (HELD_BY_MACHINERY, HELD_THROUGH_IGNORED):
             result.dismissed.append(grown.name)
             continue
-        result.suspects.append(
-            LeakSuspect(
-                grown.name,
-                grown.counts,
-                grown.sizes,
-                render_path(path) if path is not None else None,
-                bool(flags.get(grown.name, 0) & TYPE_USER),
-            )
+        suspect = LeakSuspect(
+            grown.name,
+            grown.counts,
+            grown.sizes,
+            render_path(path) if path is not None else None,
+            bool(flags.get(grown.name, 0) & TYPE_USER),
         )
+        (result.unseen if holder == HELD_UNSEEN else result.suspects).append(suspect)
 
 
-def _held_by_machinery_or_ignored(now: Snapshot, path: RootPath, ignored: frozenset[str]) -> bool:
-    """True when an ignored type is on the path, or the nearest non-builtin holder is pytest's."""
-    types = [step.type for step in path.steps]
-    if any(t in ignored for t in types[:-1]):
-        return True
-    builtin = {
-        name for name, f in zip(now.type_names, now.type_flags.tolist(), strict=True)
-        if f & TYPE_BUILTIN
-    }
-    for holder in reversed(types[:-1]):
-        if holder not in builtin:
-            return holder.startswith(MACHINERY_PREFIXES)
-    return path.root_label.startswith(
-        tuple(f"sys.modules['{p.rstrip('.')}" for p in MACHINERY_PREFIXES)
-    )
+HELD_BY_CODE = "code"  # the code under test holds it: a leak
+HELD_BY_MACHINERY = "machinery"  # pytest (log records, monkeypatch's undo list) or heaptui
+HELD_THROUGH_IGNORED = "ignored"  # an ignored type is on its path
+HELD_UNSEEN = "unseen"  # no object the capture sees holds it (e.g. a StringIO's buffer)
+
+
+def _holder_kind(
+    now: Snapshot, path: RootPath, is_new: Any, ignored: frozenset[str], builtin: frozenset[str]
+) -> str:
+    """Who keeps a new object: decided by the nearest old object's nearest named holder.
+
+    The new objects on the path (the leaked object and the new objects holding it) hang from
+    an old one, the anchor; from there towards the root, the first object of a class, or the
+    first frame, tells whose it is: pytest's and this plugin's are the machinery's. What a
+    new object of an ignored type holds is ignored with it.
+    """
+    nodes = path.steps.nodes.tolist()
+    types = [now.type_name(n) for n in nodes]
+    anchor = len(nodes) - 1
+    while anchor > 0 and is_new[nodes[anchor]]:
+        anchor -= 1
+    if any(t in ignored for t in types[anchor + 1 : -1]):  # held by a new ignored object
+        return HELD_THROUGH_IGNORED
+    if anchor == len(nodes) - 1:  # the object is a root itself
+        return HELD_UNSEEN if path.root_kind == ROOT_OTHER else HELD_BY_CODE
+    for node, kind in zip(
+        reversed(nodes[: anchor + 1]), reversed(types[: anchor + 1]), strict=True
+    ):
+        if kind == "frame":
+            module = _frame_module(now, node)
+        elif kind not in builtin:
+            module = kind
+        else:
+            continue
+        if module is not None:
+            return HELD_BY_MACHINERY if module.startswith(MACHINERY_PREFIXES) else HELD_BY_CODE
+    if path.root_kind == ROOT_OTHER:
+        return HELD_UNSEEN
+    label = path.root_label
+    if label.startswith("sys.modules['"):
+        module = label[len("sys.modules['") :].split("'")[0] + "."
+        if module.startswith(MACHINERY_PREFIXES):
+            return HELD_BY_MACHINERY
+    return HELD_BY_CODE
+
+
+def _frame_module(now: Snapshot, frame: int) -> str | None:
+    """``__name__`` of a frame's globals plus a dot (``_pytest.python.``), when captured."""
+    offsets = now.edge_offsets
+    targets = now.resolved_edges.target
+    for edge in range(int(offsets[frame]), int(offsets[frame + 1])):
+        if now.edge_label(edge) != ".f_globals":
+            continue
+        globals_node = int(targets[edge])
+        for item in range(int(offsets[globals_node]), int(offsets[globals_node + 1])):
+            if now.edge_label(item) == "['__name__']":
+                text = now.repr_of(int(targets[item]))
+                return text.strip("'\"") + "."
+    return None
 
 
 def _save(result: LeakResult, state: _State, save_dir: str) -> None:

@@ -68,8 +68,6 @@ def steady_growth(censuses: Sequence[Census], ignore: Collection[str] = ()) -> l
         if min(deltas) <= 0:
             continue
         sizes = [census.get(name, (0, 0))[1] for census in censuses]
-        found.append(
-            SteadyGrowth(name, tuple(deltas), tuple(b - a for a, b in pairwise(sizes)))
-        )
+        found.append(SteadyGrowth(name, tuple(deltas), tuple(b - a for a, b in pairwise(sizes))))
     found.sort(key=lambda g: (-sum(g.sizes), -sum(g.counts), g.name))
     return found
