@@ -153,6 +153,11 @@ def _largest_new_of_each(now: Snapshot, is_new: np.ndarray, names: list[str]) ->
     return samples
 
 
+def new_samples(now: Snapshot, is_new: np.ndarray, names: list[str]) -> dict[str, int]:
+    """For each type name, its largest new object in ``now``: the example a suspect shows."""
+    return _largest_new_of_each(now, is_new, names)
+
+
 def new_of_type(now: Snapshot, is_new: np.ndarray, name: str) -> np.ndarray:
     """Bool mask over ``now``'s nodes: the new objects whose type is called ``name``."""
     type_ids = [t for t, type_name in enumerate(now.type_names) if type_name == name]
