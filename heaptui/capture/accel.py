@@ -11,7 +11,6 @@ texts and labels. Setting ``HEAPTUI_WALKER=python`` makes :func:`available` fals
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from typing import Any

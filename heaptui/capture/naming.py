@@ -99,6 +99,7 @@ def _applies_to(tp: type, descr: Any, owner_of: Any) -> bool:
     except Exception:
         return False
 
+
 # Attributes of exact C types that only return an existing pointer (no object is created).
 FUNCTION_ATTRS = (
     "__code__",

@@ -54,9 +54,9 @@ except ImportError:  # pure Python only
 
 
 def _listed_refcount() -> int:
-    """``sys.getrefcount`` seen through :func:`listed_objects`'s map for a tuple only a list holds."""
+    """``sys.getrefcount`` as :func:`listed_objects`'s map sees a tuple only a list holds."""
     probe = [tuple([[]])]
-    return list(map(sys.getrefcount, probe))[0]
+    return next(map(sys.getrefcount, probe))
 
 
 _LISTED_REFCOUNT = _listed_refcount()

@@ -82,8 +82,8 @@ from heaptui.capture.typeinfo import (
     is_ready,
     mro_lookup,
     safe_sizer,
-    sizeof_method,
     size_preheader,
+    sizeof_method,
     type_flags,
     type_name,
 )
@@ -546,7 +546,8 @@ class _Columns:
             # has empty (NULL) slots that iterating would crash on; tp_traverse skips them.
             copies: list[Any] = list(map(gc.get_referents, objs))
         elif tp is list:
-            copies = list(map(list, map(reversed, map(gc.get_referents, objs))))  # traversed last to first
+            # list_traverse visits the items last to first
+            copies = list(map(list, map(reversed, map(gc.get_referents, objs))))
         else:
             copies = list(map(tuple, objs))
         lens = list(map(len, copies))

@@ -338,7 +338,9 @@ def _run(name: str, mode: str, tmp_path: Path, timeout: float = 300) -> str:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_capture_survives_and_leaves_the_program_alone(name: str, mode: str, tmp_path: Path) -> None:
+def test_capture_survives_and_leaves_the_program_alone(
+    name: str, mode: str, tmp_path: Path
+) -> None:
     _run(name, mode, tmp_path)
 
 
