@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from capture_view import ATTR, View
+from pending_fixes import pending_on_this_version
 
 from heaptui.capture import capture
 
@@ -111,6 +112,11 @@ def test_slots_by_name(heap: dict) -> None:
     assert view.labels_to(p, p.y) == [".y"]
 
 
+@pytest.mark.xfail(
+    pending_on_this_version("test_materialised_instance_dict_is_labelled") is not None,
+    reason=str(pending_on_this_version("test_materialised_instance_dict_is_labelled")),
+    strict=False,
+)
 def test_materialised_instance_dict_is_labelled(heap: dict) -> None:
     acc, ns, view = heap["acc2"], heap["ns"], heap["view"]
     assert view.labels_to(acc, ns) == [".__dict__"]
