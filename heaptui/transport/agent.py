@@ -20,7 +20,6 @@ import gc
 import os
 import signal
 import socket
-import struct
 import sys
 import threading
 import time
@@ -314,7 +313,7 @@ class Agent:
                 _log_once("admit:" + type(exc).__name__, f"could not serve a viewer: {exc!r}")
 
     def _admit(self, conn: socket.socket) -> None:
-        uid = _peer_uid(conn)
+        uid = sockdir.peer_uid(conn)
         if uid is not None and uid != os.geteuid() and uid != 0:
             _log_once(f"refused:{uid}", f"refused a connection from uid {uid}")
             conn.close()
@@ -540,16 +539,6 @@ def _refuse_busy(conn: socket.socket, connected: int) -> None:
         conn.settimeout(1.0)
         protocol.send_json(conn, {"ok": False, "error": f"busy: {connected} viewers connected"})
     conn.close()
-
-
-def _peer_uid(conn: socket.socket) -> int | None:
-    """Return the uid of the process at the other end, or None where the OS cannot say."""
-    option = getattr(socket, "SO_PEERCRED", None)
-    if option is None:  # not Linux: the 0700 directory is the protection
-        return None
-    creds = conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return int(uid)
 
 
 def _heaptui_version() -> str:
