@@ -61,7 +61,9 @@ def test_demo_without_tui_finds_the_session_leak(tmp_path):
     assert done.returncode == 0, done.stderr
     assert os.path.exists(keep / "base.heap") and os.path.exists(keep / "after.heap")
     suspects = done.stdout.split("Leak suspects", 1)[1]
-    first = suspects.strip().splitlines()[1]
-    assert "shop.Session" in first and "+300 objects" in first
+    # The first line is the answer (issue 14), the next the type's growth.
+    first, growth = suspects.strip().splitlines()[1:3]
+    assert first.startswith("  1. 300 new shop.Session ") and ".SESSIONS ['user:" in first
+    assert "shop.Session" in growth and "+300 objects" in growth
     assert "SESSIONS" in suspects
     assert "heaptui open" in done.stderr  # says how to open the kept files again
