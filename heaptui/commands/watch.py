@@ -326,6 +326,10 @@ def _summary(
     flagged = flagged or {}
     if timeline.snapshots:  # a reviewed timeline: the snapshot lines name the types
         for record in timeline.snapshots:
+            if record.get("reason") == "baseline":
+                baseline = baseline or str(record["path"])
+            elif str(record["path"]) not in snapshots:
+                snapshots = [*snapshots, str(record["path"])]
             for name in record.get("types", []) if isinstance(record.get("types"), list) else []:
                 flagged.setdefault(str(name), str(record["path"]))
     span = float(timeline.times[-1] - timeline.times[0]) if timeline.samples else 0.0
