@@ -174,9 +174,10 @@ class _Watch:
         self.pid = pid
         self.samples: list[dict[str, Any]] = []
         self.flagged: dict[str, str | None] = {}  # type -> snapshot path (or None)
+        self.waiting: list[str] = []  # flagged, their snapshot not taken yet
         self.snapshots: list[str] = []
         self.baseline: str | None = None
-        self.last_snapshot = 0.0
+        self.last_snapshot = -float("inf")
         self.stopped = "duration"
         self.directory = args.snapshot_dir or os.getcwd()
 
@@ -262,15 +263,18 @@ class _Watch:
             f"{census.get('seconds', 0) * 1000:.0f} ms"
             + (f"; leaking: {', '.join(rate_text(leak) for leak in leaks[:3])}" if leaks else "")
         )
-        if not new:
-            return
-        path = None
-        if not self.args.no_snapshots and self._may_snapshot():
-            path = self._snapshot("leak", [leak.type for leak in new])
         for leak in new:
-            self.flagged[leak.type] = path
-            where = f" (snapshot {path})" if path else ""
-            _say(f"flagged {leak.type}: {rate_text(leak)}{where}")
+            self.flagged[leak.type] = None
+            self.waiting.append(leak.type)
+            _say(f"flagged {leak.type}: {rate_text(leak)}")
+        # Types flagged while snapshots were rate-limited get theirs at the next chance.
+        if self.waiting and not self.args.no_snapshots and self._may_snapshot():
+            types, self.waiting = self.waiting, []
+            path = self._snapshot("leak", types)
+            for name in types:
+                self.flagged[name] = path
+            if path:
+                _say(f"snapshot of {', '.join(types)}: {path}")
 
     def _may_snapshot(self) -> bool:
         return self.args.keep > 0 and time.monotonic() - self.last_snapshot >= (
@@ -289,13 +293,16 @@ class _Watch:
         except UserError as exc:
             _say(f"could not take the {reason} snapshot: {exc}")
             return None
-        self.last_snapshot = time.monotonic()
-        if reason != "baseline":
+        if reason != "baseline":  # (the baseline does not delay the first leak's snapshot)
+            self.last_snapshot = time.monotonic()
             self.snapshots.append(path)
             while len(self.snapshots) > self.args.keep:
                 old = self.snapshots.pop(0)
                 with contextlib.suppress(OSError):
                     os.unlink(old)
+                for name, where in self.flagged.items():  # --keep removed it
+                    if where == old:
+                        self.flagged[name] = None
         if self.args.timeline:
             append_line(self.args.timeline, snapshot_record(time.time(), path, reason, types))
         return path
@@ -319,6 +326,10 @@ def _summary(
     flagged = flagged or {}
     if timeline.snapshots:  # a reviewed timeline: the snapshot lines name the types
         for record in timeline.snapshots:
+            if record.get("reason") == "baseline":
+                baseline = baseline or str(record["path"])
+            elif str(record["path"]) not in snapshots:
+                snapshots = [*snapshots, str(record["path"])]
             for name in record.get("types", []) if isinstance(record.get("types"), list) else []:
                 flagged.setdefault(str(name), str(record["path"]))
     span = float(timeline.times[-1] - timeline.times[0]) if timeline.samples else 0.0

@@ -73,8 +73,6 @@ def test_watch_flags_the_leak_and_none_of_the_churn(churn_app, socket_dir, tmp_p
             str(timeline),
             "--snapshot-dir",
             str(tmp_path),
-            "--snapshot-gap",
-            "0",
         ],
         socket_dir,
         tmp_path,
