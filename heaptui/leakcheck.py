@@ -203,14 +203,14 @@ def check_leaks(
     result = LeakResult(name, rounds, warmup, allow_bytes)
     state = _State()
     value = None
-    for _ in range(warmup):
-        value = body()
+    for run in range(1, warmup + 1):
+        value = _run(body, run, warmup + rounds)
     value = None
     state.base = _capture_without(state, result)
     state.censuses.append(census_of(state.base))
     for measured in range(1, rounds + 1):
         state.last = None
-        value = body()
+        value = _run(body, warmup + measured, warmup + rounds)
         state.last = _capture_without(state, result)
         state.censuses.append(census_of(state.last))
         state.steady = steady_growth(state.censuses, ignored)
@@ -223,6 +223,16 @@ def check_leaks(
             _save(result, state, save_dir)
     result.seconds = time.perf_counter() - started
     return result, value
+
+
+def _run(body: Callable[[], Any], run: int, runs: int) -> Any:
+    """Call ``body``; an exception after the first run says which run raised it."""
+    try:
+        return body()
+    except BaseException as exc:
+        if run > 1 and hasattr(exc, "add_note"):  # Python 3.11+
+            exc.add_note(f"heaptui: raised in run {run} of {runs} (the leak check repeats it)")
+        raise
 
 
 def _explain(result: LeakResult, state: _State, ignored: frozenset[str]) -> None:

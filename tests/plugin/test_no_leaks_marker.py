@@ -238,6 +238,13 @@ def test_failures_in_the_body_and_bad_options_are_reported(pytester: pytest.Pyte
 def test_fails_on_its_own():
     assert 1 == 2
 
+RUNS = []
+
+@pytest.mark.no_leaks
+def test_fails_when_repeated():
+    RUNS.append(1)
+    assert len(RUNS) < 3
+
 @pytest.mark.no_leaks(rounds=0)
 def test_bad_rounds():
     pass
@@ -247,10 +254,11 @@ def test_misspelt_option():
     pass
 """,
     )
-    result.assert_outcomes(failed=3)
+    result.assert_outcomes(failed=4)
     result.stdout.fnmatch_lines(
         [
             "*assert 1 == 2*",
+            "*heaptui: raised in run 3 of 5 (the leak check repeats it)*",
             "*no_leaks: rounds must be an integer >= 1*",
             "*no_leaks: unknown option 'round'*",
         ],
