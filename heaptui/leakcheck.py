@@ -53,6 +53,7 @@ SHOWN_SUSPECTS = 5
 # for this many new objects of each.
 PATHS_LIMIT = 20
 SAMPLES_PER_TYPE = 5
+UNSEARCHED = f"not searched (more than {PATHS_LIMIT} types grew)"
 # Containers followed when listing the check's own objects.
 _FOLLOWED = (list, tuple, dict, set, frozenset)
 _OWN_MODULES = ("heaptui", "numpy", "array")
@@ -253,28 +254,36 @@ def _explain(result: LeakResult, state: _State, ignored: frozenset[str]) -> None
     # of any code's objects: whose an object is shows further up.
     generic = frozenset(name for name, f in flags.items() if f & (TYPE_BUILTIN | TYPE_STDLIB))
     steady = sorted(state.steady, key=lambda g: not flags.get(g.name, 0) & TYPE_USER)
+    unsearched: list[LeakSuspect] = []
     for rank, grown in enumerate(steady):
-        verdicts: list[tuple[str, RootPath | None]] = []
-        if rank < PATHS_LIMIT:
-            for sample in _spread_samples(new_of_type(now, is_new, grown.name)):
-                path = shortest_root_path(index, sample)
-                kind = _holder_kind(now, path, is_new, ignored, generic) if path else HELD_UNSEEN
-                verdicts.append((kind, path))
+        user_type = bool(flags.get(grown.name, 0) & TYPE_USER)
+        if rank >= PATHS_LIMIT:
+            unsearched.append(
+                LeakSuspect(grown.name, grown.counts, grown.sizes, UNSEARCHED, user_type)
+            )
+            continue
+        verdicts: list[tuple[str, RootPath]] = []
+        for sample in _spread_samples(new_of_type(now, is_new, grown.name)):
+            path = shortest_root_path(index, sample)
+            if path is not None:
+                verdicts.append((_holder_kind(now, path, is_new, ignored, generic), path))
         held = [path for kind, path in verdicts if kind == HELD_BY_CODE]
         unseen = [path for kind, path in verdicts if kind == HELD_UNSEEN]
-        if verdicts and 2 * len(held) < len(verdicts) and len(unseen) <= len(held):
+        if 2 * len(held) >= len(verdicts):
+            shown: RootPath | None = held[0] if held else None
+            target = result.suspects
+        elif len(unseen) > len(held) and 2 * len(unseen) >= len(verdicts):
+            shown, target = unseen[0], result.unseen
+        else:
             result.dismissed.append(grown.name)
             continue
-        shown = held[0] if held else (unseen[0] if unseen else None)
-        suspect = LeakSuspect(
-            grown.name,
-            grown.counts,
-            grown.sizes,
-            render_path(shown) if shown is not None else None,
-            bool(flags.get(grown.name, 0) & TYPE_USER),
-        )
-        counted = not verdicts or 2 * len(held) >= len(verdicts)
-        (result.suspects if counted else result.unseen).append(suspect)
+        text = render_path(shown) if shown is not None else None
+        target.append(LeakSuspect(grown.name, grown.counts, grown.sizes, text, user_type))
+    # Types past the search limit go with a leak found among the others, else are let be.
+    if result.suspects:
+        result.suspects.extend(unsearched)
+    else:
+        result.dismissed.extend(s.name for s in unsearched)
 
 
 def _spread_samples(mask: Any, count: int = SAMPLES_PER_TYPE) -> list[int]:

@@ -264,3 +264,34 @@ def test_misspelt_option():
         ],
         consecutive=False,
     )
+
+
+def test_async_tests_run_by_pytest_asyncio_are_checked(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_asyncio")
+    pytester.makepyfile(
+        test_sample=ORDERS
+        + """
+import asyncio
+
+@pytest.mark.asyncio
+@pytest.mark.no_leaks
+async def test_async_leak():
+    await asyncio.sleep(0)
+    record()
+
+@pytest.mark.asyncio
+@pytest.mark.no_leaks
+async def test_async_clean():
+    await asyncio.sleep(0)
+"""
+    )
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:textual-snapshot",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.re_match_lines([r".*test_async_leak leaks", r".*test_sample\.Order: \+1 \+1 \+1"])
