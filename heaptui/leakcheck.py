@@ -23,17 +23,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from heaptui.capture import capture
 from heaptui.capture.raw import RawSnapshot
 from heaptui.capture.typeinfo import module_of, type_name
 from heaptui.fileformat.write import write_snapshot_file
-from heaptui.labels import ROOT_OTHER, TYPE_BUILTIN, TYPE_USER
+from heaptui.labels import ROOT_OTHER, TYPE_BUILTIN, TYPE_STDLIB, TYPE_USER
 from heaptui.model.diff import GrowthRow, growth, new_objects
 from heaptui.model.index import GraphIndex
 from heaptui.model.paths import RootPath, render_path, shortest_root_path
 from heaptui.model.rounds import Census, SteadyGrowth, census_of, steady_growth
 from heaptui.model.snapshot import Snapshot
-from heaptui.model.suspects import Suspect, leak_suspects, new_samples
+from heaptui.model.suspects import Suspect, leak_suspects, new_of_type
 
 # Objects whose nearest named holder (a class or a frame's module) is one of these belong to
 # the test machinery (pytest's log records, monkeypatch's undo list), not to the code tested.
@@ -41,13 +43,17 @@ MACHINERY_PREFIXES = (
     "_pytest.",
     "pytest.",
     "pluggy.",
+    "hypothesis.",  # its bounded caches fill over many runs of random examples
     "heaptui.pytest_plugin.",
     "heaptui.leakcheck.",
 )
 # Suspects shown with a path; the rest are listed by name.
 SHOWN_SUSPECTS = 5
-# Paths are searched for at most this many growing types (each is a BFS over the heap).
+# Paths are searched for at most this many growing types (each is a BFS over the heap), and
+# for this many new objects of each.
 PATHS_LIMIT = 20
+SAMPLES_PER_TYPE = 5
+UNSEARCHED = f"not searched (more than {PATHS_LIMIT} types grew)"
 # Containers followed when listing the check's own objects.
 _FOLLOWED = (list, tuple, dict, set, frozenset)
 _OWN_MODULES = ("heaptui", "numpy", "array")
@@ -198,14 +204,14 @@ def check_leaks(
     result = LeakResult(name, rounds, warmup, allow_bytes)
     state = _State()
     value = None
-    for _ in range(warmup):
-        value = body()
+    for run in range(1, warmup + 1):
+        value = _run(body, run, warmup + rounds)
     value = None
     state.base = _capture_without(state, result)
     state.censuses.append(census_of(state.base))
     for measured in range(1, rounds + 1):
         state.last = None
-        value = body()
+        value = _run(body, warmup + measured, warmup + rounds)
         state.last = _capture_without(state, result)
         state.censuses.append(census_of(state.last))
         state.steady = steady_growth(state.censuses, ignored)
@@ -220,11 +226,23 @@ def check_leaks(
     return result, value
 
 
-def _explain(result: LeakResult, state: _State, ignored: frozenset[str]) -> None:
-    """Find a holder path for each steadily growing type and sort it into the result.
+def _run(body: Callable[[], Any], run: int, runs: int) -> Any:
+    """Call ``body``; an exception after the first run says which run raised it."""
+    try:
+        return body()
+    except BaseException as exc:
+        if run > 1 and hasattr(exc, "add_note"):  # Python 3.11+
+            exc.add_note(f"heaptui: raised in run {run} of {runs} (the leak check repeats it)")
+        raise
 
-    A suspect is dismissed when it is held through an ignored type or by the test machinery,
-    and set aside as unseen when nothing the capture can see holds it (a C object's buffer).
+
+def _explain(result: LeakResult, state: _State, ignored: frozenset[str]) -> None:
+    """Find who holds the new objects of each steadily growing type; sort it into the result.
+
+    A few new objects of the type are followed to a root (one could be a value replaced every
+    run, the others the pile). The type is a suspect when at least half of them are held by
+    the code under test; else it is set aside as unseen when nothing the capture can see holds
+    most of them (a C object's buffer), or dismissed (the test machinery, an ignored type).
     """
     assert state.base is not None and state.last is not None
     base = Snapshot.from_raw(state.base, source="before")
@@ -232,24 +250,48 @@ def _explain(result: LeakResult, state: _State, ignored: frozenset[str]) -> None
     index = GraphIndex(now)
     is_new = new_objects(base, now)
     flags = dict(zip(now.type_names, now.type_flags.tolist(), strict=True))
-    builtin = frozenset(name for name, f in flags.items() if f & TYPE_BUILTIN)
+    # Builtin and standard-library classes (dict, _thread._local, OrderedDict) are holders
+    # of any code's objects: whose an object is shows further up.
+    generic = frozenset(name for name, f in flags.items() if f & (TYPE_BUILTIN | TYPE_STDLIB))
     steady = sorted(state.steady, key=lambda g: not flags.get(g.name, 0) & TYPE_USER)
-    samples = new_samples(now, is_new, [g.name for g in steady[:PATHS_LIMIT]])
-    for grown in steady:
-        sample = samples.get(grown.name)
-        path = shortest_root_path(index, sample) if sample is not None else None
-        holder = _holder_kind(now, path, is_new, ignored, builtin) if path else HELD_BY_CODE
-        if holder in (HELD_BY_MACHINERY, HELD_THROUGH_IGNORED):
+    unsearched: list[LeakSuspect] = []
+    for rank, grown in enumerate(steady):
+        user_type = bool(flags.get(grown.name, 0) & TYPE_USER)
+        if rank >= PATHS_LIMIT:
+            unsearched.append(
+                LeakSuspect(grown.name, grown.counts, grown.sizes, UNSEARCHED, user_type)
+            )
+            continue
+        verdicts: list[tuple[str, RootPath]] = []
+        for sample in _spread_samples(new_of_type(now, is_new, grown.name)):
+            path = shortest_root_path(index, sample)
+            if path is not None:
+                verdicts.append((_holder_kind(now, path, is_new, ignored, generic), path))
+        held = [path for kind, path in verdicts if kind == HELD_BY_CODE]
+        unseen = [path for kind, path in verdicts if kind == HELD_UNSEEN]
+        if 2 * len(held) >= len(verdicts):
+            shown: RootPath | None = held[0] if held else None
+            target = result.suspects
+        elif len(unseen) > len(held) and 2 * len(unseen) >= len(verdicts):
+            shown, target = unseen[0], result.unseen
+        else:
             result.dismissed.append(grown.name)
             continue
-        suspect = LeakSuspect(
-            grown.name,
-            grown.counts,
-            grown.sizes,
-            render_path(path) if path is not None else None,
-            bool(flags.get(grown.name, 0) & TYPE_USER),
-        )
-        (result.unseen if holder == HELD_UNSEEN else result.suspects).append(suspect)
+        text = render_path(shown) if shown is not None else None
+        target.append(LeakSuspect(grown.name, grown.counts, grown.sizes, text, user_type))
+    # Types past the search limit go with a leak found among the others, else are let be.
+    if result.suspects:
+        result.suspects.extend(unsearched)
+    else:
+        result.dismissed.extend(s.name for s in unsearched)
+
+
+def _spread_samples(mask: Any, count: int = SAMPLES_PER_TYPE) -> list[int]:
+    """Up to ``count`` nodes of ``mask``, spread evenly over them (the newest last)."""
+    nodes = np.flatnonzero(mask)
+    if len(nodes) > count:
+        nodes = nodes[np.linspace(0, len(nodes) - 1, count).round().astype(np.int64)]
+    return [int(node) for node in nodes]
 
 
 HELD_BY_CODE = "code"  # the code under test holds it: a leak
@@ -259,14 +301,15 @@ HELD_UNSEEN = "unseen"  # no object the capture sees holds it (e.g. a StringIO's
 
 
 def _holder_kind(
-    now: Snapshot, path: RootPath, is_new: Any, ignored: frozenset[str], builtin: frozenset[str]
+    now: Snapshot, path: RootPath, is_new: Any, ignored: frozenset[str], generic: frozenset[str]
 ) -> str:
     """Who keeps a new object: decided by the nearest old object's nearest named holder.
 
     The new objects on the path (the leaked object and the new objects holding it) hang from
-    an old one, the anchor; from there towards the root, the first object of a class, or the
-    first frame, tells whose it is: pytest's and this plugin's are the machinery's. What a
-    new object of an ignored type holds is ignored with it.
+    an old one, the anchor; from there towards the root, the first object of a class that is
+    neither builtin nor from the standard library, or the first frame, tells whose it is:
+    pytest's, hypothesis's and this plugin's are the machinery's. What a new object of an
+    ignored type holds is ignored with it.
     """
     nodes = path.steps.nodes.tolist()
     types = [now.type_name(n) for n in nodes]
@@ -282,7 +325,7 @@ def _holder_kind(
     ):
         if kind == "frame":
             module = _frame_module(now, node)
-        elif kind not in builtin:
+        elif kind not in generic:
             module = kind
         else:
             continue

@@ -238,6 +238,13 @@ def test_failures_in_the_body_and_bad_options_are_reported(pytester: pytest.Pyte
 def test_fails_on_its_own():
     assert 1 == 2
 
+RUNS = []
+
+@pytest.mark.no_leaks
+def test_fails_when_repeated():
+    RUNS.append(1)
+    assert len(RUNS) < 3
+
 @pytest.mark.no_leaks(rounds=0)
 def test_bad_rounds():
     pass
@@ -247,12 +254,44 @@ def test_misspelt_option():
     pass
 """,
     )
-    result.assert_outcomes(failed=3)
+    result.assert_outcomes(failed=4)
     result.stdout.fnmatch_lines(
         [
             "*assert 1 == 2*",
+            "*heaptui: raised in run 3 of 5 (the leak check repeats it)*",
             "*no_leaks: rounds must be an integer >= 1*",
             "*no_leaks: unknown option 'round'*",
         ],
         consecutive=False,
     )
+
+
+def test_async_tests_run_by_pytest_asyncio_are_checked(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("pytest_asyncio")
+    pytester.makepyfile(
+        test_sample=ORDERS
+        + """
+import asyncio
+
+@pytest.mark.asyncio
+@pytest.mark.no_leaks
+async def test_async_leak():
+    await asyncio.sleep(0)
+    record()
+
+@pytest.mark.asyncio
+@pytest.mark.no_leaks
+async def test_async_clean():
+    await asyncio.sleep(0)
+"""
+    )
+    result = pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:textual-snapshot",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.re_match_lines([r".*test_async_leak leaks", r".*test_sample\.Order: \+1 \+1 \+1"])
