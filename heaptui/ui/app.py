@@ -710,7 +710,9 @@ class HeapApp(App[int]):
         snapshot, nodes = message.snapshot, message.nodes
         name = snapshot.type_names[message.type_index]
         self.query_one("#instances-title", Static).update(
-            instances_title(printable(name), message.total, len(nodes), message.new, self._net_change(name))
+            instances_title(
+                printable(name), message.total, len(nodes), message.new, self._net_change(name)
+            )
         )
         instances = self.query_one(InstanceList)
         instances.set_instances(snapshot, nodes, self.new_mask)
