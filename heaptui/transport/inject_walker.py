@@ -27,7 +27,7 @@ __all__ = ["BUILD_TIMEOUT", "WALK_SOURCES", "cache_root", "walker_for"]
 
 _CAPTURE_DIR = Path(__file__).resolve().parent.parent / "capture"
 # What a build of the C walk needs: its sources, then the headers they include.
-WALK_SOURCES = ("_walk.c", "_strtab.c", "_strtab.h", "_vec.h", "_views.h")
+WALK_SOURCES = ("_walk.c", "_strtab.c", "_frames.c", "_frames.h", "_strtab.h", "_vec.h", "_views.h")
 BUILD_TIMEOUT = 120.0
 _PROBE_TIMEOUT = 20.0
 # Run by the target's interpreter: where its headers are, what it names extensions, how it

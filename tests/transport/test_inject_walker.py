@@ -4,6 +4,7 @@ and a one-line reason whenever the target has to walk in pure Python (issue 12).
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -99,3 +100,8 @@ def test_walk_sources_are_everything_the_extension_is_built_from() -> None:
     for name in inject_walker.WALK_SOURCES:
         assert f"heaptui/capture/{name}" in setup
         assert (Path(inject_walker.__file__).parent.parent / "capture" / name).is_file()
+    # and the converse: every file of the _walk extension is copied into a target's build
+    block = setup[setup.index('"heaptui.capture._walk"') :]
+    block = block[: block.index("optional=True")]
+    built = set(re.findall(r"heaptui/capture/([\w.]+)", block))
+    assert built == set(inject_walker.WALK_SOURCES)
