@@ -235,7 +235,8 @@ def test_kept_exceptions_name_the_traceback_chain_to_the_frame(
     path = shortest_root_path(index, frame)
     assert path is not None
     assert re.fullmatch(
-        r"thread MainThread: <module>\(\) leaky\.py:\d+ -> f_locals\['FAILURES'\] -> \[\d+\] "
+        r"(?:thread MainThread: <module>\(\) leaky\.py:\d+ -> f_locals\['FAILURES'\]"
+        r"|sys\.modules\['__main__'\] -> \.FAILURES) -> \[\d+\] "
         r"-> \.__traceback__ -> \.tb_next -> \.tb_frame -> frame",
         render_path(path),
     ), render_path(path)
@@ -256,12 +257,13 @@ def test_a_thread_local_and_an_lru_cache_are_named(
 ) -> None:
     top = _report(tmp_path / "local", THREAD_LOCAL, capsys)["suspects"][0]
     assert top["type"] == "__main__.Conn"
-    assert " → f_locals['LOCAL'] → <dicts by thread> [" in top["text"], top["text"]
+    # the module's global, or the module frame's local (the same dict) where that is shorter
+    assert re.search(r" → (?:f_locals\['LOCAL'\]|\.LOCAL) → <dicts by thread> \[", top["text"])
     assert "] ['conns'] [" in top["text"]
     _assert_fully_named(top)
     top = _report(tmp_path / "lru", LRU_CACHE, capsys)["suspects"][0]
     assert top["type"] == "__main__.Result"
-    assert re.search(r" → f_locals\['compute'\] → <cache> \[\d+\]$", top["text"]), top["text"]
+    assert re.search(r" → (?:f_locals\['compute'\]|\.compute) → <cache> \[\d+\]$", top["text"]), top["text"]
     _assert_fully_named(top)
 
 
@@ -288,7 +290,7 @@ def test_generators_kept_in_a_list_are_one_suspect_named_by_the_user_type(
     assert top["outermost_type"] == "generator" and "generator" in top["members"]
     assert "generator" not in {s["type"] for s in others}
     assert top["new_count"] == 2000
-    assert re.search(r" → f_locals\['READERS'\] \[\d+\]", top["text"]), top["text"]
+    assert re.search(r" → (?:f_locals\['READERS'\]|\.READERS) \[\d+\]", top["text"]), top["text"]
 
 
 @pytest.mark.slow
@@ -302,12 +304,11 @@ def test_asyncio_tasks_name_their_coroutine(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="needs i19a generator locals", strict=False)
 def test_suspended_coroutine_and_generator_locals_are_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A Chunk kept by a suspended coroutine or generator is reached through its local
-    ``chunk``, not ``<ref>`` (the frame of a suspended generator is read by i19a)."""
+    ``chunk``, not ``<ref>`` (the frame of a suspended generator is read in place)."""
     top = _report(tmp_path / "asyncio", ASYNCIO, capsys)["suspects"][0]
     _assert_fully_named(top)
     _assert_fully_named(_report(tmp_path / "gen", GENERATORS, capsys)["suspects"][0])
