@@ -263,7 +263,8 @@ def test_a_thread_local_and_an_lru_cache_are_named(
     _assert_fully_named(top)
     top = _report(tmp_path / "lru", LRU_CACHE, capsys)["suspects"][0]
     assert top["type"] == "__main__.Result"
-    assert re.search(r" → (?:f_locals\['compute'\]|\.compute) → <cache> \[\d+\]$", top["text"]), top["text"]
+    cache = r" → (?:f_locals\['compute'\]|\.compute) → <cache> \[\d+\]$"
+    assert re.search(cache, top["text"]), top["text"]
     _assert_fully_named(top)
 
 
