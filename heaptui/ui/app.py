@@ -421,7 +421,9 @@ class HeapApp(App[int]):
         growth = self.query_one(GrowthTable)
         # the cursor stays on its type when the suspects are re-ranked, not when first marked
         highlighted = growth.highlighted_name if growth.suspect_names else None
-        growth.set_rows(self.growth_rows, [s.name for s in message.suspects])
+        # a grouped suspect marks the types that grew with it too, right after it
+        marked = dict.fromkeys(m for s in message.suspects for m in (s.name, *s.members))
+        growth.set_rows(self.growth_rows, list(marked))
         if highlighted is not None:
             growth.select_name(highlighted)
         # the same example may now rank differently: keep showing it, with its new note
@@ -857,7 +859,9 @@ class HeapApp(App[int]):
             pane.show_note(None)
             return
         rank = self.suspects.index(suspect)
-        new_count = self.new_count(suspect.name)
+        new_count = suspect.new_count  # grouped suspects count their type's new objects
+        if new_count is None:
+            new_count = self.new_count(suspect.name)
         pane.show_note(
             suspect_note(suspect, rank, len(self.suspects), new_count, self._accumulation_known)
         )

@@ -65,6 +65,7 @@ KEY_SECTIONS: dict[str, list[KeyHelp]] = {
         KeyHelp("R", "take a new snapshot: growth since the baseline, top suspect shown"),
         KeyHelp("B", "make the current snapshot the baseline"),
         KeyHelp("ctrl+s", "save the current snapshot to a file"),
+        KeyHelp("T", "timeline: census every 10 s, the types that grow steadily"),
     ],
     "Dominators (5)": [
         KeyHelp("↑ ↓  j k", "move (biggest retainers first: what freeing it would free)"),

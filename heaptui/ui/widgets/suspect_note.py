@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from heaptui.printable import printable
 from heaptui.ui.format import human_bytes, signed_bytes, signed_count
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def path_edges(path: RootPath) -> str:
     from heaptui.model.paths import display_steps
 
     steps = display_steps(path)
-    return " → ".join([path.root_label, *(s.edge or "<ref>" for s in steps[1:])])
+    return printable(" → ".join([path.root_label, *(s.edge or "<ref>" for s in steps[1:])]))
 
 
 def accumulation_text(suspect: Suspect) -> Text | None:
@@ -36,11 +37,13 @@ def accumulation_text(suspect: Suspect) -> Text | None:
     if acc is None:
         return None
     text = Text()
-    text.append(f"the {short_type(acc.type)}", "bold")
+    text.append(f"the {printable(short_type(acc.type))}", "bold")
     if acc.path is not None:
         text.append(" at ")
         text.append(path_edges(acc.path), "bold cyan")
-    text.append(f" retains {acc.share:.0%} of the new {short_type(suspect.name)} objects ")
+    text.append(
+        f" retains {acc.share:.0%} of the new {printable(short_type(suspect.name))} objects "
+    )
     text.append(f"({acc.held:,} of {acc.total:,}; {human_bytes(acc.retained)} in all)", "dim")
     return text
 
@@ -60,9 +63,13 @@ def suspect_note(
     and where its new objects accumulate (or that it is being worked out)."""
     text = Text()
     text.append(f"Suspect {rank + 1} of {total}: ", "bold red")
-    text.append(suspect.name, "bold")
+    text.append(printable(suspect.name), "bold")
     text.append(f" {net_text(suspect.count_delta, new_count)}, ")
     text.append(f"{signed_bytes(suspect.size_delta)} since the baseline")
+    others = [m for m in suspect.members if m != suspect.name]
+    if others:  # one leak, one suspect: the types that grew with it are part of it
+        text.append("; grown with it: ", "dim")
+        text.append(printable(", ".join(others[:4]) + (", …" if len(others) > 4 else "")), "dim")
     text.append("\n")
     sentence = accumulation_text(suspect)
     if sentence is not None:
