@@ -2475,29 +2475,25 @@ static PyObject *list_objects(PyObject *self, PyObject *unused) {
         PyErr_SetString(PyExc_TypeError, "gc.get_objects() did not return a list");
         return NULL;
     }
-    Py_ssize_t n = PyList_GET_SIZE(objects), kept = 0, dropped = 0;
+    /* One pass (the object headers are read once): compact in place (kept <= i), keeping the
+     * dropped tuples aside. */
+    Py_ssize_t n = PyList_GET_SIZE(objects), kept = 0, dropped = 0, cap = 0;
     PyObject **items = ((PyListObject *)objects)->ob_item;
+    PyObject **aside = NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
-        dropped += PyTuple_CheckExact(items[i]) && Py_REFCNT(items[i]) == 2;
-    }
-    PyObject *ids = PyList_New(dropped);
-    if (ids == NULL) {
-        Py_DECREF(objects);
-        return NULL;
-    }
-    items = ((PyListObject *)objects)->ob_item;
-    Py_ssize_t k = 0;
-    for (Py_ssize_t i = 0; i < n; i++) { /* compacted in place: kept <= i */
         PyObject *o = items[i];
-        if (k < dropped && PyTuple_CheckExact(o) && Py_REFCNT(o) == 2) {
-            PyObject *id = PyLong_FromVoidPtr(o);
-            if (id == NULL) { /* keep it: the list still owns every item */
-                PyErr_Clear();
-                items[kept++] = o;
-                continue;
+        if (PyTuple_CheckExact(o) && Py_REFCNT(o) == 2) {
+            if (dropped == cap) {
+                cap = cap ? 2 * cap : 1024;
+                PyObject **grown = PyMem_RawRealloc(aside, (size_t)cap * sizeof(PyObject *));
+                if (grown == NULL) { /* keep the rest: the list still owns everything */
+                    items[kept++] = o;
+                    cap = dropped;
+                    continue;
+                }
+                aside = grown;
             }
-            PyList_SET_ITEM(ids, k++, id);
-            Py_DECREF(o); /* back to its builder's one reference; not freed */
+            aside[dropped++] = o;
             continue;
         }
         items[kept++] = o;
@@ -2506,10 +2502,21 @@ static PyObject *list_objects(PyObject *self, PyObject *unused) {
         items[i] = NULL;
     }
     Py_SET_SIZE(objects, kept);
-    if (k < dropped) { /* unused id slots: drop them */
-        if (PyList_SetSlice(ids, k, dropped, NULL) < 0) {
-            PyErr_Clear();
+    PyObject *ids = PyList_New(dropped);
+    for (Py_ssize_t k = 0; k < dropped; k++) {
+        PyObject *id = ids != NULL ? PyLong_FromVoidPtr(aside[k]) : NULL;
+        if (id == NULL) {
+            Py_CLEAR(ids);
         }
+        else {
+            PyList_SET_ITEM(ids, k, id);
+        }
+        Py_DECREF(aside[k]); /* back to its builder's one reference: not freed */
+    }
+    PyMem_RawFree(aside);
+    if (ids == NULL) {
+        Py_DECREF(objects);
+        return NULL;
     }
     PyObject *result = PyTuple_Pack(2, objects, ids);
     Py_DECREF(objects);
