@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from capture_view import View
 
-from heaptui.capture import accel, capture, naming
+from heaptui.capture import accel, capture, guard, naming
+from heaptui.capture.guard import CaptureInProgressError
 from heaptui.fileformat.read import read_snapshot_arrays
 
 MODES = ["c-dump", "c-capture", "python-dump"]
@@ -275,6 +276,18 @@ CASES: dict[str, str] = {
         assert errors == [], errors
         assert len(counts) == 4 and max(counts) < alone * 1.2, (alone, counts)
     """,
+    # A child forked while a capture held the lock can capture (the lock is renewed there).
+    "fork_mid_capture": """
+        from heaptui.capture import guard
+        guard.enter()
+        pid = os.fork()
+        if pid == 0:
+            DUMP()
+            os._exit(0)
+        guard.leave()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
+    """,
     # A dump from __del__ while gc.collect() finalises a cycle: the cycle being collected is
     # not in gc.get_objects(), and the Python walker left its 2,000 lists out.
     "dump_from_del_during_collect": """
@@ -383,3 +396,13 @@ def test_locals_stay_reachable_without_the_accelerator(
     view = View(capture())
     assert view.has(job)
     assert len(view.labels_to(_locals_holder(gen), job)) == 1
+
+
+def test_a_nested_capture_fails_fast_and_clearly() -> None:
+    guard.enter()  # as a signal handler or __del__ would find it, mid-capture
+    try:
+        with pytest.raises(CaptureInProgressError, match="captures cannot be nested"):
+            capture()
+    finally:
+        guard.leave()
+    assert capture().node_count > 0  # released
