@@ -2019,11 +2019,35 @@ static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
 }
 
 /* ------------------------------------------------------------------ foreign errors */
+/* Whether ``code`` is the code of a Python function installed as a signal handler, asked of
+ * the signal module if the program imported it (nothing is imported here). */
+static int is_signal_handler_code(PyObject *code) {
+    PyObject *name = PyUnicode_FromString("signal");
+    PyObject *signal = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    PyObject *getsignal = signal ? PyObject_GetAttrString(signal, "getsignal") : NULL;
+    Py_XDECREF(signal);
+    int found = 0;
+    for (int sig = 1; getsignal != NULL && sig < 65 && !found; sig++) {
+        PyObject *handler = PyObject_CallFunction(getsignal, "i", sig);
+        if (handler == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        PyObject *func = PyMethod_Check(handler) ? PyMethod_GET_FUNCTION(handler) : handler;
+        found = PyFunction_Check(func) && PyFunction_GET_CODE(func) == code;
+        Py_DECREF(handler);
+    }
+    Py_XDECREF(getsignal);
+    PyErr_Clear();
+    return found;
+}
+
 /* Whether the error set now must reach the program rather than be absorbed by the walk.
- * The walk forgives its own Python helpers (a labeller that fails on an odd object costs
- * labels, not the capture), but a signal handler (KeyboardInterrupt, a SIGALRM timeout) or a
- * tracer may raise inside them: that exception is the program's.  Foreign: anything that is
- * not an Exception, or one whose innermost traceback frame is not heaptui's code. */
+ * The walk forgives its Python labellers (one that fails on an odd object costs labels, not
+ * the capture), but a signal handler (KeyboardInterrupt, a SIGALRM timeout) may raise inside
+ * them: that exception is the program's.  Foreign: anything that is not an Exception, or one
+ * raised by the innermost frame of a Python signal handler. */
 static int foreign_error(void) {
     if (!PyErr_Occurred()) {
         return 0;
@@ -2045,23 +2069,9 @@ static int foreign_error(void) {
         last = last->tb_next;
     }
     if (last != NULL && PyTraceBack_Check(last) && last->tb_frame != NULL) {
-#if PY_VERSION_HEX >= 0x030B0000
-        PyObject *globals = PyFrame_GetGlobals(last->tb_frame);
-#else
-        PyObject *globals = last->tb_frame->f_globals;
-        Py_XINCREF(globals);
-#endif
-        PyObject *name = globals && PyDict_Check(globals)
-                             ? PyDict_GetItemString(globals, "__name__") : NULL;
-        if (name != NULL && PyUnicode_Check(name)) {
-            const char *n = PyUnicode_AsUTF8(name);
-            foreign = n == NULL ? 0
-                                : !(strncmp(n, "heaptui", 7) == 0 || strncmp(n, "_heaptui", 8) == 0);
-            if (n == NULL) {
-                PyErr_Clear();
-            }
-        }
-        Py_XDECREF(globals);
+        PyObject *code = (PyObject *)PyFrame_GetCode(last->tb_frame);
+        foreign = code != NULL && is_signal_handler_code(code);
+        Py_XDECREF(code);
     }
     Py_XDECREF(tb);
 #if PY_VERSION_HEX >= 0x030C0000

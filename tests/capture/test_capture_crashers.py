@@ -235,6 +235,27 @@ CASES: dict[str, str] = {
             caught.append(1)
         assert caught, "the KeyboardInterrupt was lost"
     """,
+    # The same with a SIGALRM timeout raising an ordinary Exception.
+    "sigalrm_timeout_during_dump": """
+        import signal, time
+        class Timeout(Exception):
+            pass
+        def on_alarm(signum, frame):
+            raise Timeout()
+        class D(dict):
+            pass
+        big = [D(k=i) for i in range(300_000)]
+        DUMP()
+        signal.signal(signal.SIGALRM, on_alarm)
+        caught = []
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        try:
+            DUMP()
+            time.sleep(10)
+        except Timeout:
+            caught.append(1)
+        assert caught, "the timeout was lost"
+    """,
     # A dump from a signal handler inside a dump fails fast instead of mixing state.
     "nested_dump_from_signal_handler": """
         import signal, time
