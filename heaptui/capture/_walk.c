@@ -2019,11 +2019,35 @@ static int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
 }
 
 /* ------------------------------------------------------------------ foreign errors */
+/* Whether ``code`` is the code of a Python function installed as a signal handler, asked of
+ * the signal module if the program imported it (nothing is imported here). */
+static int is_signal_handler_code(PyObject *code) {
+    PyObject *name = PyUnicode_FromString("signal");
+    PyObject *signal = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    PyObject *getsignal = signal ? PyObject_GetAttrString(signal, "getsignal") : NULL;
+    Py_XDECREF(signal);
+    int found = 0;
+    for (int sig = 1; getsignal != NULL && sig < 65 && !found; sig++) {
+        PyObject *handler = PyObject_CallFunction(getsignal, "i", sig);
+        if (handler == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        PyObject *func = PyMethod_Check(handler) ? PyMethod_GET_FUNCTION(handler) : handler;
+        found = PyFunction_Check(func) && PyFunction_GET_CODE(func) == code;
+        Py_DECREF(handler);
+    }
+    Py_XDECREF(getsignal);
+    PyErr_Clear();
+    return found;
+}
+
 /* Whether the error set now must reach the program rather than be absorbed by the walk.
- * The walk forgives its own Python helpers (a labeller that fails on an odd object costs
- * labels, not the capture), but a signal handler (KeyboardInterrupt, a SIGALRM timeout) or a
- * tracer may raise inside them: that exception is the program's.  Foreign: anything that is
- * not an Exception, or one whose innermost traceback frame is not heaptui's code. */
+ * The walk forgives its Python labellers (one that fails on an odd object costs labels, not
+ * the capture), but a signal handler (KeyboardInterrupt, a SIGALRM timeout) may raise inside
+ * them: that exception is the program's.  Foreign: anything that is not an Exception, or one
+ * raised by the innermost frame of a Python signal handler. */
 static int foreign_error(void) {
     if (!PyErr_Occurred()) {
         return 0;
@@ -2045,23 +2069,9 @@ static int foreign_error(void) {
         last = last->tb_next;
     }
     if (last != NULL && PyTraceBack_Check(last) && last->tb_frame != NULL) {
-#if PY_VERSION_HEX >= 0x030B0000
-        PyObject *globals = PyFrame_GetGlobals(last->tb_frame);
-#else
-        PyObject *globals = last->tb_frame->f_globals;
-        Py_XINCREF(globals);
-#endif
-        PyObject *name = globals && PyDict_Check(globals)
-                             ? PyDict_GetItemString(globals, "__name__") : NULL;
-        if (name != NULL && PyUnicode_Check(name)) {
-            const char *n = PyUnicode_AsUTF8(name);
-            foreign = n == NULL ? 0
-                                : !(strncmp(n, "heaptui", 7) == 0 || strncmp(n, "_heaptui", 8) == 0);
-            if (n == NULL) {
-                PyErr_Clear();
-            }
-        }
-        Py_XDECREF(globals);
+        PyObject *code = (PyObject *)PyFrame_GetCode(last->tb_frame);
+        foreign = code != NULL && is_signal_handler_code(code);
+        Py_XDECREF(code);
     }
     Py_XDECREF(tb);
 #if PY_VERSION_HEX >= 0x030C0000
@@ -2475,29 +2485,25 @@ static PyObject *list_objects(PyObject *self, PyObject *unused) {
         PyErr_SetString(PyExc_TypeError, "gc.get_objects() did not return a list");
         return NULL;
     }
-    Py_ssize_t n = PyList_GET_SIZE(objects), kept = 0, dropped = 0;
+    /* One pass (the object headers are read once): compact in place (kept <= i), keeping the
+     * dropped tuples aside. */
+    Py_ssize_t n = PyList_GET_SIZE(objects), kept = 0, dropped = 0, cap = 0;
     PyObject **items = ((PyListObject *)objects)->ob_item;
+    PyObject **aside = NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
-        dropped += PyTuple_CheckExact(items[i]) && Py_REFCNT(items[i]) == 2;
-    }
-    PyObject *ids = PyList_New(dropped);
-    if (ids == NULL) {
-        Py_DECREF(objects);
-        return NULL;
-    }
-    items = ((PyListObject *)objects)->ob_item;
-    Py_ssize_t k = 0;
-    for (Py_ssize_t i = 0; i < n; i++) { /* compacted in place: kept <= i */
         PyObject *o = items[i];
-        if (k < dropped && PyTuple_CheckExact(o) && Py_REFCNT(o) == 2) {
-            PyObject *id = PyLong_FromVoidPtr(o);
-            if (id == NULL) { /* keep it: the list still owns every item */
-                PyErr_Clear();
-                items[kept++] = o;
-                continue;
+        if (PyTuple_CheckExact(o) && Py_REFCNT(o) == 2) {
+            if (dropped == cap) {
+                cap = cap ? 2 * cap : 1024;
+                PyObject **grown = PyMem_RawRealloc(aside, (size_t)cap * sizeof(PyObject *));
+                if (grown == NULL) { /* keep the rest: the list still owns everything */
+                    items[kept++] = o;
+                    cap = dropped;
+                    continue;
+                }
+                aside = grown;
             }
-            PyList_SET_ITEM(ids, k++, id);
-            Py_DECREF(o); /* back to its builder's one reference; not freed */
+            aside[dropped++] = o;
             continue;
         }
         items[kept++] = o;
@@ -2506,10 +2512,21 @@ static PyObject *list_objects(PyObject *self, PyObject *unused) {
         items[i] = NULL;
     }
     Py_SET_SIZE(objects, kept);
-    if (k < dropped) { /* unused id slots: drop them */
-        if (PyList_SetSlice(ids, k, dropped, NULL) < 0) {
-            PyErr_Clear();
+    PyObject *ids = PyList_New(dropped);
+    for (Py_ssize_t k = 0; k < dropped; k++) {
+        PyObject *id = ids != NULL ? PyLong_FromVoidPtr(aside[k]) : NULL;
+        if (id == NULL) {
+            Py_CLEAR(ids);
         }
+        else {
+            PyList_SET_ITEM(ids, k, id);
+        }
+        Py_DECREF(aside[k]); /* back to its builder's one reference: not freed */
+    }
+    PyMem_RawFree(aside);
+    if (ids == NULL) {
+        Py_DECREF(objects);
+        return NULL;
     }
     PyObject *result = PyTuple_Pack(2, objects, ids);
     Py_DECREF(objects);

@@ -13,12 +13,24 @@ object is created per capture, so two snapshots in a row still compare equal.
 from __future__ import annotations
 
 import _thread
+import os
 from array import array
 
 from heaptui.errors import UserError
 
 _LOCK = _thread.allocate_lock()
 _ACTIVE = array("Q")  # idents of the threads that entered exclusive() and did not leave it
+
+
+def _after_fork_in_child() -> None:
+    """A child forked while another thread captured inherits the lock held: free it there."""
+    global _LOCK
+    _LOCK = _thread.allocate_lock()
+    del _ACTIVE[:]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class CaptureInProgressError(UserError):

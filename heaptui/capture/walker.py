@@ -537,17 +537,15 @@ class _Columns:
 
         Other threads may run between two passes of the walk and change a container, so its
         items and their count come from one copy, taken for all of ``objs`` in a single C call
-        (no bytecode runs inside it, so no thread can switch in; a tuple is not copied).
+        (no bytecode runs inside it, so no thread can switch in).
         """
         raw = self.raw
         tp = type(objs[0])
-        if tp is tuple:
+        if tp is tuple or tp is list:
             # A tuple or list being filled (tuple(), zip(), list(), ElementTree's builder)
-            # has empty (NULL) slots that iterating would crash on; tp_traverse skips them.
-            copies: list[Any] = list(map(gc.get_referents, objs))
-        elif tp is list:
-            # list_traverse visits the items last to first
-            copies = list(map(list, map(reversed, map(gc.get_referents, objs))))
+            # has empty (NULL) slots that iterating would crash on; tp_traverse skips them
+            # (and visits the items last to first).
+            copies: list[Any] = list(map(list, map(reversed, map(gc.get_referents, objs))))
         else:
             copies = list(map(tuple, objs))
         lens = list(map(len, copies))

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from capture_view import View
 
-from heaptui.capture import accel, capture, naming
+from heaptui.capture import accel, capture, guard, naming
+from heaptui.capture.guard import CaptureInProgressError
 from heaptui.fileformat.read import read_snapshot_arrays
 
 MODES = ["c-dump", "c-capture", "python-dump"]
@@ -234,6 +235,27 @@ CASES: dict[str, str] = {
             caught.append(1)
         assert caught, "the KeyboardInterrupt was lost"
     """,
+    # The same with a SIGALRM timeout raising an ordinary Exception.
+    "sigalrm_timeout_during_dump": """
+        import signal, time
+        class Timeout(Exception):
+            pass
+        def on_alarm(signum, frame):
+            raise Timeout()
+        class D(dict):
+            pass
+        big = [D(k=i) for i in range(300_000)]
+        DUMP()
+        signal.signal(signal.SIGALRM, on_alarm)
+        caught = []
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        try:
+            DUMP()
+            time.sleep(10)
+        except Timeout:
+            caught.append(1)
+        assert caught, "the timeout was lost"
+    """,
     # A dump from a signal handler inside a dump fails fast instead of mixing state.
     "nested_dump_from_signal_handler": """
         import signal, time
@@ -274,6 +296,18 @@ CASES: dict[str, str] = {
             t.join()
         assert errors == [], errors
         assert len(counts) == 4 and max(counts) < alone * 1.2, (alone, counts)
+    """,
+    # A child forked while a capture held the lock can capture (the lock is renewed there).
+    "fork_mid_capture": """
+        from heaptui.capture import guard
+        guard.enter()
+        pid = os.fork()
+        if pid == 0:
+            DUMP()
+            os._exit(0)
+        guard.leave()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, status
     """,
     # A dump from __del__ while gc.collect() finalises a cycle: the cycle being collected is
     # not in gc.get_objects(), and the Python walker left its 2,000 lists out.
@@ -357,13 +391,18 @@ def _produce() -> Iterator[list[str]]:
     yield pending
 
 
+def _locals_holder(gen: Iterator[list[str]]) -> object:
+    """What holds a suspended generator's locals: its frame object on 3.10, else itself."""
+    return gen.gi_frame if sys.version_info < (3, 11) else gen  # type: ignore[attr-defined]
+
+
 def test_suspended_generator_locals_are_labelled(walker: str) -> None:
     if not hasattr(naming, "_c_frame_locals") or naming._c_frame_locals is None:
         pytest.skip("fast locals are read by the compiled accelerator only")
     gen = _produce()
     job = next(gen)
     view = View(capture())
-    assert view.labels_to(gen, job) == ["f_locals['pending']"]
+    assert view.labels_to(_locals_holder(gen), job) == ["f_locals['pending']"]
 
 
 def test_locals_stay_reachable_without_the_accelerator(
@@ -377,4 +416,14 @@ def test_locals_stay_reachable_without_the_accelerator(
     job = next(gen)
     view = View(capture())
     assert view.has(job)
-    assert len(view.labels_to(gen, job)) == 1
+    assert len(view.labels_to(_locals_holder(gen), job)) == 1
+
+
+def test_a_nested_capture_fails_fast_and_clearly() -> None:
+    guard.enter()  # as a signal handler or __del__ would find it, mid-capture
+    try:
+        with pytest.raises(CaptureInProgressError, match="captures cannot be nested"):
+            capture()
+    finally:
+        guard.leave()
+    assert capture().node_count > 0  # released
