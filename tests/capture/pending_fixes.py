@@ -10,18 +10,8 @@ from __future__ import annotations
 
 import sys
 
-# Measured before the fixes: both crash on 3.10 and 3.11 only (3.12 and 3.13 pass).
-_NOT_READY = "3.10/3.11 segfault: a never-readied static type (_testcapi.test_structmembersType)"
-_TESTBUFFER = "3.10/3.11 segfault in naming.label_class (__mro__/__bases__), as for _testcapi"
-
-PENDING: dict[str, str] = {
-    "_testcapi-python": _NOT_READY,
-    "_testcapi-c": _NOT_READY,
-    "_testbuffer-python": _TESTBUFFER,
-    "_testbuffer-c": _TESTBUFFER,
-    "pympler-python": "pympler.asizeof imports _testcapi: " + _NOT_READY,
-    "pympler-c": "pympler.asizeof imports _testcapi: " + _NOT_READY,
-}
+# Empty since the walker fixes of issue 19 landed (never-readied types are named leaves).
+PENDING: dict[str, str] = {}
 
 
 # Capture tests (not import-the-world cases) that fail on one Python version only, found when
