@@ -2186,7 +2186,10 @@ static int walk_run(Walk *w) {
         COL_PUSH(&w->type_id, uint32_t, ti->index);
         COL_PUSH(&w->size, uint64_t, shallow_size(o, tp, ti));
         COL_PUSH(&w->length, int64_t, length_of(o, ti));
-        COL_PUSH(&w->flags, uint8_t, i < w->n_tracked ? NODE_GC_TRACKED : 0);
+        /* Listed objects are tracked; so is a tuple the listing left out (it might have been
+         * under construction) and the walk found again through its holder. */
+        int tracked = i < w->n_tracked || (PyObject_IS_GC(o) && PyObject_GC_IsTracked(o));
+        COL_PUSH(&w->flags, uint8_t, tracked ? NODE_GC_TRACKED : 0);
         if (append_text(w, o, ti) < 0) {
             return -1;
         }

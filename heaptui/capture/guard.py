@@ -22,15 +22,21 @@ _LOCK = _thread.allocate_lock()
 _ACTIVE = array("Q")  # idents of the threads that entered exclusive() and did not leave it
 
 
-def _after_fork_in_child() -> None:
-    """A child forked while another thread captured inherits the lock held: free it there."""
+_PID = array("q", [os.getpid()])  # the process the lock belongs to
+
+
+def _renew_after_fork() -> None:
+    """A child forked while another thread captured inherits the lock held: free it there.
+
+    Checked on entry rather than with ``os.register_at_fork``: a registered callback could
+    never be removed, and an injected agent must leave no object behind in its target.
+    """
     global _LOCK
-    _LOCK = _thread.allocate_lock()
-    del _ACTIVE[:]
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    pid = os.getpid()
+    if _PID[0] != pid:
+        _LOCK = _thread.allocate_lock()
+        del _ACTIVE[:]
+        _PID[0] = pid
 
 
 class CaptureInProgressError(UserError):
@@ -42,6 +48,7 @@ def enter() -> None:
     :class:`CaptureInProgressError` if this thread is already capturing. Pair with
     :func:`leave` in ``finally`` (no context manager: its generator would be a node of the
     snapshot)."""
+    _renew_after_fork()
     me = _thread.get_ident()
     if me in _ACTIVE:
         raise CaptureInProgressError(

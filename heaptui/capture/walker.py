@@ -855,6 +855,9 @@ def _walk(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
     while batch or first_batch:  # the first round also takes the roots (even if no batch)
         first_node = len(raw.addr)
         # Split the batch by exact type: two C-level passes, no Python loop per object.
+        # Later rounds hold objects the listing did not give: mostly untracked ones, but also
+        # tuples it left out (one may have been under construction) found through a holder.
+        tracked_ids = set() if first_batch else set(map(id, filter(gc.is_tracked, batch)))
         tids = list(map(id, map(type, batch)))
         groups: dict[int, Any] = dict.fromkeys(tids)
         for tid in groups:
@@ -905,7 +908,11 @@ def _walk(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
                 cols.dedupe()
         groups = group = None  # type: ignore[assignment]
         cols.dedupe()
-        raw.flags.frombytes(flag * (len(raw.addr) - first_node))
+        if tracked_ids:
+            raw.flags.frombytes(bytes(map(tracked_ids.__contains__, raw.addr[first_node:])))
+            tracked_ids = set()
+        else:
+            raw.flags.frombytes(flag * (len(raw.addr) - first_node))
         batch = cols.pending
         cols.pending = []
         flag = b"\0"

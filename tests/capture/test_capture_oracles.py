@@ -45,6 +45,12 @@ def test_counts_per_type_equal_objgraph_typestats(walker: str) -> None:
     result = _measure("counts", walker)
     theirs: dict[str, int] = result["objgraph"]
     mine: dict[str, int] = result["heaptui"]
+    # The one deliberate difference: tuples that no gc-tracked object holds (a code object's
+    # constants) and that only one reference holds may be left out (one might be under
+    # construction; see docs/oracles.md), never more than those.
+    missing = theirs["builtins.tuple"] - mine["builtins.tuple"]
+    assert 0 <= missing <= result["unheld_tuples"], (missing, result["unheld_tuples"])
+    mine["builtins.tuple"] = theirs["builtins.tuple"]
     differ = {
         name: (theirs.get(name), mine.get(name))
         for name in sorted(set(theirs) | set(mine))
