@@ -24,6 +24,7 @@ from heaptui.commands._agent import add_attach_arguments, agent_session, client_
 from heaptui.errors import UserError
 
 DEFAULT_INTERVAL = 10.0
+KEEPALIVE = 60.0  # seconds between two requests at most (the agent's IDLE_TIMEOUT is 120 s)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -210,11 +211,22 @@ class _Watch:
                 wait = started + tick * self.args.interval - time.monotonic()
                 if self.args.duration:
                     wait = min(wait, started + self.args.duration - time.monotonic())
-                if wait > 0:
-                    time.sleep(wait)
+                self._wait(wait)
         except KeyboardInterrupt:
             self.stopped = "interrupted"
         return _summary(self._timeline(), self.options, self.baseline, self.snapshots, self.flagged)
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep until the next sample, asking for the cheap counters now and then: an agent
+        drops a connection silent for IDLE_TIMEOUT (120 s), and an injected one then leaves."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, KEEPALIVE))
+            if end - time.monotonic() > 0:
+                try:
+                    self.client.counters()
+                except (OSError, UserError):
+                    return  # the next sample says what happened to the target
 
     def _resume(self) -> None:
         """Take up the samples of an earlier watch of this same process from the timeline."""

@@ -189,3 +189,26 @@ def test_run_watch_samples_the_program_from_the_start(socket_dir, tmp_path) -> N
     assert not [t for t in CHURN_TYPES if f"LEAK {t}" in done.stdout]
     assert load_timeline(str(timeline)).samples >= 8
     assert list(tmp_path.glob("heaptui-watch-*-baseline.heap"))
+
+
+def test_a_long_interval_keeps_the_connection_alive(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between two samples the watch asks for the cheap counters at least every KEEPALIVE
+    seconds: an agent drops a connection silent for 120 s, and an injected agent with no
+    viewer then uninstalls itself; a gone target ends the wait quietly."""
+    from heaptui.commands import watch
+    from heaptui.transport.client import AgentError
+
+    class Client:
+        calls = 0
+
+        def counters(self) -> dict[str, int]:
+            Client.calls += 1
+            if Client.calls == 3:
+                raise AgentError("target exited")
+            return {}
+
+    monkeypatch.setattr(watch, "KEEPALIVE", 0.02)
+    looper = watch._Watch.__new__(watch._Watch)
+    looper.client = Client()
+    looper._wait(10.0)  # returns early: the third request found the target gone
+    assert Client.calls == 3
