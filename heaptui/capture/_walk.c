@@ -1887,11 +1887,17 @@ static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) 
             }
         }
     }
-    if (dict != NULL && Py_IS_TYPE(dict, &PyDict_Type)
+    /* 3.13+: a dict made while the values stay inline is not visited by the instance's
+     * traverse (only the values are); it is added after the referents, never matched. */
+    int hidden = dict != NULL && values != NULL && Py_IS_TYPE(dict, &PyDict_Type);
+    if (!hidden && dict != NULL && Py_IS_TYPE(dict, &PyDict_Type)
         && add_cand(w, dict, EDGE_ATTR, w->p_dict) < 0) {
         return -1;
     }
-    return emit_matched(w, o, tp);
+    if (emit_matched(w, o, tp) < 0) {
+        return -1;
+    }
+    return hidden ? emit(w, dict, EDGE_ATTR, w->p_dict) : 0;
 }
 
 /* Instances of other C types: Namer.label_generic's candidates (object members, the safe
@@ -2537,6 +2543,24 @@ static PyObject *list_objects(PyObject *self, PyObject *unused) {
     return result;
 }
 
+/* For the pure-Python walker: the dict an instance holds beside its still-inline values (3.13+:
+ * made when its __dict__ was read), which gc.get_referents(instance) does not report; else
+ * None. Read in place: a dict that does not exist is never made. */
+static PyObject *hidden_dict_py(PyObject *self, PyObject *arg) {
+    (void)self;
+    PyObject *dict, **values;
+    Py_ssize_t nvalues;
+    PyTypeObject *tp = Py_TYPE(arg);
+    if (!PyType_HasFeature(tp, Py_TPFLAGS_HEAPTYPE)) {
+        Py_RETURN_NONE;
+    }
+    instance_storage(arg, tp, &dict, &values, &nvalues);
+    if (dict != NULL && values != NULL && Py_IS_TYPE(dict, &PyDict_Type)) {
+        return Py_NewRef(dict);
+    }
+    Py_RETURN_NONE;
+}
+
 /* For tests: the fast float text, or None where repr() is left to CPython. */
 static PyObject *float_text_for_tests(PyObject *self, PyObject *arg) {
     (void)self;
@@ -2563,6 +2587,9 @@ static PyMethodDef walk_methods[] = {
      "(never through f_locals); None where they cannot be read."},
     {"frame_locals_dict", frames_locals_dict_py, METH_O,
      "The locals dict a frame holds (f_locals without making or refreshing it), or None."},
+    {"hidden_dict", hidden_dict_py, METH_O,
+     "The dict an instance holds beside its inline values (3.13+), which gc.get_referents "
+     "does not report, read in place (never made); else None."},
     {"_float_text", float_text_for_tests, METH_O,
      "_float_text(x) -> str | None: the walk's own repr of a float (tests)."},
     {NULL, NULL, 0, NULL},

@@ -25,7 +25,10 @@ Limits: an attribute set from outside the class (``obj.extra = 1`` in another mo
 ``setattr`` with a computed name) is not among the candidates and stays ``EDGE_OTHER``; two
 attributes holding the same object are both found; a materialised instance dict is recognised
 as the one unnamed exact ``dict`` referent and labelled ``.__dict__`` (its entries are then
-labelled by key).
+labelled by key). On 3.13 a dict made while the values stay inline is not a referent at all
+(the instance's traverse visits the values only): :func:`hidden_dict` reads it in place with
+the compiled helper and the ``.__dict__`` edge is added after the referents. Without the
+compiled helper that edge is missing on 3.13 (the dict is then a node held by nothing).
 """
 
 from __future__ import annotations
@@ -71,6 +74,31 @@ try:  # the compiled accelerator reads fast locals in place (heaptui/capture/_fr
     )
 except ImportError:  # pure Python only: locals are not read (see _frame_local_items)
     _c_frame_locals = _c_frame_locals_dict = None
+try:  # 3.13+: a dict made beside inline values is not among gc.get_referents (see hidden_dict)
+    from heaptui.capture._walk import (  # type: ignore[import-not-found]
+        hidden_dict as _c_hidden_dict,
+    )
+except ImportError:
+    _c_hidden_dict = None
+
+# Only 3.13+ keeps the values inline once the dict exists; without the compiled helper that
+# dict cannot be found without making one where none exists, so it is left out (a gap).
+HIDDEN_DICTS = sys.version_info >= (3, 13) and _c_hidden_dict is not None
+
+
+def _no_hidden_dict(obj: Any) -> None:
+    """Before 3.13 an existing instance dict is always a referent (and without the compiled
+    helper on 3.13 it cannot be read safely)."""
+    return None
+
+
+# ``hidden_dict(obj)``: ``obj``'s ``__dict__`` if it exists while its values stay inline
+# (3.13+), else None. ``gc.get_referents(obj)`` then reports the values but not the dict, so
+# the walkers add the ``.__dict__`` edge themselves. Read in place by the C helper (called
+# directly: the walker maps it over every instance of a class); reading ``obj.__dict__`` would
+# make a dict where there is none.
+hidden_dict: Any = _c_hidden_dict if HIDDEN_DICTS else _no_hidden_dict
+
 _GENERATOR_TYPES = (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
 
 _getref = __import__("gc").get_referents
@@ -492,14 +520,20 @@ class Namer:
                     break
             if learned and learned != info.names:
                 info.relearn(learned, self.strings)
+        hidden = hidden_dict(obj)
         if unnamed and info.internal_dict >= 0:
             self._name_internal_dict(refs, want, named, info)
-        elif unnamed and info.has_dict:
+        elif unnamed and info.has_dict and hidden is None:
             for r in refs:
                 if type(r) is dict and want.get(id(r)):
                     named.append((r, EDGE_ATTR, info.dict_payload))
                     break
-        return self.match(refs, named, explicit)
+        targets, kinds, payloads = self.match(refs, named, explicit)
+        if hidden is not None:  # not a referent: added after them (as the C walker does)
+            targets.append(hidden)
+            kinds.append(EDGE_ATTR)
+            payloads.append(info.dict_payload)
+        return targets, kinds, payloads
 
     @staticmethod
     def _name_internal_dict(
@@ -760,9 +794,11 @@ def _frame_local_items(f: Any) -> list[tuple[Any, Any]]:
 
 
 __all__ = [
+    "HIDDEN_DICTS",
     "INLINE_VALUES",
     "GenericInfo",
     "InstanceInfo",
     "Namer",
     "class_dict",
+    "hidden_dict",
 ]

@@ -54,7 +54,14 @@ from typing import Any
 
 from heaptui.capture import guard as _guard
 from heaptui.capture import roots as _roots
-from heaptui.capture.naming import INLINE_VALUES, GenericInfo, InstanceInfo, Namer
+from heaptui.capture.naming import (
+    HIDDEN_DICTS,
+    INLINE_VALUES,
+    GenericInfo,
+    InstanceInfo,
+    Namer,
+    hidden_dict,
+)
 from heaptui.capture.raw import RawSnapshot
 from heaptui.capture.saferepr import (
     ELLIPSIS,
@@ -614,6 +621,8 @@ class _Columns:
         refs = list(map(gc.get_referents, objs))
         if min(map(len, refs)) != k or sum(map(len, refs)) != n * k:
             return False
+        if HIDDEN_DICTS and not all(map(is_, map(hidden_dict, objs), repeat(None))):
+            return False  # a dict beside inline values: one by one (the namer adds it)
         columns: list[Any] = []
         names = extra.names if INLINE_VALUES else []
         getter = self.attr_getter(tp, extra) if names else None
@@ -678,7 +687,7 @@ class _Columns:
     def instance(self, o: Any, tp: type, extra: InstanceInfo) -> None:
         """One instance: its class's layout if it fits (in any order), else the namer."""
         refs = gc.get_referents(o)
-        if extra.fast:
+        if extra.fast and (not HIDDEN_DICTS or hidden_dict(o) is None):
             names = extra.names
             try:
                 vals = (

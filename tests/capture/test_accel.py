@@ -98,6 +98,12 @@ def build_heap() -> dict[str, Any]:
     plains[0].parent = plains[-1]
     materialised = Plain(99)
     materialised.__dict__  # noqa: B018 - the instance now has a real dict
+    holds_own_dict = Plain(98)
+    if sys.version_info >= (3, 13):
+        # An attribute the class sets (so both walkers name it) holding the instance's own
+        # dict: 3.13 then holds that dict twice (an inline value and the dict pointer). Not on
+        # 3.11-3.12, where the Python walker names the one reference (to the dict) .items.
+        holds_own_dict.items = holds_own_dict.__dict__
     gen = generator()
     next(gen)
     texts = [
@@ -131,6 +137,7 @@ def build_heap() -> dict[str, Any]:
     return {
         "plains": plains,
         "materialised": materialised,
+        "holds_own_dict": holds_own_dict,
         "slotted": [Slotted([1], "two"), SlottedChild()],
         "registry": Registry(),
         "stack": Stack([1, "two", [3]]),
@@ -304,6 +311,41 @@ def test_labels_name_attributes_keys_positions_and_closures(both: Any) -> None:
     ]
     assert c.labels_to(cells[0], cells[0].cell_contents) == [".cell_contents"]
     assert c.labels_to(bump, bump.__code__) == [".__code__"]
+
+
+def test_a_materialised_dict_is_an_edge_of_its_instance(both: Any) -> None:
+    holder, _, py, c = both
+    for view in (py, c):
+        o = holder["materialised"]
+        assert view.labels_to(o, o.__dict__) == [".__dict__"]
+        o = holder["holds_own_dict"]
+        if sys.version_info >= (3, 13):
+            assert sorted(view.labels_to(o, o.__dict__)) == [".__dict__", ".items"]
+
+
+def test_hidden_dict_reads_only_a_dict_that_get_referents_omits() -> None:
+    from heaptui.capture import _walk  # type: ignore[attr-defined]
+
+    class Inline:
+        def __init__(self) -> None:
+            self.a = [1]
+
+    class Slots:
+        __slots__ = ("a",)
+
+    fresh, touched = Inline(), Inline()
+    d = touched.__dict__
+    for other in (fresh, Slots(), 1, [d], Inline, d):
+        assert _walk.hidden_dict(other) is None
+    if sys.version_info >= (3, 13):
+        assert not any(r is d for r in gc.get_referents(touched))
+        assert _walk.hidden_dict(touched) is d
+    else:  # the dict is a referent (3.11-3.12: the values moved into it; 3.10: always one)
+        assert any(r is d for r in gc.get_referents(touched))
+        assert _walk.hidden_dict(touched) is None
+    if sys.version_info >= (3, 11):  # asking made no dict
+        assert not any(type(r) is dict for r in gc.get_referents(fresh))
+        assert _walk.hidden_dict(fresh) is None
 
 
 def test_texts_are_cut_and_escaped_like_the_python_walker(both: Any) -> None:
