@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from heaptui.capture import census
+from heaptui.capture.typeinfo import type_name
 
 
 class Tracked:
@@ -96,9 +97,15 @@ def test_both_passes_agree(untracked: bool) -> None:
     moving = ("list", "dict", "tuple", "frame", "cell", "float", "int", "str")
     stable = [name for name in c if name not in moving]
     assert stable
+    # A class's size moves between two passes (its attribute cache, its subclass list, ctypes'
+    # layouts filled in on first use): classes are compared by count only.
+    metaclasses = {type_name(type(o)) for o in gc.get_objects() if isinstance(o, type)}
     for name in stable:
         if name in py:
-            assert c[name] == py[name], name
+            if name in metaclasses:
+                assert c[name][0] == py[name][0], name
+            else:
+                assert c[name] == py[name], name
     del held
 
 

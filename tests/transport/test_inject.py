@@ -159,8 +159,10 @@ def test_twenty_attach_detach_cycles_leave_no_threads_fds_or_memory(
     assert last_report[:2] == first_report[:2] == ([], ["MainThread"])
     assert abs(last_report[2] - first_report[2]) < 50, "objects left in the target"
     # Resident memory moves by a few MB with the allocator's trimming (each payload is parsed
-    # in the target); one copy of the agent's modules kept per cycle would add 6 MB or more.
-    assert last["VmRSS"] - first["VmRSS"] < 4096, (first, last)  # KiB, over 20 cycles
+    # in the target, each capture's columns are allocated and freed: +4.3 to +7.8 MB seen over
+    # 20 cycles on a loaded machine); one copy of the agent's modules kept per cycle would add
+    # 6 MB or more per cycle, 120 MB over 20.
+    assert last["VmRSS"] - first["VmRSS"] < 16384, (first, last)  # KiB, over 20 cycles
     assert target.err.read_text() == ""
 
 
