@@ -585,6 +585,7 @@ typedef struct {
     size_t seen_bytes; /* size of the node bitmap, reported as meta */
     size_t n_first;    /* nodes[0:n_first] come from the input list (borrowed references) */
     size_t n_tracked;  /* nodes[0:n_tracked] get NODE_GC_TRACKED */
+    PyObject *listed_tuples; /* set of the ids of tuples gc listed but the walk was not given */
     int32_t p_class, p_dict; /* payloads of "__class__" and "__dict__" */
     int32_t p_func[FUNC_ATTR_COUNT]; /* payloads of the function attribute names */
     /* type table */
@@ -2194,7 +2195,15 @@ static int walk_run(Walk *w) {
         COL_PUSH(&w->length, int64_t, length_of(o, ti));
         /* Listed objects are tracked; so is a tuple the listing left out (it might have been
          * under construction) and the walk found again through its holder. */
-        int tracked = i < w->n_tracked || (PyObject_IS_GC(o) && PyObject_GC_IsTracked(o));
+        int tracked = i < w->n_tracked;
+        if (!tracked && w->listed_tuples != NULL && PyTuple_CheckExact(o)) {
+            PyObject *key = PyLong_FromVoidPtr(o);
+            tracked = key == NULL ? -1 : PySet_Contains(w->listed_tuples, key);
+            Py_XDECREF(key);
+            if (tracked < 0) {
+                return -1;
+            }
+        }
         COL_PUSH(&w->flags, uint8_t, tracked ? NODE_GC_TRACKED : 0);
         if (append_text(w, o, ti) < 0) {
             return -1;
@@ -2297,15 +2306,20 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     (void)self;
     static char *kwlist[] = {"objects", "exclude", "extra_roots", "on_type", "strings",
                              "key_text", "sink", "sink_names", "chunk_nodes", "chunk_edges",
-                             "string_sink", "key_cache_limit", NULL};
+                             "string_sink", "key_cache_limit", "listed_tuples", NULL};
     PyObject *objects, *exclude, *extra_roots, *on_type, *strings, *key_text;
     PyObject *sink = Py_None, *sink_names = Py_None, *string_sink = Py_None;
+    PyObject *listed_tuples = Py_None;
     Py_ssize_t chunk_nodes = 1 << 17, chunk_edges = 1 << 18, key_cache_limit = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O|$OOnnOn:walk", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO!OO!O|$OOnnOnO:walk", kwlist,
                                      &PyList_Type, &objects, &exclude, &PyList_Type,
                                      &extra_roots, &on_type, &StrTab_Type, &strings, &key_text,
                                      &sink, &sink_names, &chunk_nodes, &chunk_edges,
-                                     &string_sink, &key_cache_limit)) {
+                                     &string_sink, &key_cache_limit, &listed_tuples)) {
+        return NULL;
+    }
+    if (listed_tuples != Py_None && !PyAnySet_CheckExact(listed_tuples)) {
+        PyErr_SetString(PyExc_TypeError, "listed_tuples must be a set of ids or None");
         return NULL;
     }
     if (sink != Py_None && (!PyTuple_Check(sink_names) || PyTuple_GET_SIZE(sink_names) != SINK_COLUMNS
@@ -2316,6 +2330,7 @@ static PyObject *walk(PyObject *self, PyObject *args, PyObject *kwds) {
     }
     Walk w;
     memset(&w, 0, sizeof(w));
+    w.listed_tuples = listed_tuples == Py_None ? NULL : listed_tuples;
     if (sink != Py_None) {
         w.sink = sink;
         w.sink_names = sink_names;

@@ -171,7 +171,10 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
     # No closures, comprehensions or lambdas here (see heaptui.capture.walker): their cells
     # would exist before gc.get_objects() and show what is assigned to them later.
     objs, dropped = _roots.listed_objects()
-    del dropped  # tuples being built: left out (found again through a holder if finished)
+    # Tuples that may be being built are left out; a finished one is found again through its
+    # holder, and keeps its "listed by gc" flag through these ids (ints: nothing of the host's).
+    listed_tuples = set(dropped) if dropped else None
+    del dropped
     writer = None if open_sink is None else open_sink()
     excluded = _walker._own_frame_ids(root_frame)
     excluded.add(id(objs))
@@ -205,8 +208,9 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
         chunk_edges=chunk_edges,
         string_sink=None if writer is None else writer.add_encoded_strings,
         key_cache_limit=remembered,
+        listed_tuples=listed_tuples,
     )
-    del objs, root_objects
+    del objs, root_objects, listed_tuples
     raw.addr = cols.pop("addr")
     raw.type_index = cols.pop("type_index")
     raw.size = cols.pop("size")

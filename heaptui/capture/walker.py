@@ -839,6 +839,7 @@ def _walk(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
     # Tuples left out of the list (see roots.listed_objects) are tracked but not nodes yet:
     # referents to look up, like the dicts that become tracked during the walk.
     cols.late.update(dropped)
+    listed_tuples = set(dropped)  # ids (ints): they keep their "listed by gc" flag when found
     dropped = None  # type: ignore[assignment]
     if cols.frozen:
         seen.update(map(id, objs))
@@ -864,9 +865,6 @@ def _walk(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
     while batch or first_batch:  # the first round also takes the roots (even if no batch)
         first_node = len(raw.addr)
         # Split the batch by exact type: two C-level passes, no Python loop per object.
-        # Later rounds hold objects the listing did not give: mostly untracked ones, but also
-        # tuples it left out (one may have been under construction) found through a holder.
-        tracked_ids = set() if first_batch else set(map(id, filter(gc.is_tracked, batch)))
         tids = list(map(id, map(type, batch)))
         groups: dict[int, Any] = dict.fromkeys(tids)
         for tid in groups:
@@ -917,9 +915,10 @@ def _walk(root_frame: Any, exclude_ids: Any) -> RawSnapshot:
                 cols.dedupe()
         groups = group = None  # type: ignore[assignment]
         cols.dedupe()
-        if tracked_ids:
-            raw.flags.frombytes(bytes(map(tracked_ids.__contains__, raw.addr[first_node:])))
-            tracked_ids = set()
+        if listed_tuples and not first_batch:
+            # Later rounds hold objects the listing did not give: untracked ones, and tuples it
+            # left out (one may have been under construction) found again through a holder.
+            raw.flags.frombytes(bytes(map(listed_tuples.__contains__, raw.addr[first_node:])))
         else:
             raw.flags.frombytes(flag * (len(raw.addr) - first_node))
         batch = cols.pending
