@@ -23,10 +23,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.fileformat.read import read_snapshot_arrays, read_snapshot_bytes
 from heaptui.fileformat.write import atomic_snapshot_stream, write_snapshot, write_snapshot_file
-from heaptui.labels import (
+from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_CLOSURE,
     EDGE_DICT_KEY,

@@ -4,7 +4,7 @@ The public API is small and imports nothing heavy (no numpy, no textual), becaus
 inside the program being debugged:
 
 - :func:`dump` writes a heap snapshot of this process to a file;
-- :func:`capture` returns the snapshot as flat columns (:class:`heaptui.capture.raw.RawSnapshot`);
+- :func:`capture` returns the snapshot as flat columns (:class:`heaptui.core.raw.RawSnapshot`);
 - :func:`install` starts the in-process agent that ``heaptui attach`` connects to.
 """
 
@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "capture", "dump", "install"]
 
 if TYPE_CHECKING:
-    from heaptui.capture.raw import RawSnapshot
+    from heaptui.core.raw import RawSnapshot
 
 
 def capture(*, collect: bool = False) -> RawSnapshot:

@@ -18,8 +18,8 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from heaptui import __version__
-from heaptui.errors import UserError
-from heaptui.printable import printable
+from heaptui.core.errors import UserError
+from heaptui.core.printable import printable
 
 # Order is the order shown in --help.
 COMMANDS = ["demo", "open", "report", "run", "ps", "attach", "snapshot", "watch", "export"]

@@ -14,8 +14,8 @@ Standard library only.
 
 from __future__ import annotations
 
-from heaptui.capture.raw import RawSnapshot
-from heaptui.labels import (
+from heaptui.core.raw import RawSnapshot
+from heaptui.core.labels import (
     EDGE_INDEX,
     EDGE_OTHER,
     NODE_GC_TRACKED,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from heaptui.commands.snapshot import save_capture
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 from heaptui.fileformat.write import atomic_file
 from heaptui.transport.sources import write_bytes_atomically
 

@@ -14,9 +14,9 @@ import pytest
 
 TARGET_SIDE_MODULES = [
     "heaptui",
-    "heaptui.labels",
+    "heaptui.core.labels",
     "heaptui.capture",
-    "heaptui.capture.raw",
+    "heaptui.core.raw",
     "heaptui.fileformat.write",
     "heaptui.transport.agent",
 ]

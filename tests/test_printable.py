@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heaptui.printable import printable, without_controls
+from heaptui.core.printable import printable, without_controls
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 
 from heaptui.cli import main
 from heaptui.fileformat.write import write_snapshot_file
-from heaptui.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE
+from heaptui.core.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE
 from heaptui.testing import SnapshotBuilder
 
 

@@ -87,7 +87,7 @@ EVIL = "\x1b]0;pwned\x07\x1b[2J"
 
 
 def _evil_snapshot(path: Path, count: int) -> str:
-    from heaptui.labels import EDGE_KEY, ROOT_MODULE
+    from heaptui.core.labels import EDGE_KEY, ROOT_MODULE
 
     b = SnapshotBuilder({"argv": [f"app.py{EVIL}"], "pid": 4242, "python": "3.12.1"})
     b.node(0x1000, "dict", size=4000, length=count)

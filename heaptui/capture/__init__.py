@@ -1,6 +1,6 @@
 """Capture this process's heap: :func:`capture` returns columns, :func:`dump` writes a file.
 
-Standard library only (plus :mod:`heaptui.labels` and, for :func:`dump`, the snapshot writer):
+Standard library only (plus :mod:`heaptui.core.labels` and, for :func:`dump`, the snapshot writer):
 this package runs inside the program being measured. The walk itself is in
 :mod:`heaptui.capture.walker`; see there for what "safe" and "not distorting" mean. When
 tracemalloc is tracing, :mod:`heaptui.capture.allocsites` then records allocation sites.
@@ -19,7 +19,7 @@ import sys
 import types
 from typing import Any
 
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 
 __all__ = ["RawSnapshot", "capture", "dump"]
 

@@ -41,7 +41,7 @@
 #define PREFETCH(p) ((void)0)
 #endif
 
-/* ------------------------------------------------------------------ edge kinds (labels.py) */
+/* ------------------------------------------------------------------ edge kinds (heaptui/core/labels.py) */
 enum {
     EDGE_OTHER = 0,
     EDGE_ATTR = 1,

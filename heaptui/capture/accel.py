@@ -18,7 +18,7 @@ from typing import Any
 from heaptui.capture import roots as _roots
 from heaptui.capture import walker as _walker
 from heaptui.capture.naming import GenericInfo, InstanceInfo, Namer
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.capture.saferepr import key_text
 from heaptui.capture.typeinfo import type_name
 

@@ -51,7 +51,7 @@ from heaptui.capture.typeinfo import (
     namespace_items,
     type_name,
 )
-from heaptui.labels import (
+from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_CELL,
     EDGE_DICT_KEY,
@@ -616,7 +616,7 @@ class Namer:
     def label_closure(
         self, tup: tuple[Any, ...], payloads: tuple[int, ...]
     ) -> tuple[list[Any], list[int], list[int]]:
-        from heaptui.labels import EDGE_CLOSURE
+        from heaptui.core.labels import EDGE_CLOSURE
 
         targets = list(tup)
         if len(payloads) != len(targets):

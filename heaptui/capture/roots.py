@@ -18,7 +18,7 @@ from typing import Any
 
 from heaptui.capture.saferepr import key_text
 from heaptui.capture.typeinfo import has_base, mro_lookup
-from heaptui.labels import ROOT_MODULE, ROOT_THREAD
+from heaptui.core.labels import ROOT_MODULE, ROOT_THREAD
 
 _FRAME_GLOBALS = types.FrameType.__dict__["f_globals"].__get__
 # The package this copy of heaptui runs as: "heaptui", or the private name an injected agent

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.fileformat.write import SnapshotStreamWriter, atomic_snapshot_stream
 
 

@@ -62,7 +62,7 @@ from heaptui.capture.naming import (
     Namer,
     hidden_dict,
 )
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.capture.saferepr import (
     ELLIPSIS,
     MAX_INT_BITS,
@@ -94,7 +94,7 @@ from heaptui.capture.typeinfo import (
     type_flags,
     type_name,
 )
-from heaptui.labels import (
+from heaptui.core.labels import (
     EDGE_CELL,
     EDGE_DICT_KEY,
     EDGE_INDEX,

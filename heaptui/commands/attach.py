@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from heaptui.commands._agent import add_attach_arguments, agent_session, client_for
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 
 
 def add_parser(subparsers: Any) -> None:

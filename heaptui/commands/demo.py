@@ -13,7 +13,7 @@ import sys
 import tempfile
 from typing import Any
 
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 
 
 def add_parser(subparsers: Any) -> None:

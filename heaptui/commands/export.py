@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 
 if TYPE_CHECKING:
     from heaptui.model.index import GraphIndex

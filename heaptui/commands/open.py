@@ -11,7 +11,7 @@ import argparse
 import os
 from typing import Any
 
-from heaptui.errors import SnapshotError
+from heaptui.core.errors import SnapshotError
 from heaptui.fileformat.layout import MAGIC
 
 

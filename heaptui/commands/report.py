@@ -18,8 +18,8 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
-from heaptui.errors import UserError
-from heaptui.printable import printable
+from heaptui.core.errors import UserError
+from heaptui.core.printable import printable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -400,7 +400,7 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[s
 
 
 def _header_lines(snapshot: Snapshot) -> list[str]:
-    from heaptui.ui.format import human_bytes
+    from heaptui.core.format import human_bytes
 
     meta = snapshot.meta
     program = " ".join(str(a) for a in meta.get("argv") or []) or "?"
@@ -413,7 +413,7 @@ def _header_lines(snapshot: Snapshot) -> list[str]:
 
 
 def _path_lines(path: RootPath, indent: str) -> list[str]:
-    from heaptui.ui.format import clip
+    from heaptui.core.format import clip
 
     head, tail, omitted = _shown_steps(path)
     lines = [f"{indent}{path.root_label}  ({clip(head[0].repr, 60)})"]
@@ -426,7 +426,7 @@ def _path_lines(path: RootPath, indent: str) -> list[str]:
 
 def print_report(report: Report, out: TextIO) -> None:
     """Write the report as text: header, type table, and with a baseline growth and suspects."""
-    from heaptui.ui.format import human_bytes, signed_bytes, signed_count
+    from heaptui.core.format import human_bytes, signed_bytes, signed_count
 
     now = report.now
     lines = _header_lines(now)
@@ -497,7 +497,7 @@ def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]
     """A suspect: the answer in one line, its growth, where its new objects accumulate, a
     path, allocation sites."""
     from heaptui.model.suspects import answer_text
-    from heaptui.ui.format import human_bytes, signed_bytes, signed_count
+    from heaptui.core.format import human_bytes, signed_bytes, signed_count
 
     indent = "       "
     kind = "your type" if s.user_type else "builtin/library type"
@@ -529,7 +529,7 @@ def accumulation_sentence(type_name: str, acc: Accumulation) -> str:
     """``the dict at sys.modules['app'] -> .CACHE retains 98% of the new Session objects
     (52.0 MiB)``."""
     from heaptui.model.paths import short_type
-    from heaptui.ui.format import human_bytes
+    from heaptui.core.format import human_bytes
 
     where = f" at {path_text(acc.path)}" if acc.path is not None else ""
     return (
@@ -550,7 +550,7 @@ def path_text(path: RootPath) -> str:
 
 
 def _site_lines(sites: SiteGrowth, indent: str) -> list[str]:
-    from heaptui.ui.format import human_bytes
+    from heaptui.core.format import human_bytes
 
     lines = []
     for group in sites.groups[:SITES_PER_SUSPECT]:

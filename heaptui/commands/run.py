@@ -13,7 +13,7 @@ import runpy
 import sys
 from typing import Any
 
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 
 
 def add_parser(subparsers: Any) -> None:

@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from heaptui.commands._agent import add_attach_arguments, agent_session, client_for
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 
 DEFAULT_INTERVAL = 10.0
 KEEPALIVE = 60.0  # seconds between two requests at most (the agent's IDLE_TIMEOUT is 120 s)
@@ -183,7 +183,7 @@ class _Watch:
         self.directory = args.snapshot_dir or os.getcwd()
 
     def run(self) -> dict[str, Any]:
-        from heaptui.errors import UserError as _UserError
+        from heaptui.core.errors import UserError as _UserError
         from heaptui.model.timeline import append_line, watch_record
 
         self._resume()

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 
 LEAKY_APP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "leaky_app.py")
 DEFAULT_REQUESTS = 2000

@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 from heaptui.model.index import GraphIndex
 from heaptui.model.paths import short_type, shortest_root_path
-from heaptui.ui.format import object_repr
+from heaptui.core.format import object_repr
 
 DEFAULT_DEPTH = 4
 DEFAULT_MAX_NODES = 60

@@ -30,7 +30,7 @@ from typing import TextIO
 
 import numpy as np
 
-from heaptui.labels import EDGE_ATTR, EDGE_INDEX, EDGE_KEY, EDGE_LOCAL, render_edge
+from heaptui.core.labels import EDGE_ATTR, EDGE_INDEX, EDGE_KEY, EDGE_LOCAL, render_edge
 from heaptui.model.index import GraphIndex
 from heaptui.model.snapshot import Snapshot
 

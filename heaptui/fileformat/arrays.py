@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 
 
 @dataclass

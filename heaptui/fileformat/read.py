@@ -3,7 +3,7 @@
 Snapshot files are untrusted input: nothing here unpickles or evaluates anything, and every
 number in the file is checked before it is used (placement of each column, its checksum, and
 the consistency of the columns with each other, all with vectorised numpy checks). Any problem
-ends in one :class:`~heaptui.errors.SnapshotError` whose message is one line a user can read,
+ends in one :class:`~heaptui.core.errors.SnapshotError` whose message is one line a user can read,
 such as ``base.heap is not a valid heaptui snapshot (truncated at byte 1234)``.
 
 Both format versions are read: version 2 (directory at the end, columns in segments) and
@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from heaptui.errors import SnapshotError
+from heaptui.core.errors import SnapshotError
 from heaptui.fileformat.arrays import AllocColumns, SnapshotArrays
 from heaptui.fileformat.layout import (
     ALIGN,
@@ -44,7 +44,7 @@ from heaptui.fileformat.layout import (
     TAIL_SIZE,
     aligned,
 )
-from heaptui.labels import (
+from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_CLOSURE,
     EDGE_DICT_KEY,

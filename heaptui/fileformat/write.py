@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from itertools import accumulate, count
 from typing import Any, BinaryIO
 
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.fileformat.layout import (
     ALIGN,
     COLUMN_DTYPES,

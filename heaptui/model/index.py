@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from heaptui.labels import ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
+from heaptui.core.labels import ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
 from heaptui.model.snapshot import Snapshot
 
 # How an "other" root is named: what is known about who holds it.

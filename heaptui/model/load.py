@@ -1,7 +1,7 @@
 """`load_snapshot(path)`: read and validate a snapshot file into a :class:`Snapshot`.
 
 The reader (:mod:`heaptui.fileformat.read`) does the validation and raises
-:class:`heaptui.errors.SnapshotError` with a one-line message for anything wrong.
+:class:`heaptui.core.errors.SnapshotError` with a one-line message for anything wrong.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import NamedTuple, overload
 
 import numpy as np
 
-from heaptui.labels import ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
+from heaptui.core.labels import ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
 from heaptui.model.index import GraphIndex
 from heaptui.model.snapshot import Snapshot
 

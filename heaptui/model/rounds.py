@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 
 # Type name -> (objects, bytes) in one capture.
 Census = dict[str, tuple[int, int]]

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from heaptui.labels import TYPE_USER
+from heaptui.core.labels import TYPE_USER
 from heaptui.model.diff import GrowthRow, growth, new_objects
 from heaptui.model.dominators import Dominators
 from heaptui.model.index import GraphIndex

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 
 FORMAT = "heaptui-timeline"
 VERSION = 1

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 from heaptui.transport import procinfo, protocol, sockdir
 from heaptui.transport.streamcheck import StreamCheck, StreamLie, size_limit
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from heaptui.errors import UserError
-from heaptui.printable import printable
+from heaptui.core.errors import UserError
+from heaptui.core.printable import printable
 from heaptui.transport import sockdir
 from heaptui.transport.client import AgentClient, AgentError
 
@@ -74,7 +74,7 @@ def choose_agent(pid: int | None, directory: str | None = None) -> int:
 
 def describe_command(info: dict[str, Any], width: int = 60) -> str:
     """The process's command line, shortened for a table, made printable (it comes from the
-    agent: see :mod:`heaptui.printable`)."""
+    agent: see :mod:`heaptui.core.printable`)."""
     command = info.get("argv") or info.get("command") or []
     text = " ".join(str(part) for part in command) if isinstance(command, list) else str(command)
     text = printable(text)

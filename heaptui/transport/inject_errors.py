@@ -1,11 +1,11 @@
 """Why attaching to a process failed, each with what the user can do about it.
 
-All are :class:`heaptui.errors.UserError`: the CLI prints the message on one line.
+All are :class:`heaptui.core.errors.UserError`: the CLI prints the message on one line.
 """
 
 from __future__ import annotations
 
-from heaptui.errors import UserError
+from heaptui.core.errors import UserError
 
 
 class AttachError(UserError):

@@ -21,7 +21,7 @@ from heaptui.fileformat.write import atomic_file
 from heaptui.transport.client import AgentClient, AgentError
 
 if TYPE_CHECKING:
-    from heaptui.capture.raw import RawSnapshot
+    from heaptui.core.raw import RawSnapshot
     from heaptui.model.snapshot import Snapshot
 
 ProgressCallback = Callable[[str], object]

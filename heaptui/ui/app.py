@@ -35,8 +35,8 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Static, Tab, Tabs
 from textual.worker import get_current_worker
 
-from heaptui.errors import UserError
-from heaptui.printable import printable
+from heaptui.core.errors import UserError
+from heaptui.core.printable import printable
 from heaptui.ui.analysis import analyse
 from heaptui.ui.commands import HeapCommands
 from heaptui.ui.history import SelectionHistory

@@ -17,8 +17,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
 
-from heaptui.errors import UserError
-from heaptui.printable import printable
+from heaptui.core.errors import UserError
+from heaptui.core.printable import printable
 from heaptui.transport.client import AgentError
 from heaptui.transport.sources import LiveSnapshotSource, default_save_name
 from heaptui.ui.app import HeapApp

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from heaptui.errors import SnapshotError
+from heaptui.core.errors import SnapshotError
 
 if TYPE_CHECKING:
     from heaptui.model.snapshot import Snapshot
@@ -28,7 +28,7 @@ class SnapshotSource(Protocol):
         ...
 
     def fetch(self, progress: ProgressCallback) -> tuple[Snapshot, Snapshot | None]:
-        """Return ``(snapshot, baseline)``; raise :class:`heaptui.errors.UserError` on failure.
+        """Return ``(snapshot, baseline)``; raise :class:`heaptui.core.errors.UserError` on failure.
 
         Runs in a worker thread; ``progress`` reports the step being done.
         """

@@ -1,6 +1,6 @@
 """The last line of defence between texts of a target and the terminal: no control reaches it.
 
-Every widget shows texts of a snapshot through :func:`heaptui.printable.printable` (visible
+Every widget shows texts of a snapshot through :func:`heaptui.core.printable.printable` (visible
 escapes). This line filter, applied by the app to every rendered line, removes any terminal
 control that got past that (a widget that forgot, a text not thought of): the characters it
 removes take no cell, so the layout does not move.
@@ -12,7 +12,7 @@ from rich.segment import Segment
 from textual.color import Color
 from textual.filter import LineFilter
 
-from heaptui.printable import without_controls
+from heaptui.core.printable import without_controls
 
 
 class NoTerminalControls(LineFilter):

@@ -19,7 +19,7 @@ from textual.widgets import Footer, Label, Sparkline, Static
 
 from heaptui.model.timeline import Timeline, TimelineError, load_timeline, timeline_from_samples
 from heaptui.model.trend import TrendOptions, find_leaks, memory_verdict, rate_text
-from heaptui.ui.format import human_bytes
+from heaptui.core.format import human_bytes
 
 RELOAD_SECONDS = 5.0
 

@@ -24,7 +24,7 @@ import numpy
 import objgraph
 
 from heaptui.capture import capture
-from heaptui.labels import NODE_GC_TRACKED
+from heaptui.core.labels import NODE_GC_TRACKED
 
 
 class Leaf:

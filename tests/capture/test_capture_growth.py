@@ -37,7 +37,7 @@ main()
 THREAD_LABELS = """
 import sys
 from heaptui.capture import capture
-from heaptui.labels import ROOT_THREAD
+from heaptui.core.labels import ROOT_THREAD
 
 raw = capture()
 assert "threading" not in sys.modules, "the capture imported threading"

@@ -15,7 +15,7 @@ from capture_view import ATTR, View
 
 from heaptui.capture import capture
 from heaptui.capture.naming import hidden_dict
-from heaptui.labels import NODE_GC_TRACKED, ROOT_MODULE, ROOT_THREAD, TYPE_BUILTIN, TYPE_USER
+from heaptui.core.labels import NODE_GC_TRACKED, ROOT_MODULE, ROOT_THREAD, TYPE_BUILTIN, TYPE_USER
 
 CALLS: list[str] = []
 

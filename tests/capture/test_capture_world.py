@@ -21,7 +21,7 @@ from pending_fixes import PENDING
 from world_target import c_test_helpers
 
 from heaptui.capture import accel
-from heaptui.labels import ROOT_MODULE
+from heaptui.core.labels import ROOT_MODULE
 from heaptui.model.load import load_snapshot
 
 TARGET = Path(__file__).with_name("world_target.py")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from heaptui.capture import accel
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.fileformat.read import read_snapshot_bytes
 from heaptui.fileformat.write import SnapshotStreamWriter
 

@@ -41,7 +41,7 @@ def test_dot_draws_referrers_with_labels_highlight_and_root() -> None:
 
 def test_dot_limits_fan_out_and_size_but_keeps_the_root_path() -> None:
     # 30 referrers of one int: at most 8 drawn, the rest summed up in a "+N more" box.
-    from heaptui.labels import EDGE_ATTR, ROOT_MODULE
+    from heaptui.core.labels import EDGE_ATTR, ROOT_MODULE
     from heaptui.model.snapshot import Snapshot
     from heaptui.testing import SnapshotBuilder
 

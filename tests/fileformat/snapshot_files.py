@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from heaptui.capture import accel
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.fileformat.arrays import AllocColumns
 from heaptui.fileformat.layout import END_MARKER, PREAMBLE_SIZE, TAIL_SIZE, aligned
 from heaptui.fileformat.write import SnapshotStreamWriter, write_snapshot
-from heaptui.labels import (
+from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_CELL,
     EDGE_CLOSURE,

@@ -21,11 +21,11 @@ from snapshot_files import (
 )
 from v1_files import to_v1
 
-from heaptui.errors import SnapshotError
+from heaptui.core.errors import SnapshotError
 from heaptui.fileformat.arrays import SnapshotArrays
 from heaptui.fileformat.layout import COLUMN_DTYPES, MAGIC, PREAMBLE_SIZE
 from heaptui.fileformat.read import read_snapshot_bytes
-from heaptui.labels import (
+from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_CLOSURE,
     EDGE_DICT_KEY,

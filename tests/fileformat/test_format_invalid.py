@@ -22,10 +22,10 @@ from snapshot_files import (
     with_directory_bytes,
 )
 
-from heaptui.errors import SnapshotError, UserError
+from heaptui.core.errors import SnapshotError, UserError
 from heaptui.fileformat.layout import COLUMN_DTYPES, PREAMBLE_SIZE, TAIL_SIZE
 from heaptui.fileformat.read import read_snapshot_arrays, read_snapshot_bytes
-from heaptui.labels import EDGE_ATTR, EDGE_DICT_KEY, EDGE_KEY, MAX_EDGE_KIND
+from heaptui.core.labels import EDGE_ATTR, EDGE_DICT_KEY, EDGE_KEY, MAX_EDGE_KIND
 
 GOOD = encode(sample_raw())
 
@@ -483,7 +483,7 @@ def test_edge_payload_outside_the_string_table(kind: int, payload: int) -> None:
 
 
 def test_index_payloads_are_positions_not_strings() -> None:
-    from heaptui.labels import EDGE_INDEX
+    from heaptui.core.labels import EDGE_INDEX
 
     data = _poke(GOOD, "edge_payload", _edge_with_kind(EDGE_INDEX), 10_000)
     assert read_snapshot_bytes(data, "x").edge_payload.max() == 10_000

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from snapshot_files import assert_same_arrays, directory_of, encode, sample_raw, segment_extents
 
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.fileformat.arrays import SnapshotArrays, arrays_from_raw
 from heaptui.fileformat.layout import ALIGN, FORMAT_VERSION, MAGIC
 from heaptui.fileformat.read import read_snapshot_arrays, read_snapshot_bytes

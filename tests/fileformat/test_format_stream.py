@@ -23,7 +23,7 @@ from snapshot_files import (
     segment_extents,
 )
 
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.fileformat import write
 from heaptui.fileformat.arrays import arrays_from_raw
 from heaptui.fileformat.layout import PREAMBLE_SIZE

@@ -24,7 +24,7 @@ from v1_files import (
     v1_rewrite_header,
 )
 
-from heaptui.errors import SnapshotError
+from heaptui.core.errors import SnapshotError
 from heaptui.fileformat.layout import COLUMN_DTYPES, PREAMBLE_SIZE
 from heaptui.fileformat.read import read_snapshot_arrays, read_snapshot_bytes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from itertools import pairwise
 
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.fileformat.read import read_snapshot_bytes
 from heaptui.fileformat.write import SnapshotStreamWriter, write_snapshot
 

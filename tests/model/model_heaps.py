@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heaptui.labels import (
+from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_INDEX,
     EDGE_KEY,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from model_heaps import app_heap, value_addr
 
-from heaptui.labels import EDGE_KEY, ROOT_MODULE
+from heaptui.core.labels import EDGE_KEY, ROOT_MODULE
 from heaptui.model.diff import growth, new_objects
 from heaptui.model.snapshot import Snapshot
 from heaptui.testing import SnapshotBuilder

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from heaptui.labels import ROOT_MODULE
+from heaptui.core.labels import ROOT_MODULE
 from heaptui.model import dominators as dm
 from heaptui.model.dominators_unreachable import unreached_entry_nodes
 from heaptui.testing import SnapshotBuilder

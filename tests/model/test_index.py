@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from model_heaps import APP, APP_DICT, CACHE, FRAME, ORPHAN, PENDING, app_heap, value_addr
 
-from heaptui.labels import ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
+from heaptui.core.labels import ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
 from heaptui.model.index import GraphIndex
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_heaps import CACHE, ORPHAN, app_heap, arrays_graph, value_addr
 
-from heaptui.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
+from heaptui.core.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
 from heaptui.model import paths
 from heaptui.model.index import HELD_OUTSIDE, GraphIndex
 from heaptui.model.paths import display_steps, render_path, shortest_root_path

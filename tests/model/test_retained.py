@@ -8,7 +8,7 @@ import random
 import numpy as np
 from model_heaps import CACHE, app_heap
 
-from heaptui.labels import EDGE_ATTR, EDGE_INDEX, ROOT_MODULE
+from heaptui.core.labels import EDGE_ATTR, EDGE_INDEX, ROOT_MODULE
 from heaptui.model.dominators import dominators_for
 from heaptui.model.index import HELD_OUTSIDE, GraphIndex
 from heaptui.model.retained import find_accumulation, outermost_selected, retained_of_selection

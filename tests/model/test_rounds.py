@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heaptui.capture.raw import RawSnapshot
+from heaptui.core.raw import RawSnapshot
 from heaptui.model.rounds import census_of, steady_growth
 from heaptui.testing import SnapshotBuilder
 

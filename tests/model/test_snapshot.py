@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from model_heaps import APP, APP_DICT, CACHE, ORPHAN, app_heap, value_addr
 
-from heaptui.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE
+from heaptui.core.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE
 from heaptui.model import snapshot as snapshot_module
 from heaptui.model.snapshot import Snapshot
 from heaptui.testing import SnapshotBuilder

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from model_heaps import app_heap
 
-from heaptui.labels import (
+from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_DICT_KEY,
     EDGE_INDEX,

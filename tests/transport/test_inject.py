@@ -311,7 +311,7 @@ def test_another_users_process_gets_the_ptrace_message(targets: list[InjectTarge
     targets.append(target)
     code = (
         "from heaptui.transport import inject\n"
-        "from heaptui.errors import UserError\n"
+        "from heaptui.core.errors import UserError\n"
         f"try:\n    inject.inject_agent({target.pid})\n"
         "except UserError as exc:\n    print(type(exc).__name__, exc)\n"
     )

@@ -129,7 +129,7 @@ def test_closure_has_the_agent_capture_and_writer_but_nothing_heavy() -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("from heaptui.labels import X\n", "from _p.labels import X\n"),
+        ("from heaptui.core.labels import X\n", "from _p.core.labels import X\n"),
         ("import heaptui.capture\n", "import _p.capture; heaptui = _p\n"),
         ("import heaptui.a as b, os  # keep\n", "import _p.a as b, os  # keep\n"),
         ("from heaptui import (a,\n    heaptui)\n", "from _p import (a,\n    heaptui)\n"),

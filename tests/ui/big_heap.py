@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from heaptui.fileformat.arrays import SnapshotArrays
-from heaptui.labels import EDGE_INDEX, ROOT_MODULE, TYPE_BUILTIN, TYPE_USER
+from heaptui.core.labels import EDGE_INDEX, ROOT_MODULE, TYPE_BUILTIN, TYPE_USER
 from heaptui.model.snapshot import Snapshot
 
 

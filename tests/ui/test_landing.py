@@ -12,7 +12,7 @@ from ui_pilot import settle
 from heaptui.model.snapshot import Snapshot
 from heaptui.testing import SnapshotBuilder
 from heaptui.ui.app import HeapApp
-from heaptui.ui.format import clip_middle
+from heaptui.core.format import clip_middle
 from heaptui.ui.source import MemorySource
 from heaptui.ui.widgets.growth_table import GrowthTable
 from heaptui.ui.widgets.instance_list import InstanceList
@@ -128,7 +128,7 @@ def test_net_change_says_new_minus_freed():
 
 def test_find_child_by_index_key_and_end():
     b = SnapshotBuilder()
-    from heaptui.labels import EDGE_INDEX, EDGE_KEY
+    from heaptui.core.labels import EDGE_INDEX, EDGE_KEY
 
     b.node(0x10, "list", length=3)
     b.node(0x20, "dict", length=3)

@@ -193,7 +193,7 @@ async def test_more_node_loads_the_next_batch():
 
 
 async def test_a_long_path_opens_the_nearest_holders_and_shows_both_ends():
-    from heaptui.labels import EDGE_ATTR, ROOT_MODULE
+    from heaptui.core.labels import EDGE_ATTR, ROOT_MODULE
     from heaptui.model.snapshot import Snapshot
     from heaptui.testing import SnapshotBuilder
     from heaptui.ui.source import MemorySource

@@ -9,7 +9,7 @@ from textual.widgets import Input, Static
 from ui_heaps import shop_heap, shop_pair
 from ui_pilot import settle
 
-from heaptui.errors import SnapshotError
+from heaptui.core.errors import SnapshotError
 from heaptui.ui.app import HeapApp
 from heaptui.ui.screens.help import HelpScreen, help_table
 from heaptui.ui.source import MemorySource

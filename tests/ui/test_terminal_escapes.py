@@ -12,7 +12,7 @@ import re
 from rich.console import Console
 from ui_pilot import settle
 
-from heaptui.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE
+from heaptui.core.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE
 from heaptui.model.snapshot import Snapshot
 from heaptui.testing import SnapshotBuilder
 from heaptui.ui.app import HeapApp

@@ -8,8 +8,8 @@ sessions and listeners than the baseline.
 
 from __future__ import annotations
 
-from heaptui.capture.raw import RawSnapshot
-from heaptui.labels import (
+from heaptui.core.raw import RawSnapshot
+from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_INDEX,
     EDGE_KEY,

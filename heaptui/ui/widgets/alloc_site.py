@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from heaptui.labels import TYPE_USER
-from heaptui.printable import printable
+from heaptui.core.labels import TYPE_USER
+from heaptui.core.printable import printable
 
 if TYPE_CHECKING:
     from heaptui.model.allocsites import Frame

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from heaptui.ui.format import clip_middle, human_bytes, signed_bytes, signed_count
+from heaptui.core.format import clip_middle, human_bytes, signed_bytes, signed_count
 
 if TYPE_CHECKING:
     from heaptui.model.diff import GrowthRow

@@ -23,7 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from heaptui.ui.format import clip, human_bytes, object_repr
+from heaptui.core.format import clip, human_bytes, object_repr
 
 if TYPE_CHECKING:
     from heaptui.model.index import GraphIndex

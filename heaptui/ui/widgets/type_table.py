@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from heaptui.ui.format import clip_middle, human_bytes
+from heaptui.core.format import clip_middle, human_bytes
 
 if TYPE_CHECKING:
     from heaptui.model.summary import TypeRow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from heaptui.printable import printable
+from heaptui.core.printable import printable
 
 if TYPE_CHECKING:
     from heaptui.model.snapshot import Snapshot
