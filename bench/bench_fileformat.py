@@ -23,9 +23,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from heaptui.core.raw import RawSnapshot
-from heaptui.fileformat.read import read_snapshot_arrays, read_snapshot_bytes
-from heaptui.fileformat.write import atomic_snapshot_stream, write_snapshot, write_snapshot_file
 from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_CLOSURE,
@@ -36,6 +33,9 @@ from heaptui.core.labels import (
     MAX_EDGE_KIND,
     ROOT_MODULE,
 )
+from heaptui.core.raw import RawSnapshot
+from heaptui.fileformat.read import read_snapshot_arrays, read_snapshot_bytes
+from heaptui.fileformat.write import atomic_snapshot_stream, write_snapshot, write_snapshot_file
 
 REPEAT = 3
 

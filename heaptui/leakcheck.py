@@ -26,10 +26,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from heaptui.capture import capture
-from heaptui.core.raw import RawSnapshot
 from heaptui.capture.typeinfo import module_of, type_name
-from heaptui.fileformat.write import write_snapshot_file
 from heaptui.core.labels import ROOT_OTHER, TYPE_BUILTIN, TYPE_STDLIB, TYPE_USER
+from heaptui.core.raw import RawSnapshot
+from heaptui.fileformat.write import write_snapshot_file
 from heaptui.model.diff import GrowthRow, growth, new_objects
 from heaptui.model.index import GraphIndex
 from heaptui.model.paths import RootPath, render_path, shortest_root_path

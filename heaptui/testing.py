@@ -14,7 +14,6 @@ Standard library only.
 
 from __future__ import annotations
 
-from heaptui.core.raw import RawSnapshot
 from heaptui.core.labels import (
     EDGE_INDEX,
     EDGE_OTHER,
@@ -22,6 +21,7 @@ from heaptui.core.labels import (
     TYPE_BUILTIN,
     TYPE_USER,
 )
+from heaptui.core.raw import RawSnapshot
 
 
 class SnapshotBuilder:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from heaptui.cli import main
-from heaptui.fileformat.write import write_snapshot_file
 from heaptui.core.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE
+from heaptui.fileformat.write import write_snapshot_file
 from heaptui.testing import SnapshotBuilder
 
 

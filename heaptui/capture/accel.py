@@ -18,9 +18,9 @@ from typing import Any
 from heaptui.capture import roots as _roots
 from heaptui.capture import walker as _walker
 from heaptui.capture.naming import GenericInfo, InstanceInfo, Namer
-from heaptui.core.raw import RawSnapshot
 from heaptui.capture.saferepr import key_text
 from heaptui.capture.typeinfo import type_name
+from heaptui.core.raw import RawSnapshot
 
 try:
     from heaptui.capture import _walk  # type: ignore[attr-defined]

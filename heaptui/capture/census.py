@@ -24,7 +24,7 @@ from typing import Any
 
 from heaptui.capture.allocsites import CHUNK, _new_untracked_referents
 from heaptui.capture.typeinfo import constant_size, safe_sizer, size_preheader, type_name
-from heaptui.capture.walker import _rss_bytes
+from heaptui.core import procinfo
 
 try:
     from heaptui.capture import _census  # type: ignore[attr-defined]
@@ -124,7 +124,7 @@ def take_census(
         per_name = kept
     return {
         "time": time.time(),
-        "rss": _rss_bytes() or None,
+        "rss": procinfo.rss_bytes(),
         "objects": total_objects,
         "heap_bytes": heap_bytes,
         "allocated_blocks": sys.getallocatedblocks(),

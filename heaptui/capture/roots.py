@@ -18,6 +18,7 @@ from typing import Any
 
 from heaptui.capture.saferepr import key_text
 from heaptui.capture.typeinfo import has_base, mro_lookup
+from heaptui.core.agent_threads import AGENT_THREAD_PREFIX
 from heaptui.core.labels import ROOT_MODULE, ROOT_THREAD
 
 _FRAME_GLOBALS = types.FrameType.__dict__["f_globals"].__get__
@@ -25,8 +26,6 @@ _FRAME_GLOBALS = types.FrameType.__dict__["f_globals"].__get__
 # gets (``_heaptui_attach_<random>``, see heaptui.transport.inject_payload).
 _PACKAGE = __name__.split(".")[0]
 _CAPTURE_PACKAGE = _PACKAGE + ".capture"
-# Threads the live agent runs (heaptui.transport.agent names them so): not the program's.
-AGENT_THREAD_PREFIX = "heaptui-agent"
 
 
 def is_capture_frame(frame: Any) -> bool:

@@ -62,7 +62,6 @@ from heaptui.capture.naming import (
     Namer,
     hidden_dict,
 )
-from heaptui.core.raw import RawSnapshot
 from heaptui.capture.saferepr import (
     ELLIPSIS,
     MAX_INT_BITS,
@@ -94,6 +93,7 @@ from heaptui.capture.typeinfo import (
     type_flags,
     type_name,
 )
+from heaptui.core import procinfo
 from heaptui.core.labels import (
     EDGE_CELL,
     EDGE_DICT_KEY,
@@ -102,11 +102,8 @@ from heaptui.core.labels import (
     EDGE_MEMBER,
     NODE_GC_TRACKED,
 )
-
-try:  # imported here, not on first use: an import during a capture shows up as growth
-    import resource as _resource
-except ImportError:  # pragma: no cover - not on this platform
-    _resource = None  # type: ignore[assignment]
+from heaptui.core.raw import RawSnapshot
+from heaptui.core.version import VERSION
 
 # Walker categories, one per type (cached by id(type)).
 CAT_LEAF = 0  # no referents (not a GC type): str, int, float, bytes, code ...
@@ -241,26 +238,6 @@ def _bulk_sizer(tp: type) -> tuple[Any, int]:
     return impl, size_preheader(tp)
 
 
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        if _resource is None:
-            return 0
-        try:
-            scale = 1 if sys.platform == "darwin" else 1024
-            return int(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss * scale)
-        except Exception:
-            return 0
-
-
-def _heaptui_version() -> str:
-    module = sys.modules.get("heaptui")
-    version = getattr(module, "__version__", None)
-    return version if type(version) is str else "unknown"
-
-
 def python_version() -> str:
     """``3.11.7``: from ``sys.version_info`` (``platform.python_version()`` fills a cache)."""
     major, minor, micro = sys.version_info[:3]
@@ -325,11 +302,11 @@ def run_paused(
             "implementation": sys.implementation.name,
             "platform": sys.platform,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "rss": _rss_bytes(),
+            "rss": procinfo.rss_bytes() or 0,
             "capture_seconds": round(elapsed, 6),
             # Wall time minus this: roughly how long other threads held the GIL mid-walk.
             "capture_cpu_seconds": round(cpu, 6),
-            "heaptui_version": _heaptui_version(),
+            "heaptui_version": VERSION,
             "walker": walker,
             "gc_collected": bool(collect),
             "objects": raw.node_count,

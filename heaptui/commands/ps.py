@@ -11,9 +11,9 @@ import json
 import sys
 from typing import Any
 
+from heaptui.core.format import human_bytes
 from heaptui.core.printable import printable
 from heaptui.transport.discovery import AgentEntry, describe_command, list_agents
-from heaptui.core.format import human_bytes
 
 
 def add_parser(subparsers: Any) -> None:

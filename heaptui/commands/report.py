@@ -496,8 +496,8 @@ _SUSPECTS_TITLE = {
 def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]:
     """A suspect: the answer in one line, its growth, where its new objects accumulate, a
     path, allocation sites."""
-    from heaptui.model.suspects import answer_text
     from heaptui.core.format import human_bytes, signed_bytes, signed_count
+    from heaptui.model.suspects import answer_text
 
     indent = "       "
     kind = "your type" if s.user_type else "builtin/library type"
@@ -528,8 +528,8 @@ def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]
 def accumulation_sentence(type_name: str, acc: Accumulation) -> str:
     """``the dict at sys.modules['app'] -> .CACHE retains 98% of the new Session objects
     (52.0 MiB)``."""
-    from heaptui.model.paths import short_type
     from heaptui.core.format import human_bytes
+    from heaptui.model.paths import short_type
 
     where = f" at {path_text(acc.path)}" if acc.path is not None else ""
     return (

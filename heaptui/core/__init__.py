@@ -1,4 +1,4 @@
-"""The vocabulary every layer shares: capture columns, edge labels, errors, safe texts, number forms.
+"""The vocabulary every layer shares: capture columns, edge labels, errors, texts, numbers.
 
 Standard library only, and importing nothing else from heaptui: the capture side loads these
 modules inside the target program, and the model, the exports, the report and the UI all

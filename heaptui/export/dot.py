@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from heaptui.core.errors import UserError
+from heaptui.core.format import object_repr
 from heaptui.model.index import GraphIndex
 from heaptui.model.paths import short_type, shortest_root_path
-from heaptui.core.format import object_repr
 
 DEFAULT_DEPTH = 4
 DEFAULT_MAX_NODES = 60

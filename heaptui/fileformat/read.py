@@ -27,6 +27,16 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from heaptui.core.errors import SnapshotError
+from heaptui.core.labels import (
+    EDGE_ATTR,
+    EDGE_CLOSURE,
+    EDGE_DICT_KEY,
+    EDGE_INTERNAL,
+    EDGE_KEY,
+    EDGE_LOCAL,
+    MAX_EDGE_KIND,
+    MAX_ROOT_KIND,
+)
 from heaptui.fileformat.arrays import AllocColumns, SnapshotArrays
 from heaptui.fileformat.layout import (
     ALIGN,
@@ -43,16 +53,6 @@ from heaptui.fileformat.layout import (
     READABLE_VERSIONS,
     TAIL_SIZE,
     aligned,
-)
-from heaptui.core.labels import (
-    EDGE_ATTR,
-    EDGE_CLOSURE,
-    EDGE_DICT_KEY,
-    EDGE_INTERNAL,
-    EDGE_KEY,
-    EDGE_LOCAL,
-    MAX_EDGE_KIND,
-    MAX_ROOT_KIND,
 )
 
 _KNOWN_DTYPES = {**COLUMN_DTYPES, **OPTIONAL_COLUMN_DTYPES}

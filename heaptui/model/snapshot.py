@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from heaptui.core.labels import render_edge
 from heaptui.core.raw import RawSnapshot
 from heaptui.fileformat.arrays import SnapshotArrays, arrays_from_raw
-from heaptui.core.labels import render_edge
 from heaptui.model.addrsort import address_order, resolve_order
 
 _STRING_CACHE_LIMIT = 4096

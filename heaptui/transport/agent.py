@@ -2,7 +2,7 @@
 
 Standard library only: it runs inside the program being debugged, and may be injected as
 source into processes without heaptui installed. It needs :mod:`heaptui.transport.protocol`,
-:mod:`heaptui.transport.sockdir`, :mod:`heaptui.transport.procinfo` and, when a capture is
+:mod:`heaptui.transport.sockdir`, :mod:`heaptui.core.procinfo` and, when a capture is
 asked for, :mod:`heaptui.capture` and :mod:`heaptui.fileformat.write`.
 
 The host must not notice it. Idle, its threads are blocked in ``accept``/``recv`` (no timers,
@@ -27,7 +27,10 @@ from collections import deque
 from types import BuiltinMethodType, FrameType, MethodType
 from typing import Any
 
-from heaptui.transport import procinfo, protocol, sockdir
+from heaptui.core import procinfo
+from heaptui.core.agent_threads import AGENT_THREAD_PREFIX
+from heaptui.core.version import VERSION
+from heaptui.transport import protocol, sockdir
 
 __all__ = ["Agent", "current_agent", "install", "uninstall"]
 
@@ -41,8 +44,6 @@ IDLE_TIMEOUT = 120.0
 # a viewer that stops reading for this long makes the agent give the capture up.
 CAPTURE_SEND_TIMEOUT = 30.0
 
-# Its threads' names start with this (heaptui.capture.roots leaves them out of the roots).
-_AGENT_THREAD_PREFIX = "heaptui-agent"
 
 _lock = threading.Lock()
 _agent: Agent | None = None
@@ -132,7 +133,7 @@ def _own_object_ids(agent: Agent) -> set[int]:
     for thread in threading.enumerate():
         # Exact Thread only (its ``name`` property runs no user code); __dict__ is not
         # touched (on 3.11 reading it would create the instance's dict).
-        if type(thread) is threading.Thread and thread.name.startswith(_AGENT_THREAD_PREFIX):
+        if type(thread) is threading.Thread and thread.name.startswith(AGENT_THREAD_PREFIX):
             ids.add(id(thread))
             work.append(thread)
     methods: list[Any] = []
@@ -149,7 +150,7 @@ def _own_object_ids(agent: Agent) -> set[int]:
         if id(method.__self__) in ids:
             ids.add(id(method))
     frame: Any = sys._getframe(1)
-    if threading.current_thread().name.startswith(_AGENT_THREAD_PREFIX):
+    if threading.current_thread().name.startswith(AGENT_THREAD_PREFIX):
         while frame is not None:  # the capturing thread is the agent's: so are its frames
             ids.add(id(frame))
             frame = frame.f_back
@@ -444,7 +445,7 @@ class Agent:
             "implementation": sys.implementation.name,
             "process_started": self.process_started,
             "agent_started": self.started,
-            "heaptui": _heaptui_version(),
+            "heaptui": VERSION,
             **self.counters(),
         }
 
@@ -539,14 +540,6 @@ def _refuse_busy(conn: socket.socket, connected: int) -> None:
         conn.settimeout(1.0)
         protocol.send_json(conn, {"ok": False, "error": f"busy: {connected} viewers connected"})
     conn.close()
-
-
-def _heaptui_version() -> str:
-    try:
-        from heaptui import __version__
-    except Exception:
-        return "unknown"
-    return __version__
 
 
 # --- process-wide wiring ----------------------------------------------------------------------

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from heaptui.core import procinfo
 from heaptui.core.errors import UserError
-from heaptui.transport import procinfo, protocol, sockdir
+from heaptui.transport import protocol, sockdir
 from heaptui.transport.streamcheck import StreamCheck, StreamLie, size_limit
 
 ProgressCallback = Callable[[int], object]  # bytes received so far

@@ -23,7 +23,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from heaptui.transport import procinfo
+from heaptui.core import procinfo
+from heaptui.core.agent_threads import AGENT_THREAD_PREFIX
 
 ENV_LIMIT = "HEAPTUI_DUMP_AT_RSS"
 ENV_DIR = "HEAPTUI_DUMP_DIR"
@@ -31,7 +32,7 @@ ENV_KEEP = "HEAPTUI_DUMP_KEEP"
 DEFAULT_PERIOD = 2.0
 DEFAULT_MIN_GAP = 60.0
 REGROW = 1.10
-THREAD_NAME = "heaptui-agent-rss"  # the agent's prefix: left out of the snapshot's roots
+THREAD_NAME = f"{AGENT_THREAD_PREFIX}-rss"  # left out of the snapshot's roots
 
 _UNITS = {
     "": 1,

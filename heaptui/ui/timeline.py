@@ -17,9 +17,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Sparkline, Static
 
+from heaptui.core.format import human_bytes
 from heaptui.model.timeline import Timeline, TimelineError, load_timeline, timeline_from_samples
 from heaptui.model.trend import TrendOptions, find_leaks, memory_verdict, rate_text
-from heaptui.core.format import human_bytes
 
 RELOAD_SECONDS = 5.0
 

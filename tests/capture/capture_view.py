@@ -6,8 +6,8 @@ import sys
 from itertools import accumulate
 from typing import Any
 
-from heaptui.core.raw import RawSnapshot
 from heaptui.core.labels import render_edge
+from heaptui.core.raw import RawSnapshot
 
 # The label path of an instance attribute (see View.attribute_labels), formatted with its name.
 ATTR = ".{}" if sys.version_info >= (3, 11) else ".__dict__['{}']"

@@ -20,9 +20,9 @@ import pytest
 from capture_view import View
 
 from heaptui.capture import accel
-from heaptui.core.raw import RawSnapshot
 from heaptui.capture.walker import take_snapshot
 from heaptui.core.labels import NODE_GC_TRACKED
+from heaptui.core.raw import RawSnapshot
 
 pytestmark = pytest.mark.skipif(not accel.available(), reason="C extension not built")
 

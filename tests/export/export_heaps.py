@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from heaptui.core.raw import RawSnapshot
 from heaptui.core.labels import EDGE_ATTR, EDGE_INDEX, EDGE_KEY, ROOT_MODULE
+from heaptui.core.raw import RawSnapshot
 from heaptui.model.snapshot import Snapshot
 from heaptui.testing import SnapshotBuilder
 

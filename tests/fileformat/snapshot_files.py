@@ -21,10 +21,6 @@ from typing import Any
 import numpy as np
 
 from heaptui.capture import accel
-from heaptui.core.raw import RawSnapshot
-from heaptui.fileformat.arrays import AllocColumns
-from heaptui.fileformat.layout import END_MARKER, PREAMBLE_SIZE, TAIL_SIZE, aligned
-from heaptui.fileformat.write import SnapshotStreamWriter, write_snapshot
 from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_CELL,
@@ -38,6 +34,10 @@ from heaptui.core.labels import (
     ROOT_MODULE,
     ROOT_THREAD,
 )
+from heaptui.core.raw import RawSnapshot
+from heaptui.fileformat.arrays import AllocColumns
+from heaptui.fileformat.layout import END_MARKER, PREAMBLE_SIZE, TAIL_SIZE, aligned
+from heaptui.fileformat.write import SnapshotStreamWriter, write_snapshot
 from heaptui.testing import SnapshotBuilder
 
 

@@ -22,9 +22,6 @@ from snapshot_files import (
 from v1_files import to_v1
 
 from heaptui.core.errors import SnapshotError
-from heaptui.fileformat.arrays import SnapshotArrays
-from heaptui.fileformat.layout import COLUMN_DTYPES, MAGIC, PREAMBLE_SIZE
-from heaptui.fileformat.read import read_snapshot_bytes
 from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_CLOSURE,
@@ -34,6 +31,9 @@ from heaptui.core.labels import (
     MAX_EDGE_KIND,
     MAX_ROOT_KIND,
 )
+from heaptui.fileformat.arrays import SnapshotArrays
+from heaptui.fileformat.layout import COLUMN_DTYPES, MAGIC, PREAMBLE_SIZE
+from heaptui.fileformat.read import read_snapshot_bytes
 
 GOOD = encode(sample_raw())
 # The same heap streamed two items at a time: many interleaved segments per column.

@@ -23,9 +23,9 @@ from snapshot_files import (
 )
 
 from heaptui.core.errors import SnapshotError, UserError
+from heaptui.core.labels import EDGE_ATTR, EDGE_DICT_KEY, EDGE_KEY, MAX_EDGE_KIND
 from heaptui.fileformat.layout import COLUMN_DTYPES, PREAMBLE_SIZE, TAIL_SIZE
 from heaptui.fileformat.read import read_snapshot_arrays, read_snapshot_bytes
-from heaptui.core.labels import EDGE_ATTR, EDGE_DICT_KEY, EDGE_KEY, MAX_EDGE_KIND
 
 GOOD = encode(sample_raw())
 

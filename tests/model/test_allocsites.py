@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from heaptui.core.raw import RawSnapshot
 from heaptui.core.errors import SnapshotError
-from heaptui.fileformat.write import write_snapshot_file
 from heaptui.core.labels import EDGE_INDEX, ROOT_MODULE
+from heaptui.core.raw import RawSnapshot
+from heaptui.fileformat.write import write_snapshot_file
 from heaptui.model.allocsites import Frame, alloc_site, alloc_status, growth_by_site
 from heaptui.model.load import load_snapshot
 from heaptui.model.snapshot import Snapshot

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from heaptui.core.raw import RawSnapshot
 from heaptui.core.labels import EDGE_ATTR, EDGE_INDEX, ROOT_MODULE
+from heaptui.core.raw import RawSnapshot
 from heaptui.model.load import load_snapshot
 from heaptui.testing import SnapshotBuilder
 from heaptui.transport.sources import FakeLiveSource

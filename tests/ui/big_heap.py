@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from heaptui.fileformat.arrays import SnapshotArrays
 from heaptui.core.labels import EDGE_INDEX, ROOT_MODULE, TYPE_BUILTIN, TYPE_USER
+from heaptui.fileformat.arrays import SnapshotArrays
 from heaptui.model.snapshot import Snapshot
 
 

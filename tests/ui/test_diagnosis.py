@@ -19,9 +19,9 @@ from ui_heaps import (
 )
 from ui_pilot import settle
 
+from heaptui.core.format import human_bytes
 from heaptui.export.dot import dot_program
 from heaptui.ui.app import HeapApp
-from heaptui.core.format import human_bytes
 from heaptui.ui.messages import DominatorsComputed, IndexBuilt, LoadProgressed
 from heaptui.ui.source import MemorySource
 from heaptui.ui.widgets.dominator_tree import DominatorTree

@@ -9,10 +9,10 @@ from textual.widgets import Static
 from ui_heaps import SESSIONS, shop_heap, shop_pair
 from ui_pilot import settle
 
+from heaptui.core.format import clip_middle
 from heaptui.model.snapshot import Snapshot
 from heaptui.testing import SnapshotBuilder
 from heaptui.ui.app import HeapApp
-from heaptui.core.format import clip_middle
 from heaptui.ui.source import MemorySource
 from heaptui.ui.widgets.growth_table import GrowthTable
 from heaptui.ui.widgets.instance_list import InstanceList

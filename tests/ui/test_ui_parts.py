@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ui_heaps import shop_heap, shop_pair
 
-from heaptui.model.summary import TypeRow
 from heaptui.core.format import clip, human_bytes, signed_bytes, signed_count
+from heaptui.model.summary import TypeRow
 from heaptui.ui.history import SelectionHistory
 from heaptui.ui.source import baseline_mismatch
 from heaptui.ui.widgets.growth_table import order_growth

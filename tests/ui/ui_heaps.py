@@ -8,7 +8,6 @@ sessions and listeners than the baseline.
 
 from __future__ import annotations
 
-from heaptui.core.raw import RawSnapshot
 from heaptui.core.labels import (
     EDGE_ATTR,
     EDGE_INDEX,
@@ -18,6 +17,7 @@ from heaptui.core.labels import (
     ROOT_THREAD,
     TYPE_BUILTIN,
 )
+from heaptui.core.raw import RawSnapshot
 from heaptui.model.snapshot import Snapshot
 from heaptui.testing import SnapshotBuilder
 

@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from heaptui.core.printable import printable
 from heaptui.core.format import human_bytes
+from heaptui.core.printable import printable
 
 if TYPE_CHECKING:
     from heaptui.model.snapshot import Snapshot

@@ -15,8 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Sparkline, Static
 
-from heaptui.core.printable import printable
 from heaptui.core.format import human_bytes
+from heaptui.core.printable import printable
 
 RSS_HISTORY = 120  # samples kept for the sparkline (two minutes at one per second)
 SPARKLINE_FROM = 110  # terminal columns from which the RSS sparkline is shown

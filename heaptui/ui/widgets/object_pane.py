@@ -13,9 +13,9 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+from heaptui.core.format import clip, human_bytes, object_repr
 from heaptui.core.labels import ROOT_KIND_NAMES
 from heaptui.core.printable import printable
-from heaptui.core.format import clip, human_bytes, object_repr
 from heaptui.ui.widgets.alloc_site import AllocSite
 from heaptui.ui.widgets.object_tree import PATH_DEPTH, Mode, ObjectTree, retained_text
 from heaptui.ui.widgets.suspect_note import SuspectNote

@@ -18,9 +18,9 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from heaptui.core.format import clip, human_bytes, object_repr
 from heaptui.core.labels import ROOT_KIND_NAMES
 from heaptui.core.printable import printable
-from heaptui.core.format import clip, human_bytes, object_repr
 from heaptui.ui.widgets.lazy_tree import BATCH, LazyTree
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from heaptui.core.printable import printable
 from heaptui.core.format import human_bytes
+from heaptui.core.printable import printable
 from heaptui.ui.widgets.alloc_site import short_file
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from heaptui.core.printable import printable
 from heaptui.core.format import human_bytes, signed_bytes, signed_count
+from heaptui.core.printable import printable
 
 if TYPE_CHECKING:
     from heaptui.model.paths import RootPath

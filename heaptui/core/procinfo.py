@@ -9,6 +9,11 @@ from __future__ import annotations
 import os
 import time
 
+try:  # imported now, not on first use: an import during a capture shows up as growth
+    import resource as _resource
+except ImportError:  # pragma: no cover - not on this platform
+    _resource = None  # type: ignore[assignment]
+
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -19,12 +24,10 @@ def rss_bytes(pid: int | str = "self") -> int | None:
             return int(f.read().split()[1]) * _PAGE_SIZE
     except (OSError, ValueError, IndexError):
         pass
-    if pid == "self" or pid == os.getpid():
+    if (pid == "self" or pid == os.getpid()) and _resource is not None:
         try:
-            import resource
-
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        except (ImportError, OSError):
+            peak = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss
+        except OSError:
             return None
         return peak if os.uname().sysname == "Darwin" else peak * 1024
     return None
