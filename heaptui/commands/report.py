@@ -193,44 +193,34 @@ def build_report(
     ``retained`` adds retained sizes (the dominator tree): a column in the type table and,
     with a baseline, each suspect's retained bytes and accumulation point.
     """
-    from heaptui.model.diff import growth
-    from heaptui.model.summary import type_summary
+    from heaptui.model.analysis import Analysis
 
-    types = type_summary(now)
+    analysis = Analysis(now, base)
+    types = analysis.summary
     if base is None and not retained:
         return Report(now, None, types, [], [], top)
-    from heaptui.model.index import GraphIndex
-
     big = now.node_count >= PROGRESS_NODES
     with _progress("indexing references", big):
-        index = GraphIndex(now)
-    dominators = by_type = None
+        analysis.index  # noqa: B018 -- computed (and cached) under its progress line
+    by_type = None
     if retained:
-        from heaptui.model.dominators import dominators_for, retained_by_type
-
         with _progress("computing retained sizes", big):
-            dominators = dominators_for(index)
-            by_type = retained_by_type(dominators, now)
+            by_type = analysis.retained_by_type
     if base is None:
         return Report(now, None, types, [], [], top, retained_by_type=by_type)
-    from heaptui.model.allocsites import alloc_status, growth_by_site
-    from heaptui.model.diff import new_objects
-    from heaptui.model.suspects import leak_suspects
-
     with _progress("finding suspects", big):
-        is_new = new_objects(base, now)
-        suspects = leak_suspects(base, now, index, top=top, dominators=dominators, is_new=is_new)
-        sites = [growth_by_site(base, now, s.name, is_new=is_new) for s in suspects]
+        suspects = analysis.suspects(top, accumulation=retained)
+        sites = analysis.sites(top, accumulation=retained)
     return Report(
         now,
         base,
         types,
-        growth(base, now),
+        analysis.growth,
         suspects,
         top,
         retained_by_type=by_type,
         sites=sites,
-        alloc=alloc_status(now),
+        alloc=analysis.alloc,
     )
 
 
