@@ -195,26 +195,53 @@ def leak_suspects(
     samples = _largest_new_of_each(now, is_new, [r.name for r in ranked])
     suspects = []
     for row in ranked:
-        sample = samples.get(row.name)
-        path = shortest_root_path(index_now, sample) if sample is not None else None
         retained = accumulation = None
         if dominators is not None:
             selected = new_of_type(now, is_new, row.name)
             retained = retained_of_selection(dominators, selected)
             accumulation = find_accumulation(dominators, index_now, selected)
         suspects.append(
-            Suspect(
-                row.name,
-                row.count_delta,
-                row.size_delta,
-                sample,
-                path,
-                row.name in user_types,
-                retained,
-                accumulation,
+            _suspect(
+                index_now,
+                row,
+                samples.get(row.name),
+                user_types,
+                retained=retained,
+                accumulation=accumulation,
             )
         )
     return suspects
+
+
+def _suspect(
+    index: GraphIndex,
+    row: GrowthRow,
+    sample: int | None,
+    user_types: set[str],
+    *,
+    retained: int | None = None,
+    accumulation: Accumulation | None = None,
+    members: tuple[str, ...] = (),
+    new_count: int | None = None,
+    outermost: str | None = None,
+) -> Suspect:
+    """The one place a :class:`Suspect` is made: the grown type's row, its sample's root path,
+    whether the user wrote it, and what the dominators told (retained bytes, accumulation
+    point, the group)."""
+    path = shortest_root_path(index, sample) if sample is not None else None
+    return Suspect(
+        row.name,
+        row.count_delta,
+        row.size_delta,
+        sample,
+        path,
+        row.name in user_types,
+        retained,
+        accumulation,
+        members,
+        new_count,
+        outermost,
+    )
 
 
 # Grouping looks at this many grown types beyond ``top``: types merged into one group leave
@@ -307,20 +334,17 @@ def grouped_suspects(
     suspects = []
     for _, _, row, selected, acc, top_of_type, group_retained, names, outermost in built[:top]:
         sample = _largest(now, top_of_type if top_of_type.any() else selected)
-        path = shortest_root_path(index, sample) if sample is not None else None
         suspects.append(
-            Suspect(
-                row.name,
-                row.count_delta,
-                row.size_delta,
+            _suspect(
+                index,
+                row,
                 sample,
-                path,
-                row.name in user_types,
-                group_retained,
-                acc,
-                names,
-                int(np.count_nonzero(selected)),
-                outermost,
+                user_types,
+                retained=group_retained,
+                accumulation=acc,
+                members=names,
+                new_count=int(np.count_nonzero(selected)),
+                outermost=outermost,
             )
         )
     return suspects
