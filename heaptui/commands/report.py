@@ -487,7 +487,7 @@ def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]
     """A suspect: the answer in one line, its growth, where its new objects accumulate, a
     path, allocation sites."""
     from heaptui.core.format import human_bytes, signed_bytes, signed_count
-    from heaptui.model.suspects import answer_text
+    from heaptui.model.suspects import accumulation_parts, answer_text
 
     indent = "       "
     kind = "your type" if s.user_type else "builtin/library type"
@@ -502,7 +502,9 @@ def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]
     if len(s.members) > 1:
         lines.append(f"{indent}grown with it, inside it or beside it: {', '.join(s.members[1:])}")
     if s.accumulation is not None:
-        lines.append(indent + accumulation_sentence(s.name, s.accumulation))
+        acc = s.accumulation
+        where = path_text(acc.path) if acc.path is not None else None
+        lines.append(indent + "".join(text for _, text in accumulation_parts(s.name, acc, where)))
     if s.path is not None:
         lines.append(indent + "a new one is reached by:")
         lines += _path_lines(s.path, indent + "  ")
@@ -513,20 +515,6 @@ def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]
     if sites is not None:
         lines += _site_lines(sites, indent)
     return lines
-
-
-def accumulation_sentence(type_name: str, acc: Accumulation) -> str:
-    """``the dict at sys.modules['app'] -> .CACHE retains 98% of the new Session objects
-    (52.0 MiB)``."""
-    from heaptui.core.format import human_bytes
-    from heaptui.model.paths import short_type
-
-    where = f" at {path_text(acc.path)}" if acc.path is not None else ""
-    return (
-        f"the {short_type(acc.type)}{where} retains {acc.share:.0%} of the new "
-        f"{short_type(type_name)} objects ({acc.held:,} of {acc.total:,}; "
-        f"{human_bytes(acc.retained)} in all)"
-    )
 
 
 def path_text(path: RootPath) -> str:
