@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from heaptui.core.format import human_bytes
 from heaptui.core.labels import TYPE_USER
 from heaptui.model.diff import GrowthRow, growth, new_objects
 from heaptui.model.dominators import Dominators
@@ -57,19 +58,6 @@ class Suspect(NamedTuple):
     # The member type whose new objects are outermost (no new object dominates them): the
     # group's name, unless a type the user wrote is inside them (then ``name`` is that type).
     outermost: str | None = None
-
-
-def bytes_text(n: int) -> str:
-    """``1536`` -> ``1.5 KiB`` (the UI's format; the model does not import the UI)."""
-    value, unit = float(abs(n)), 0
-    while value >= 1024 and unit < len(_UNITS) - 1:
-        value /= 1024
-        unit += 1
-    sign = "-" if n < 0 else ""
-    return f"{sign}{int(value)} B" if unit == 0 else f"{sign}{value:.1f} {_UNITS[unit]}"
-
-
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
 
 def holder_text(path: RootPath) -> str:
@@ -111,7 +99,7 @@ def answer_text(suspect: Suspect) -> str:
     """The suspect as one sentence: ``1,995 new logging.Logger (+1.1 MiB retained) held by
     sys.modules['logging'] → .Logger → .manager → .loggerDict ['svc.request.1959']``."""
     count = suspect.new_count if suspect.new_count is not None else suspect.count_delta
-    retained = f" (+{bytes_text(suspect.retained)} retained)" if suspect.retained else ""
+    retained = f" (+{human_bytes(suspect.retained)} retained)" if suspect.retained else ""
     text = f"{count:,} new {suspect.name}{retained}"
     if suspect.path is not None:
         return f"{text} held by {holder_text(suspect.path)}"
@@ -129,7 +117,6 @@ def accumulation_parts(
     (None: no path). The report joins the texts; the UI styles each role ("holder", "where",
     "counts"; "" for the words between).
     """
-    from heaptui.core.format import human_bytes
     from heaptui.model.paths import short_type
 
     parts = [("holder", f"the {short_type(acc.type)}")]
