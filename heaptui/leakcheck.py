@@ -30,12 +30,13 @@ from heaptui.capture.typeinfo import module_of, type_name
 from heaptui.core.labels import ROOT_OTHER, TYPE_BUILTIN, TYPE_STDLIB, TYPE_USER
 from heaptui.core.raw import RawSnapshot
 from heaptui.fileformat.write import write_snapshot_file
-from heaptui.model.diff import GrowthRow, growth, new_objects
+from heaptui.model.analysis import Analysis
+from heaptui.model.diff import GrowthRow, new_objects
 from heaptui.model.index import GraphIndex
 from heaptui.model.paths import RootPath, render_path, shortest_root_path
 from heaptui.model.rounds import Census, SteadyGrowth, census_of, steady_growth
 from heaptui.model.snapshot import Snapshot
-from heaptui.model.suspects import Suspect, leak_suspects, new_of_type
+from heaptui.model.suspects import Suspect, new_of_type
 
 # Objects whose nearest named holder (a class or a frame's module) is one of these belong to
 # the test machinery (pytest's log records, monkeypatch's undo list), not to the code tested.
@@ -378,14 +379,12 @@ class HeapDiff:
     def __init__(self, base: Snapshot, now: Snapshot) -> None:
         self.base = base
         self.now = now
-        self._growth: list[GrowthRow] | None = None
+        self._analysis = Analysis(now, base)  # each step once, however often it is asked
 
     @property
     def growth(self) -> list[GrowthRow]:
         """Every type whose count or bytes changed, largest byte growth first."""
-        if self._growth is None:
-            self._growth = growth(self.base, self.now)
-        return self._growth
+        return self._analysis.growth
 
     def _row(self, kind: type | str) -> GrowthRow | None:
         name = kind if isinstance(kind, str) else type_name(kind)
@@ -403,7 +402,7 @@ class HeapDiff:
 
     def suspects(self, top: int = 10) -> list[Suspect]:
         """The types that grew, user-defined first, each with a new object's root path."""
-        return leak_suspects(self.base, self.now, GraphIndex(self.now), top)
+        return self._analysis.suspects(top)
 
     def report(self, top: int = 5) -> str:
         """Suspects as text, one ``name +count (+bytes): path`` line each (for assert messages)."""

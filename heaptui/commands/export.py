@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from heaptui.core.errors import UserError
 
 if TYPE_CHECKING:
-    from heaptui.model.index import GraphIndex
+    from heaptui.model.analysis import Analysis
     from heaptui.model.snapshot import Snapshot
 
 FORMATS = ("dot", "svg", "png", "heapsnapshot", "csv")
@@ -163,59 +163,51 @@ def run(args: argparse.Namespace) -> int:
 
 def _export_csv(now: Snapshot, base: Snapshot | None, args: argparse.Namespace, out: str) -> None:
     from heaptui.export.tables import write_growth_csv, write_types_csv
-    from heaptui.model.summary import type_summary
+    from heaptui.model.analysis import Analysis
 
+    analysis = Analysis(now, base)
     table = args.table or ("growth" if base is not None else "types")
     if table == "growth":
         if base is None:
             raise UserError("--table growth needs --baseline BASE")
-        from heaptui.model.diff import growth
-
         with _text_output(out) as handle:
-            write_growth_csv(growth(base, now), handle)
+            write_growth_csv(analysis.growth, handle)
         return
-    by_type = None
-    if args.retained:
-        from heaptui.model.dominators import dominators_for, retained_by_type
-        from heaptui.model.index import GraphIndex
-
-        by_type = retained_by_type(dominators_for(GraphIndex(now)), now)
+    by_type = analysis.retained_by_type if args.retained else None
     with _text_output(out) as handle:
-        write_types_csv(type_summary(now), handle, by_type)
+        write_types_csv(analysis.summary, handle, by_type)
 
 
 def _export_heapsnapshot(now: Snapshot, out: str) -> None:
     from heaptui.export.heapsnapshot import write_heapsnapshot
-    from heaptui.model.index import GraphIndex
+    from heaptui.model.analysis import Analysis
 
-    index = GraphIndex(now)
+    index = Analysis(now).index
     with _text_output(out) as handle:
         write_heapsnapshot(index, handle)
 
 
-def default_object(now: Snapshot, base: Snapshot | None, index: GraphIndex) -> int:
+def default_object(analysis: Analysis) -> int:
     """The top suspect's sample with a baseline; else the biggest object of the biggest type."""
-    if base is not None:
-        from heaptui.model.suspects import leak_suspects
+    for suspect in analysis.suspects(1):
+        if suspect.sample is not None:
+            return suspect.sample
+    from heaptui.model.summary import instances_of
 
-        for suspect in leak_suspects(base, now, index, top=1):
-            if suspect.sample is not None:
-                return suspect.sample
-    from heaptui.model.summary import instances_of, type_summary
-
-    rows = type_summary(now)
+    rows = analysis.summary
     if not rows:
-        raise UserError(f"{now.source} holds no objects")
-    return int(instances_of(now, rows[0].type_index)[0])
+        raise UserError(f"{analysis.now.source} holds no objects")
+    return int(instances_of(analysis.now, rows[0].type_index)[0])
 
 
 def _export_graph(
     now: Snapshot, base: Snapshot | None, args: argparse.Namespace, fmt: str, out: str
 ) -> None:
     from heaptui.export.dot import referrer_graph, render_graphviz, write_dot
-    from heaptui.model.index import GraphIndex
+    from heaptui.model.analysis import Analysis
 
-    index = GraphIndex(now)
+    analysis = Analysis(now, base)
+    index = analysis.index
     if args.object is not None:
         address = parse_address(args.object)
         found = now.node_for_addr(address)
@@ -223,7 +215,7 @@ def _export_graph(
             raise UserError(f"no object at {address:#x} in {now.source}")
         node = found
     else:
-        node = default_object(now, base, index)
+        node = default_object(analysis)
     graph = referrer_graph(index, node, depth=args.depth, max_nodes=args.max_nodes)
     if fmt == "dot":
         with _text_output(out) as handle:

@@ -193,44 +193,34 @@ def build_report(
     ``retained`` adds retained sizes (the dominator tree): a column in the type table and,
     with a baseline, each suspect's retained bytes and accumulation point.
     """
-    from heaptui.model.diff import growth
-    from heaptui.model.summary import type_summary
+    from heaptui.model.analysis import Analysis
 
-    types = type_summary(now)
+    analysis = Analysis(now, base)
+    types = analysis.summary
     if base is None and not retained:
         return Report(now, None, types, [], [], top)
-    from heaptui.model.index import GraphIndex
-
     big = now.node_count >= PROGRESS_NODES
     with _progress("indexing references", big):
-        index = GraphIndex(now)
-    dominators = by_type = None
+        analysis.index  # noqa: B018 -- computed (and cached) under its progress line
+    by_type = None
     if retained:
-        from heaptui.model.dominators import dominators_for, retained_by_type
-
         with _progress("computing retained sizes", big):
-            dominators = dominators_for(index)
-            by_type = retained_by_type(dominators, now)
+            by_type = analysis.retained_by_type
     if base is None:
         return Report(now, None, types, [], [], top, retained_by_type=by_type)
-    from heaptui.model.allocsites import alloc_status, growth_by_site
-    from heaptui.model.diff import new_objects
-    from heaptui.model.suspects import leak_suspects
-
     with _progress("finding suspects", big):
-        is_new = new_objects(base, now)
-        suspects = leak_suspects(base, now, index, top=top, dominators=dominators, is_new=is_new)
-        sites = [growth_by_site(base, now, s.name, is_new=is_new) for s in suspects]
+        suspects = analysis.suspects(top, accumulation=retained)
+        sites = analysis.sites(top, accumulation=retained)
     return Report(
         now,
         base,
         types,
-        growth(base, now),
+        analysis.growth,
         suspects,
         top,
         retained_by_type=by_type,
         sites=sites,
-        alloc=alloc_status(now),
+        alloc=analysis.alloc,
     )
 
 
@@ -497,7 +487,7 @@ def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]
     """A suspect: the answer in one line, its growth, where its new objects accumulate, a
     path, allocation sites."""
     from heaptui.core.format import human_bytes, signed_bytes, signed_count
-    from heaptui.model.suspects import answer_text
+    from heaptui.model.suspects import accumulation_parts, answer_text
 
     indent = "       "
     kind = "your type" if s.user_type else "builtin/library type"
@@ -512,7 +502,9 @@ def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]
     if len(s.members) > 1:
         lines.append(f"{indent}grown with it, inside it or beside it: {', '.join(s.members[1:])}")
     if s.accumulation is not None:
-        lines.append(indent + accumulation_sentence(s.name, s.accumulation))
+        acc = s.accumulation
+        where = path_text(acc.path) if acc.path is not None else None
+        lines.append(indent + "".join(text for _, text in accumulation_parts(s.name, acc, where)))
     if s.path is not None:
         lines.append(indent + "a new one is reached by:")
         lines += _path_lines(s.path, indent + "  ")
@@ -523,20 +515,6 @@ def _suspect_lines(rank: int, s: Suspect, sites: SiteGrowth | None) -> list[str]
     if sites is not None:
         lines += _site_lines(sites, indent)
     return lines
-
-
-def accumulation_sentence(type_name: str, acc: Accumulation) -> str:
-    """``the dict at sys.modules['app'] -> .CACHE retains 98% of the new Session objects
-    (52.0 MiB)``."""
-    from heaptui.core.format import human_bytes
-    from heaptui.model.paths import short_type
-
-    where = f" at {path_text(acc.path)}" if acc.path is not None else ""
-    return (
-        f"the {short_type(acc.type)}{where} retains {acc.share:.0%} of the new "
-        f"{short_type(type_name)} objects ({acc.held:,} of {acc.total:,}; "
-        f"{human_bytes(acc.retained)} in all)"
-    )
 
 
 def path_text(path: RootPath) -> str:

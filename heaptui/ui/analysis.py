@@ -5,7 +5,8 @@ heap; the graph index and the leak suspects (which search paths) follow, then th
 tree with every object's retained size (seconds on millions of objects; the UI stays usable),
 and the suspects once more with where their new objects accumulate (which needs the tree).
 
-:func:`find_suspects` is the only place the UI asks the model for suspects.
+The steps are one :class:`heaptui.model.analysis.Analysis`, as in the report and the export;
+its progress callback becomes the status line.
 """
 
 from __future__ import annotations
@@ -26,12 +27,7 @@ from heaptui.ui.messages import (
 )
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from heaptui.model.dominators import Dominators
-    from heaptui.model.index import GraphIndex
     from heaptui.model.snapshot import Snapshot
-    from heaptui.model.suspects import Suspect
 
 SUSPECTS = 10
 # dominators_for's phase names, as the status line says them
@@ -44,21 +40,15 @@ PHASES = {
 }
 
 
-def find_suspects(
-    baseline: Snapshot,
-    snapshot: Snapshot,
-    index: GraphIndex,
-    *,
-    dominators: Dominators | None = None,
-    is_new: np.ndarray | None = None,
-) -> list[Suspect]:
-    """The leak suspects the UI shows, most likely first (with ``dominators``: each with where
-    its new objects accumulate)."""
-    from heaptui.model.suspects import leak_suspects
-
-    return leak_suspects(
-        baseline, snapshot, index, top=SUSPECTS, dominators=dominators, is_new=is_new
-    )
+# What the status line says as each step of :class:`Analysis` starts.
+STEP_TEXT = {
+    "summary": "summarising types…",
+    "growth": "comparing with the baseline…",
+    "index": "indexing references…",
+    "suspects": "looking for leak suspects…",
+    "dominators": f"retained sizes: {PHASES['start']}…",
+    "retained_by_type": f"retained sizes: {PHASES['by type']}…",
+}
 
 
 def analyse(
@@ -69,35 +59,31 @@ def analyse(
 ) -> None:
     """Compute summary, growth, index, suspects and retained sizes of ``snapshot``, posting
     each as it lands."""
-    from heaptui.model.diff import growth, new_objects
-    from heaptui.model.dominators import dominators_for, retained_by_type
-    from heaptui.model.index import GraphIndex
-    from heaptui.model.summary import type_summary
+    from heaptui.model.analysis import Analysis
 
-    post(LoadProgressed("summarising types…"))
-    post(SummaryComputed(snapshot, type_summary(snapshot)))
-    is_new = None
+    def progress(step: str, _fraction: float | None) -> None:
+        if step.startswith("dominators:"):
+            name = step.partition(":")[2]
+            text = f"retained sizes: {PHASES.get(name, name)}…"
+        elif step == "suspects" and analysis.has_dominators:
+            text = "where the new objects accumulate…"
+        else:
+            text = STEP_TEXT.get(step, f"{step}…")
+        post(LoadProgressed(text))
+
+    analysis = Analysis(snapshot, baseline, progress=progress)
+    post(SummaryComputed(snapshot, analysis.summary))
     if baseline is not None and not cancelled():
-        post(LoadProgressed("comparing with the baseline…"))
-        is_new = new_objects(baseline, snapshot)
-        post(GrowthComputed(snapshot, growth(baseline, snapshot), is_new))
+        post(GrowthComputed(snapshot, analysis.growth, analysis.is_new))
     if cancelled():
         return
-    post(LoadProgressed("indexing references…"))
-    index = GraphIndex(snapshot)
-    post(IndexBuilt(snapshot, index))
+    post(IndexBuilt(snapshot, analysis.index))
     if baseline is not None and not cancelled():
-        post(LoadProgressed("looking for leak suspects…"))
-        post(SuspectsFound(snapshot, find_suspects(baseline, snapshot, index, is_new=is_new)))
+        post(SuspectsFound(snapshot, analysis.suspects(SUSPECTS)))
     if cancelled():
         return
-
-    def phase(name: str) -> None:
-        post(LoadProgressed(f"retained sizes: {PHASES.get(name, name)}…"))
-
-    phase("start")
     try:
-        dominators = dominators_for(index, progress=phase)
+        dominators = analysis.dominators
     except MemoryError:  # the rest of the UI works without retained sizes
         post(LoadProgressed("retained sizes: not enough memory"))
         return
@@ -105,10 +91,8 @@ def analyse(
         return
     dominators.children_csr()  # built (and cached) here, not in the UI thread
     post(DominatorsComputed(snapshot, dominators))
-    phase("by type")
-    post(RetainedByTypeComputed(snapshot, retained_by_type(dominators, snapshot)))
+    post(RetainedByTypeComputed(snapshot, analysis.retained_by_type))
     if baseline is not None and not cancelled():
-        post(LoadProgressed("where the new objects accumulate…"))
-        found = find_suspects(baseline, snapshot, index, dominators=dominators, is_new=is_new)
+        found = analysis.suspects(SUSPECTS, accumulation=True)
         post(SuspectsFound(snapshot, found, with_accumulation=True))
     post(LoadProgressed(""))

@@ -1,4 +1,5 @@
-"""Small synthetic heaps with fixed addresses shared by the model tests."""
+"""Small synthetic heaps with fixed addresses shared by the model tests (graphs built from
+columns are in ``tests/heaps.py``)."""
 
 from __future__ import annotations
 
@@ -60,59 +61,3 @@ def app_heap(
     b.node(ORPHAN, "tuple", size=64, length=1)
     b.edge(ORPHAN, CACHE)
     return Snapshot.from_raw(b.build(), source="synthetic")
-
-
-def arrays_graph(
-    targets: list[int] | object,
-    counts: object,
-    *,
-    type_names: list[str] | None = None,
-    type_index: object | None = None,
-    roots: list[tuple[int, int]] | None = None,
-) -> Snapshot:
-    """A snapshot straight from numpy columns (node i has address 0x1000 + 16 * i).
-
-    ``counts[i]`` edges leave node i; ``targets`` are node positions. ``roots`` are
-    ``(node, ROOT_*)`` pairs labelled ``root <node>``. For big graphs (1M-long chains).
-    """
-    import numpy as np
-
-    from heaptui.fileformat.arrays import SnapshotArrays
-
-    counts_a = np.asarray(counts, dtype=np.uint32)
-    n = len(counts_a)
-    addr = (np.arange(n, dtype=np.uint64) * 16 + 0x1000).astype(np.uint64)
-    target_pos = np.asarray(targets, dtype=np.int64)
-    roots = roots or []
-    labels = [f"root {node}" for node, _ in roots]
-    encoded = [t.encode() for t in labels]
-    string_offsets = np.zeros(len(encoded) + 1, dtype=np.uint64)
-    np.cumsum([len(e) for e in encoded], out=string_offsets[1:])
-    names = type_names or ["object"]
-    arrays = SnapshotArrays(
-        addr=addr,
-        type_index=(
-            np.zeros(n, dtype=np.uint32)
-            if type_index is None
-            else np.asarray(type_index, dtype=np.uint32)
-        ),
-        size=np.full(n, 32, dtype=np.uint64),
-        length=np.full(n, -1, dtype=np.int64),
-        flags=np.ones(n, dtype=np.uint8),
-        edge_count=counts_a,
-        repr_offsets=np.zeros(n + 1, dtype=np.uint64),
-        repr_blob=np.zeros(0, dtype=np.uint8),
-        edge_target=addr[target_pos] if n else np.zeros(0, dtype=np.uint64),
-        edge_kind=np.full(len(target_pos), 3, dtype=np.uint8),
-        edge_payload=np.zeros(len(target_pos), dtype=np.int32),
-        type_names=names,
-        type_addr=np.arange(len(names), dtype=np.uint64),
-        type_flags=np.ones(len(names), dtype=np.uint8),
-        root_addr=np.array([addr[node] for node, _ in roots], dtype=np.uint64),
-        root_kind=np.array([kind for _, kind in roots], dtype=np.uint8),
-        root_label=np.arange(len(roots), dtype=np.uint32),
-        string_offsets=string_offsets,
-        string_blob=np.frombuffer(b"".join(encoded), dtype=np.uint8),
-        meta={},
-    )
-    return Snapshot(arrays, source="arrays")

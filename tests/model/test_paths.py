@@ -6,9 +6,10 @@ import time
 
 import numpy as np
 import pytest
+from heaps import arrays_graph
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from model_heaps import CACHE, ORPHAN, app_heap, arrays_graph, value_addr
+from model_heaps import CACHE, ORPHAN, app_heap, value_addr
 
 from heaptui.core.labels import EDGE_ATTR, EDGE_KEY, ROOT_MODULE, ROOT_OTHER, ROOT_THREAD
 from heaptui.model import paths

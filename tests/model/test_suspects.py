@@ -18,8 +18,9 @@ from heaptui.model.diff import new_objects
 from heaptui.model.dominators import dominators_for
 from heaptui.model.index import GraphIndex
 from heaptui.model.paths import render_path
+from heaptui.model.retained import Accumulation
 from heaptui.model.snapshot import Snapshot
-from heaptui.model.suspects import answer_text, leak_suspects
+from heaptui.model.suspects import accumulation_parts, answer_text, leak_suspects
 from heaptui.testing import SnapshotBuilder
 
 
@@ -165,3 +166,16 @@ def test_a_new_holder_does_not_name_the_group_it_shares_a_type_with() -> None:
     # The Loggers' own bytes: the cache and its Sessions belong to the first suspect.
     assert logger.retained == 40 * (56 + 1000 + 300 + 70)
     assert logger.sample is not None and now.type_name(logger.sample) == "logging.Logger"
+
+
+def test_the_accumulation_sentence_is_one_set_of_pieces_for_the_report_and_the_ui() -> None:
+    acc = Accumulation(7, "builtins.dict", "dict len=490", 54_525_952, 490, 500, None)
+    parts = accumulation_parts("app.models.Session", acc, "sys.modules['app'] -> .CACHE")
+    assert "".join(text for _, text in parts) == (
+        "the dict at sys.modules['app'] -> .CACHE retains 98% of the new Session objects "
+        "(490 of 500; 52.0 MiB in all)"
+    )
+    assert [role for role, _ in parts] == ["holder", "", "where", "", "counts"]
+    without_path = accumulation_parts("app.models.Session", acc, None)
+    assert [role for role, _ in without_path] == ["holder", "", "counts"]
+    assert "".join(text for _, text in without_path).startswith("the dict retains 98% ")

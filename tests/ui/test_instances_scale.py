@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from big_heap import million_heap
+from heaps import million_heap
 from ui_pilot import settle
 
 from heaptui.ui.app import HeapApp

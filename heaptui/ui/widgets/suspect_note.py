@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from heaptui.core.format import human_bytes, signed_bytes, signed_count
+from heaptui.core.format import signed_bytes, signed_count
 from heaptui.core.printable import printable
 
 if TYPE_CHECKING:
@@ -31,21 +31,21 @@ def path_edges(path: RootPath) -> str:
 def accumulation_text(suspect: Suspect) -> Text | None:
     """``the dict at sys.modules['shop'] → .SESSIONS retains 100% of the new Session objects
     (8 of 8; 12.0 KiB in all)``; None when the suspect carries no accumulation point."""
-    from heaptui.model.paths import short_type
+    from heaptui.model.suspects import accumulation_parts
 
     acc = suspect.accumulation
     if acc is None:
         return None
+    where = path_edges(acc.path) if acc.path is not None else None
     text = Text()
-    text.append(f"the {printable(short_type(acc.type))}", "bold")
-    if acc.path is not None:
-        text.append(" at ")
-        text.append(path_edges(acc.path), "bold cyan")
-    text.append(
-        f" retains {acc.share:.0%} of the new {printable(short_type(suspect.name))} objects "
-    )
-    text.append(f"({acc.held:,} of {acc.total:,}; {human_bytes(acc.retained)} in all)", "dim")
+    for role, part in accumulation_parts(suspect.name, acc, where):
+        # the path is already made printable by path_edges
+        text.append(part if role == "where" else printable(part), _STYLES[role])
     return text
+
+
+# How the note shows each piece of the model's accumulation sentence.
+_STYLES: dict[str, str | None] = {"holder": "bold", "where": "bold cyan", "counts": "dim", "": None}
 
 
 def net_text(count_delta: int, new_count: int | None) -> str:
