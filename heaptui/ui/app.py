@@ -485,7 +485,7 @@ class HeapApp(App[int]):
             {row.type_index: int(by_type[row.type_index]) for row in self.summary}
         )
 
-    @on(DominatorTree.ObjectPicked)
+    @on(DominatorTree.ObjectPicked, "#dominators")
     def _dominator_picked(self, event: DominatorTree.ObjectPicked) -> None:
         self.select_object(event.node)
         self.action_show_pane("object")
@@ -766,7 +766,7 @@ class HeapApp(App[int]):
             pane.show_path(self._paths[self.selected])  # back to an object: its path again
         self._update_note()
 
-    @on(ObjectTree.ObjectPicked)
+    @on(ObjectTree.ObjectPicked, "#object-tree")
     def _tree_object_picked(self, event: ObjectTree.ObjectPicked) -> None:
         if event.node == self.selected:
             tree = self.query_one(ObjectTree)
