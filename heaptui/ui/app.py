@@ -55,11 +55,11 @@ from heaptui.ui.messages import (
     SummaryComputed,
     SuspectsFound,
 )
+from heaptui.ui.panes.dominators import DominatorsPane
 from heaptui.ui.screens.help import HelpScreen
 from heaptui.ui.source import SnapshotSource
 from heaptui.ui.terminal_filter import NoTerminalControls
 from heaptui.ui.widgets.alloc_site import cpython_101430_applies
-from heaptui.ui.widgets.dominator_tree import HEADING as DOMINATORS_HEADING
 from heaptui.ui.widgets.dominator_tree import DominatorTree
 from heaptui.ui.widgets.growth_table import NO_BASELINE, GrowthTable
 from heaptui.ui.widgets.header import HeapHeader
@@ -92,11 +92,6 @@ LEFT_TOP: tuple[Pane, ...] = ("types", "growth", "dominators")
 _NO_TERMINAL_CONTROLS = NoTerminalControls()
 WIDE = 120  # columns from which three panes are shown side by side
 SUSPECT_GROUP = Binding.Group("Suspect", compact=True)
-COMPUTING_RETAINED = (
-    "Computing retained sizes (the dominator tree)…\n\n"
-    "The other panes work meanwhile. When it is done this pane lists what keeps the most "
-    "memory alive, biggest first, as Eclipse MAT's dominator tree does."
-)
 
 
 class PaneTabs(Tabs, can_focus=False):
@@ -206,10 +201,7 @@ class HeapApp(App[int]):
                 yield GrowthTable(id="growth")
                 yield Static("", id="sites-title")
                 yield SitesTable(id="sites")
-            with Vertical(id="dominators-pane", classes="pane"):
-                yield PaneMessage(COMPUTING_RETAINED, id="dominators-message")
-                yield Static(Text(DOMINATORS_HEADING), id="dominators-title")
-                yield DominatorTree(id="dominators")
+            yield DominatorsPane(id="dominators-pane", classes="pane")
             yield ObjectPane(id="object-pane", classes="pane")
             with Vertical(id="instances-pane", classes="pane"):
                 yield Static("Pick a type in Types (1) and press Enter.", id="instances-title")
@@ -224,8 +216,6 @@ class HeapApp(App[int]):
         self.query_one("#growth").display = False
         self.query_one("#sites-title").display = False
         self.query_one(SitesTable).display = False
-        self.query_one(DominatorTree).display = False
-        self.query_one("#dominators-title").display = False
         self.query_one("#error").display = False
         self.query_one("#panes").loading = True
         self.query_one(HeapHeader).show_info(Text(printable(f"Loading {self.source.label}…")))
@@ -259,8 +249,7 @@ class HeapApp(App[int]):
         if pane == "object":
             return self.query_one(ObjectPane).focus_target
         if pane == "dominators":
-            tree = self.query_one(DominatorTree)
-            return tree if tree.display else self.query_one("#dominators-message")
+            return self.query_one(DominatorsPane).focus_target
         table = self.query_one(GrowthTable)
         return table if table.display else self.query_one("#no-baseline")
 
@@ -446,35 +435,16 @@ class HeapApp(App[int]):
         self.query_one(TypeTable).set_retained(None)
         self.query_one(InstanceList).set_retained(None)
         self.query_one(ObjectPane).set_retained(None)
-        tree = self.query_one(DominatorTree)
-        message = self.query_one("#dominators-message", PaneMessage)
-        message.update(COMPUTING_RETAINED)
-        message.display = True
-        if tree.has_focus:
-            message.focus()
-        tree.display = False
-        self.query_one("#dominators-title").display = False
-        self.query_one("#dominators-pane").border_subtitle = ""
+        self.query_one(DominatorsPane).forget()
 
     def on_dominators_computed(self, message: DominatorsComputed) -> None:
-        from heaptui.model.dominators import dominated_children
-
         if not self._is_current(message.snapshot) or self.index is None:
             return
         self.dominators = message.dominators
         retained = message.dominators.retained
         self.query_one(InstanceList).set_retained(retained)
         self.query_one(ObjectPane).set_retained(retained)
-        note = self.query_one("#dominators-message")
-        tree = self.query_one(DominatorTree)
-        tree.show_dominators(message.snapshot, self.index, message.dominators)
-        tree.display = True
-        self.query_one("#dominators-title").display = True
-        roots = len(dominated_children(message.dominators))
-        self.query_one("#dominators-pane").border_subtitle = f"{roots:,} top-level retainers"
-        if note.has_focus:
-            tree.focus()
-        note.display = False
+        self.query_one(DominatorsPane).show(message.snapshot, self.index, message.dominators)
         self.refresh_bindings()
 
     def on_retained_by_type_computed(self, message: RetainedByTypeComputed) -> None:
@@ -622,8 +592,8 @@ class HeapApp(App[int]):
         node: int | None = None
         if self.active_pane == "instances":
             node = self.query_one(InstanceList).highlighted_node
-        elif self.active_pane == "dominators" and self.query_one(DominatorTree).display:
-            node = self.query_one(DominatorTree).highlighted_node
+        elif self.active_pane == "dominators":
+            node = self.query_one(DominatorsPane).highlighted_node
         if node is not None and node != self.selected:
             self.select_object(node)
         return self.selected
