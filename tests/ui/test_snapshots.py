@@ -22,16 +22,6 @@ def leaky_app(preselect: bool = False) -> HeapApp:
     return HeapApp(MemorySource(after, base, label="after.heap"), preselect_suspect=preselect)
 
 
-# Known bug, not fixed: the Types columns are sometimes laid out squashed on the first paint
-# (the type column narrow, the others wide), seen in a user study after an attach and in 1 of
-# 3 CI runs here (Types and Growth, both sizes). Until it is found, a mismatch there does
-# not fail the suite.
-SQUASHED_COLUMNS = pytest.mark.xfail(
-    reason="known race: Types columns squashed on the first paint", strict=False
-)
-
-
-@SQUASHED_COLUMNS
 @pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])
 def test_types(snap_compare, size):
     assert snap_compare(leaky_app(), terminal_size=size, run_before=settle)
@@ -72,7 +62,6 @@ def test_path_in_view_after_why_alive(snap_compare, size):
     assert snap_compare(leaky_app(), terminal_size=size, run_before=why_alive)
 
 
-@SQUASHED_COLUMNS
 @pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])
 def test_growth_with_suspects(snap_compare, size):
     async def growth(pilot):
