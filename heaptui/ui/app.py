@@ -55,18 +55,18 @@ from heaptui.ui.messages import (
     SummaryComputed,
     SuspectsFound,
 )
+from heaptui.ui.panes.dominators import DominatorsPane
+from heaptui.ui.panes.growth import GrowthPane
 from heaptui.ui.screens.help import HelpScreen
 from heaptui.ui.source import SnapshotSource
 from heaptui.ui.terminal_filter import NoTerminalControls
-from heaptui.ui.widgets.alloc_site import cpython_101430_applies
-from heaptui.ui.widgets.dominator_tree import HEADING as DOMINATORS_HEADING
 from heaptui.ui.widgets.dominator_tree import DominatorTree
-from heaptui.ui.widgets.growth_table import NO_BASELINE, GrowthTable
+from heaptui.ui.widgets.growth_table import GrowthTable
 from heaptui.ui.widgets.header import HeapHeader
 from heaptui.ui.widgets.instance_list import InstanceList, instances_title
-from heaptui.ui.widgets.object_pane import ObjectPane, PaneMessage
+from heaptui.ui.widgets.object_pane import ObjectPane
 from heaptui.ui.widgets.object_tree import Mode, ObjectTree
-from heaptui.ui.widgets.sites_table import SitesTable, sites_title
+from heaptui.ui.widgets.sites_table import SitesTable
 from heaptui.ui.widgets.type_table import TypeTable
 
 if TYPE_CHECKING:
@@ -92,11 +92,6 @@ LEFT_TOP: tuple[Pane, ...] = ("types", "growth", "dominators")
 _NO_TERMINAL_CONTROLS = NoTerminalControls()
 WIDE = 120  # columns from which three panes are shown side by side
 SUSPECT_GROUP = Binding.Group("Suspect", compact=True)
-COMPUTING_RETAINED = (
-    "Computing retained sizes (the dominator tree)…\n\n"
-    "The other panes work meanwhile. When it is done this pane lists what keeps the most "
-    "memory alive, biggest first, as Eclipse MAT's dominator tree does."
-)
 
 
 class PaneTabs(Tabs, can_focus=False):
@@ -201,15 +196,8 @@ class HeapApp(App[int]):
                     placeholder="filter types by name (escape clears)", id="type-filter"
                 )
                 yield TypeTable(id="types")
-            with Vertical(id="growth-pane", classes="pane"):
-                yield PaneMessage(NO_BASELINE, id="no-baseline")
-                yield GrowthTable(id="growth")
-                yield Static("", id="sites-title")
-                yield SitesTable(id="sites")
-            with Vertical(id="dominators-pane", classes="pane"):
-                yield PaneMessage(COMPUTING_RETAINED, id="dominators-message")
-                yield Static(Text(DOMINATORS_HEADING), id="dominators-title")
-                yield DominatorTree(id="dominators")
+            yield GrowthPane(id="growth-pane", classes="pane")
+            yield DominatorsPane(id="dominators-pane", classes="pane")
             yield ObjectPane(id="object-pane", classes="pane")
             with Vertical(id="instances-pane", classes="pane"):
                 yield Static("Pick a type in Types (1) and press Enter.", id="instances-title")
@@ -221,11 +209,6 @@ class HeapApp(App[int]):
         for number, pane in enumerate(PANES, 1):
             self.query_one(f"#{pane}-pane").border_title = f"{number} {PANE_TITLES[pane]}"
         self.query_one("#type-filter").display = False
-        self.query_one("#growth").display = False
-        self.query_one("#sites-title").display = False
-        self.query_one(SitesTable).display = False
-        self.query_one(DominatorTree).display = False
-        self.query_one("#dominators-title").display = False
         self.query_one("#error").display = False
         self.query_one("#panes").loading = True
         self.query_one(HeapHeader).show_info(Text(printable(f"Loading {self.source.label}…")))
@@ -259,10 +242,8 @@ class HeapApp(App[int]):
         if pane == "object":
             return self.query_one(ObjectPane).focus_target
         if pane == "dominators":
-            tree = self.query_one(DominatorTree)
-            return tree if tree.display else self.query_one("#dominators-message")
-        table = self.query_one(GrowthTable)
-        return table if table.display else self.query_one("#no-baseline")
+            return self.query_one(DominatorsPane).focus_target
+        return self.query_one(GrowthPane).focus_target
 
     def _pane_of(self, widget: Widget | None) -> Pane | None:
         while widget is not None:
@@ -345,7 +326,6 @@ class HeapApp(App[int]):
         self._landed = None
         self._accumulation_known = False
         self._forget_dominators()
-        self._hide_sites()
         self.history.clear()
         self._paths.clear()
         self._paths_shown.clear()
@@ -354,14 +334,7 @@ class HeapApp(App[int]):
         self._readdress = old_addr
         self.query_one("#panes").loading = False
         self.query_one(HeapHeader).show_snapshot(message.snapshot, message.baseline)
-        has_baseline = message.baseline is not None
-        self.query_one("#growth-pane").border_subtitle = (
-            f"since {os.path.basename(message.baseline.source) or 'baseline'}"
-            if message.baseline is not None
-            else ""
-        )
-        self.query_one("#no-baseline").display = not has_baseline
-        self.query_one(GrowthTable).display = has_baseline
+        self.query_one(GrowthPane).reset(message.snapshot, message.baseline)
         self.query_one(ObjectPane).show_message(
             "Indexing references…" if old_addr is None else "Indexing the new snapshot…"
         )
@@ -446,35 +419,16 @@ class HeapApp(App[int]):
         self.query_one(TypeTable).set_retained(None)
         self.query_one(InstanceList).set_retained(None)
         self.query_one(ObjectPane).set_retained(None)
-        tree = self.query_one(DominatorTree)
-        message = self.query_one("#dominators-message", PaneMessage)
-        message.update(COMPUTING_RETAINED)
-        message.display = True
-        if tree.has_focus:
-            message.focus()
-        tree.display = False
-        self.query_one("#dominators-title").display = False
-        self.query_one("#dominators-pane").border_subtitle = ""
+        self.query_one(DominatorsPane).forget()
 
     def on_dominators_computed(self, message: DominatorsComputed) -> None:
-        from heaptui.model.dominators import dominated_children
-
         if not self._is_current(message.snapshot) or self.index is None:
             return
         self.dominators = message.dominators
         retained = message.dominators.retained
         self.query_one(InstanceList).set_retained(retained)
         self.query_one(ObjectPane).set_retained(retained)
-        note = self.query_one("#dominators-message")
-        tree = self.query_one(DominatorTree)
-        tree.show_dominators(message.snapshot, self.index, message.dominators)
-        tree.display = True
-        self.query_one("#dominators-title").display = True
-        roots = len(dominated_children(message.dominators))
-        self.query_one("#dominators-pane").border_subtitle = f"{roots:,} top-level retainers"
-        if note.has_focus:
-            tree.focus()
-        note.display = False
+        self.query_one(DominatorsPane).show(message.snapshot, self.index, message.dominators)
         self.refresh_bindings()
 
     def on_retained_by_type_computed(self, message: RetainedByTypeComputed) -> None:
@@ -485,7 +439,7 @@ class HeapApp(App[int]):
             {row.type_index: int(by_type[row.type_index]) for row in self.summary}
         )
 
-    @on(DominatorTree.ObjectPicked)
+    @on(DominatorTree.ObjectPicked, "#dominators")
     def _dominator_picked(self, event: DominatorTree.ObjectPicked) -> None:
         self.select_object(event.node)
         self.action_show_pane("object")
@@ -495,7 +449,8 @@ class HeapApp(App[int]):
         """Group the new objects of the growth table's type by where they were allocated."""
         from heaptui.model.allocsites import alloc_status
 
-        name = self.query_one(GrowthTable).highlighted_name
+        pane = self.query_one(GrowthPane)
+        name = pane.table.highlighted_name
         if self.snapshot is None or self.baseline is None or self.new_mask is None or not name:
             self.notify("Grouping by allocation site needs a baseline.", severity="warning")
             return
@@ -503,56 +458,16 @@ class HeapApp(App[int]):
             explanation = alloc_status(self.snapshot).explanation
             self.notify(explanation[:1].upper() + explanation[1:] + ".", timeout=8, markup=False)
             return
-        title = self.query_one("#sites-title", Static)
-        title.update(Text(f"{printable(name)}: grouping new objects by allocation site…", "italic"))
-        title.display = True
-        self._group_sites(self.baseline, self.snapshot, name, self.new_mask)
-
-    @work(thread=True, exclusive=True, group="sites")
-    def _group_sites(
-        self, baseline: Snapshot, snapshot: Snapshot, name: str, new_mask: np.ndarray
-    ) -> None:
-        from heaptui.model.allocsites import growth_by_site
-
-        sites = growth_by_site(baseline, snapshot, name, is_new=new_mask)
-        self.post_message(SitesGrouped(snapshot, name, sites))
+        pane.group_sites(
+            self.baseline, self.snapshot, name, self.new_mask, self.type_index_named(name)
+        )
 
     def on_sites_grouped(self, message: SitesGrouped) -> None:
-        from heaptui.model.allocsites import CPYTHON_101430
-
-        if not self._is_current(message.snapshot) or message.sites is None:
-            return
-        sites = message.sites
-        why = None
-        type_index = self.type_index_named(message.name)
-        if (
-            sites.untraced_count
-            and type_index is not None
-            and cpython_101430_applies(message.snapshot, type_index)
-        ):
-            why = CPYTHON_101430
-        self.query_one("#sites-title", Static).update(sites_title(message.name, sites, why))
-        table = self.query_one(SitesTable)
-        table.set_sites(sites)
-        table.display = bool(sites.groups)
         self.action_show_pane("growth")
-        if sites.groups:
-            self.screen.set_focus(table)
-
-    def _hide_sites(self) -> None:
-        table = self.query_one(SitesTable)
-        was_focused = table.has_focus
-        table.display = False
-        self.query_one("#sites-title").display = False
-        if was_focused:
-            self.query_one(GrowthTable).focus()
-
-    @on(SitesTable.Closed)
-    def _sites_closed(self, event: SitesTable.Closed) -> None:
-        self._hide_sites()
+        self.query_one(GrowthPane).focus_sites()
 
     def action_close_sites(self) -> None:
-        self._hide_sites()
+        self.query_one(GrowthPane).hide_sites()
 
     @on(SitesTable.SampleChosen)
     def _site_sample_chosen(self, event: SitesTable.SampleChosen) -> None:
@@ -622,8 +537,8 @@ class HeapApp(App[int]):
         node: int | None = None
         if self.active_pane == "instances":
             node = self.query_one(InstanceList).highlighted_node
-        elif self.active_pane == "dominators" and self.query_one(DominatorTree).display:
-            node = self.query_one(DominatorTree).highlighted_node
+        elif self.active_pane == "dominators":
+            node = self.query_one(DominatorsPane).highlighted_node
         if node is not None and node != self.selected:
             self.select_object(node)
         return self.selected
@@ -766,7 +681,7 @@ class HeapApp(App[int]):
             pane.show_path(self._paths[self.selected])  # back to an object: its path again
         self._update_note()
 
-    @on(ObjectTree.ObjectPicked)
+    @on(ObjectTree.ObjectPicked, "#object-tree")
     def _tree_object_picked(self, event: ObjectTree.ObjectPicked) -> None:
         if event.node == self.selected:
             tree = self.query_one(ObjectTree)
@@ -924,7 +839,7 @@ class HeapApp(App[int]):
         if action == "next_suspect":
             return any(s.sample is not None for s in self.suspects)
         if action == "close_sites":
-            return self.query_one("#sites-title").display
+            return self.query_one(GrowthPane).sites_shown
         if action in ("why_alive", "export_graph"):
             return self.selected is not None or self.active_pane in ("instances", "dominators")
         return True

@@ -22,17 +22,18 @@ def leaky_app(preselect: bool = False) -> HeapApp:
     return HeapApp(MemorySource(after, base, label="after.heap"), preselect_suspect=preselect)
 
 
-# Known bug, not fixed: the Types columns are sometimes laid out squashed on the first paint
-# (the type column narrow, the others wide), seen in a user study after an attach and in 1 of
-# 3 CI runs here (Types and Growth, both sizes). Until it is found, a mismatch there does
-# not fail the suite.
-SQUASHED_COLUMNS = pytest.mark.xfail(
-    reason="known race: Types columns squashed on the first paint", strict=False
+# Known race, not fixed (the squashed columns are, see widgets/table_widths.py): in the wide
+# layout the Instances pane beside Types is sometimes listed with every instance counted as new
+# ("dict: 14 instances, 14 new; - 5 freed" instead of "9 new of 14 instances"), seen in 2 of
+# about 20 runs under load. A mismatch there does not fail the suite until it is found.
+INSTANCES_RACE = pytest.mark.xfail(
+    reason="known race: Instances listed with a wrong new-object count", strict=False
 )
 
 
-@SQUASHED_COLUMNS
-@pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])
+@pytest.mark.parametrize(
+    "size", [NARROW, pytest.param(WIDE, marks=INSTANCES_RACE)], ids=["80x24", "120x40"]
+)
 def test_types(snap_compare, size):
     assert snap_compare(leaky_app(), terminal_size=size, run_before=settle)
 
@@ -72,7 +73,6 @@ def test_path_in_view_after_why_alive(snap_compare, size):
     assert snap_compare(leaky_app(), terminal_size=size, run_before=why_alive)
 
 
-@SQUASHED_COLUMNS
 @pytest.mark.parametrize("size", [NARROW, WIDE], ids=["80x24", "120x40"])
 def test_growth_with_suspects(snap_compare, size):
     async def growth(pilot):

@@ -102,3 +102,25 @@ def test_rows_without_a_repr_say_who_holds_the_object():
     snapshot.repr_of = lambda node: f"str at {int(snapshot.addr[node]):#x}"
     line = instance_line(snapshot, snapshot.node_for_addr(GET), False, 50, index)
     assert len(line) == 50 and line.rstrip().endswith("(+2 more)") and "…" in line
+
+
+async def test_type_columns_fit_the_rows_as_soon_as_they_are_set():
+    """The squashed-columns race: DataTable measures new rows on its own idle, so a refill
+    from the app's handler (the Retained column rebuilds the columns) was painted with the
+    columns as narrow as their labels. After a fill the Type column is as wide as its widest
+    name at once, before any pause."""
+    from ui_pilot import settle
+
+    from heaptui.ui.app import HeapApp
+    from heaptui.ui.source import MemorySource
+    from heaptui.ui.widgets.type_table import TypeTable
+
+    base, after = shop_pair()
+    app = HeapApp(MemorySource(after, base, label="after.heap"), preselect_suspect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.query_one(TypeTable)
+        table.set_retained(None)  # columns rebuilt: as narrow as their labels, then refilled
+        name = table.columns["name"]  # type: ignore[index]
+        names = [table.get_row_at(i)[0].cell_len for i in range(table.row_count)]
+        assert name.content_width == max(name.label.cell_len, *names) > name.label.cell_len

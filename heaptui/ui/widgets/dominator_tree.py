@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.text import Text
-from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -148,22 +147,9 @@ def dominator_label(
 class DominatorTree(LazyTree[DomEntry]):
     """The dominator tree of one snapshot, expanded lazily, biggest retainers first."""
 
-    @dataclass
-    class ObjectPicked(Message):
-        """Enter was pressed on a node standing for an object."""
-
-        tree: DominatorTree
-        node: int
-
-        @property
-        def control(self) -> DominatorTree:
-            return self.tree
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.show_root = False
-        self.snapshot: Snapshot | None = None
-        self.index: GraphIndex | None = None
         self.dominators: Dominators | None = None
 
     # --- public API ----------------------------------------------------------------------

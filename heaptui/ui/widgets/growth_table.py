@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from heaptui.core.format import clip_middle, human_bytes, signed_bytes, signed_count
+from heaptui.ui.widgets.table_widths import fit_columns
 
 if TYPE_CHECKING:
     from heaptui.model.diff import GrowthRow
@@ -128,19 +129,22 @@ class GrowthTable(DataTable[Text]):
             for row in ordered
         ]
         width = self._name_width(cells)
+        added: list[list[Text]] = []
         for row, numbers in zip(ordered, cells, strict=True):
             is_suspect = row.name in suspects
             style = "bold" if is_suspect else ""
             grew = "red" if row.size_delta > 0 else "green"
-            self.add_row(
+            shown = [
                 Text(SUSPECT_MARK if is_suspect else " ", "bold red"),
                 Text(clip_middle(row.name, width), style),
                 Text(numbers[0], grew, justify="right"),
                 Text(numbers[1], grew, justify="right"),
                 Text(numbers[2], justify="right"),
                 Text(numbers[3], justify="right"),
-                key=row.name,
-            )
+            ]
+            self.add_row(*shown, key=row.name)
+            added.append(shown)
+        fit_columns(self, added)
 
     def on_resize(self) -> None:
         """Names get what the numbers leave: redraw them for the new width."""

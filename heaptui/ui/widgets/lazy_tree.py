@@ -7,12 +7,18 @@ Subclasses say how to load a batch (``_load``) and what a "more" entry is (``_mo
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
+
+if TYPE_CHECKING:
+    from heaptui.model.index import GraphIndex
+    from heaptui.model.snapshot import Snapshot
 
 BATCH = 200
 
@@ -46,10 +52,23 @@ class LazyTree(Tree[EntryT], Generic[EntryT]):
 
     MORE_HINT = ""  # said after "enter to show N" on a "more" node
 
+    @dataclass
+    class ObjectPicked(Message):
+        """Enter was pressed on a node standing for an object (``tree`` says which tree)."""
+
+        tree: LazyTree[Any]
+        node: int
+
+        @property
+        def control(self) -> LazyTree[Any]:
+            return self.tree
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self.auto_expand = False
         self.guide_depth = 2
+        self.snapshot: Snapshot | None = None  # what the tree shows, once shown
+        self.index: GraphIndex | None = None
 
     def _load(self, tree_node: TreeNode[EntryT]) -> None:
         """Add the next batch of children of ``tree_node`` (see :meth:`add_more_node`)."""

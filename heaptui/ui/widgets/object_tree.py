@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -113,21 +112,8 @@ class ObjectTree(LazyTree[Entry]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("J", "jump", "Jump", show=False)]
     MORE_HINT = "; J jumps to an index, a key or the end"
 
-    @dataclass
-    class ObjectPicked(Message):
-        """Enter was pressed on a node standing for an object."""
-
-        tree: ObjectTree
-        node: int
-
-        @property
-        def control(self) -> ObjectTree:
-            return self.tree
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.snapshot: Snapshot | None = None
-        self.index: GraphIndex | None = None
         self.mode: Mode = "referrers"
         self.new_mask: np.ndarray | None = None
         self.retained: np.ndarray | None = None  # bytes each node keeps alive, once known

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from heaptui.core.format import clip_middle, human_bytes
+from heaptui.ui.widgets.table_widths import fit_columns
 
 if TYPE_CHECKING:
     from heaptui.model.summary import TypeRow
@@ -198,6 +199,7 @@ class TypeTable(DataTable[Text]):
         self._filled_width = self._name_width
         self.clear()
         retained = self.retained
+        added: list[list[Text]] = []
         for row in self._visible_rows():
             cells = [
                 Text(clip_middle(row.name, self._name_width)),
@@ -208,7 +210,9 @@ class TypeTable(DataTable[Text]):
                 cells.append(Text(human_bytes(retained.get(row.type_index, 0)), justify="right"))
             cells.append(Text(f"{row.share:6.1%}", justify="right"))
             self.add_row(*cells, key=str(row.type_index))
+            added.append(cells)
         self._label_sorted_column()
+        fit_columns(self, added)
         if keep is not None:
             self.select_type(keep)
 
