@@ -23,7 +23,7 @@ from heaptui.core.labels import ROOT_MODULE, ROOT_THREAD
 
 _FRAME_GLOBALS = types.FrameType.__dict__["f_globals"].__get__
 # The package this copy of heaptui runs as: "heaptui", or the private name an injected agent
-# gets (``_heaptui_attach_<random>``, see heaptui.transport.inject_payload).
+# gets (``_heaptui_attach_<random>``, see heaptui.transport.attach.viewer_payload).
 _PACKAGE = __name__.split(".")[0]
 _CAPTURE_PACKAGE = _PACKAGE + ".capture"
 

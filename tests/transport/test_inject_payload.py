@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from heaptui.capture import accel
-from heaptui.transport import inject_walker
-from heaptui.transport.inject_payload import (
+from heaptui.transport.attach import viewer_walker
+from heaptui.transport.attach.viewer_payload import (
     agent_closure,
     build_payload,
     import_statements,
@@ -95,7 +95,7 @@ def test_payload_loads_the_private_copy_of_the_compiled_walker_and_forgets_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    library, note = inject_walker.walker_for(
+    library, note = viewer_walker.walker_for(
         sys.version_info[:2], sys.executable, target_uid=os.geteuid()
     )
     assert library is not None and library.startswith(str(tmp_path / "cache")), note

@@ -3,7 +3,7 @@
 The target may not have heaptui at all, or have another version of it. So the payload carries
 the source of every heaptui module the agent needs (found by following its imports, all
 standard library only), with ``heaptui`` renamed to a private package name in their import
-statements, and :mod:`heaptui.transport.inject_boot` to load them. The payload is a single
+statements, and :mod:`heaptui.transport.attach.target_boot` to load them. The payload is a single
 expression statement, ``exec(<source>, {fresh namespace})``, so running it in the target's
 ``__main__`` (which is what both ``PyRun_SimpleString`` and ``sys.remote_exec`` do) binds no
 name there.
@@ -22,7 +22,7 @@ import heaptui
 
 AGENT_MODULE = "heaptui.transport.agent"
 _ROOT = Path(heaptui.__file__).resolve().parent
-_BOOT_FILE = Path(__file__).resolve().with_name("inject_boot.py")
+_BOOT_FILE = Path(__file__).resolve().with_name("target_boot.py")
 
 
 @functools.lru_cache(maxsize=64)
@@ -165,7 +165,7 @@ def build_payload(
     """Return the Python source to run in the target's ``__main__``.
 
     ``extension``: the private copy of the C walk the agent loads as its compiled walker
-    (:mod:`heaptui.transport.inject_walker`); without it, the agent walks in pure Python.
+    (:mod:`heaptui.transport.attach.viewer_walker`); without it, the agent walks in pure Python.
     """
     package = package or private_package_name()
     sources: dict[str, tuple[str, bool]] = {}

@@ -25,7 +25,7 @@ from pathlib import Path
 
 __all__ = ["BUILD_TIMEOUT", "WALK_SOURCES", "cache_root", "walker_for"]
 
-_CAPTURE_DIR = Path(__file__).resolve().parent.parent / "capture"
+_CAPTURE_DIR = Path(__file__).resolve().parents[2] / "capture"
 # What a build of the C walk needs: its sources, then the headers they include.
 WALK_SOURCES = ("_walk.c", "_strtab.c", "_frames.c", "_frames.h", "_strtab.h", "_vec.h", "_views.h")
 BUILD_TIMEOUT = 120.0

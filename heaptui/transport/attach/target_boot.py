@@ -1,6 +1,6 @@
 """The code that runs inside an attached process and starts the agent there.
 
-Never imported by heaptui itself: :mod:`heaptui.transport.inject_payload` sends this file's
+Never imported by heaptui itself: :mod:`heaptui.transport.attach.viewer_payload` sends this file's
 *source* into the target (through gdb or ``sys.remote_exec``) followed by one call to
 :func:`boot`. So it is standard library only, binds nothing in the target's ``__main__``
 (the payload runs it in a fresh namespace), and must never raise or print.
