@@ -12,14 +12,15 @@ import sys
 
 import pytest
 
-TARGET_SIDE_MODULES = [
-    "heaptui",
-    "heaptui.core.labels",
-    "heaptui.capture",
-    "heaptui.core.raw",
-    "heaptui.fileformat.write",
-    "heaptui.transport.agent",
-]
+from heaptui.transport.inject_payload import agent_closure
+
+# What `heaptui.install()` and `heaptui.dump()` load, plus every module the attach payload
+# ships into a target: most of those are imported lazily (on the first capture), so importing
+# the entry points alone would never check them.
+TARGET_SIDE_MODULES = sorted(
+    {"heaptui", "heaptui.capture", "heaptui.fileformat.write", "heaptui.transport.agent"}
+    | set(agent_closure())
+)
 
 
 @pytest.mark.parametrize("module", TARGET_SIDE_MODULES)
@@ -33,6 +34,14 @@ def test_target_side_module_imports_neither_numpy_nor_textual(module: str) -> No
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.strip()
     assert out == "", f"importing {module} loaded {out}"
+
+
+def test_the_shipped_modules_are_the_light_ones() -> None:
+    """The list above is the payload's closure: the capture, the writer, the agent's wiring."""
+    assert {"heaptui.capture.walker", "heaptui.core.raw", "heaptui.transport.rsswatch"} <= set(
+        TARGET_SIDE_MODULES
+    )
+    assert not any(m.startswith(("heaptui.model", "heaptui.ui")) for m in TARGET_SIDE_MODULES)
 
 
 def test_cli_help_does_not_load_the_ui() -> None:

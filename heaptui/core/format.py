@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from heaptui.core.printable import printable
 
-if TYPE_CHECKING:
-    from heaptui.model.snapshot import Snapshot
+
+class ShowsObjects(Protocol):
+    """What :func:`object_repr` reads of a snapshot (the model's ``Snapshot`` is one)."""
+
+    addr: Any
+
+    def repr_of(self, node: int) -> str: ...
+
+    def type_name(self, node: int) -> str: ...
+
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
@@ -46,7 +54,7 @@ def clip(text: str, width: int) -> str:
     return text[: width - 1] + "…"
 
 
-def object_repr(snapshot: Snapshot, node: int) -> str:
+def object_repr(snapshot: ShowsObjects, node: int) -> str:
     """The repr of ``node`` without repeating what the row already shows.
 
     A repr the model derived (``shop.Session at 0x7f..``, ``dict len=3``) repeats the type
