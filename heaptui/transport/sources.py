@@ -76,7 +76,7 @@ class LiveSource:
     Captures and counters use two connections, so the header keeps refreshing while a big
     snapshot is on its way (the agent serves both at once). Each capture has a connection of
     its own: one kept between captures would sit idle for minutes, and the agent lets idle
-    connections go (``agent.IDLE_TIMEOUT``); the counters connection, asked every second, is
+    connections go (``agent_server.IDLE_TIMEOUT``); the counters connection, asked every second, is
     kept, and opened again once if the agent let it go anyway.
     """
 

@@ -23,8 +23,7 @@ from heaptui.capture import accel
 from heaptui.model.load import load_snapshot
 from heaptui.model.snapshot import Snapshot
 from heaptui.model.summary import type_summary
-from heaptui.transport import agent as agent_module
-from heaptui.transport import sockdir
+from heaptui.transport import agent_server, sockdir
 from heaptui.transport.attach import viewer, viewer_procfacts
 from heaptui.transport.client import AgentClient, AgentError
 
@@ -220,9 +219,9 @@ def test_a_killed_viewer_leaves_no_agent_after_the_lease(
 def test_idle_viewers_do_not_lock_a_new_one_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(agent_module, "IDLE_TIMEOUT", 1.0)
-    agent = agent_module.Agent(socket_dir=str(tmp_path / "sockets"), restart_after_fork=False)
-    idle = [AgentClient(agent.path) for _ in range(agent_module.MAX_CONNECTIONS)]
+    monkeypatch.setattr(agent_server, "IDLE_TIMEOUT", 1.0)
+    agent = agent_server.Agent(socket_dir=str(tmp_path / "sockets"), restart_after_fork=False)
+    idle = [AgentClient(agent.path) for _ in range(agent_server.MAX_CONNECTIONS)]
     try:
         for client in idle:
             client.connect()
@@ -246,8 +245,8 @@ def test_live_source_outlives_idle_timeouts(
 ) -> None:
     from heaptui.transport.sources import LiveSource
 
-    monkeypatch.setattr(agent_module, "IDLE_TIMEOUT", 0.5)
-    agent = agent_module.Agent(socket_dir=str(tmp_path / "s"), restart_after_fork=False)
+    monkeypatch.setattr(agent_server, "IDLE_TIMEOUT", 0.5)
+    agent = agent_server.Agent(socket_dir=str(tmp_path / "s"), restart_after_fork=False)
     source = LiveSource(os.getpid(), str(tmp_path / "s"))
     try:
         assert source.counters()["threads"] >= 1
