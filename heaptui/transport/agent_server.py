@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from ..core import procinfo
+from ..core.agent_threads import AGENT_THREAD_PREFIX
 from ..core.version import VERSION
 from . import agent_capture, protocol, sockdir
 
@@ -80,13 +81,13 @@ class Agent:
         self._listener = self._listen()
         self._dump_event = threading.Event()
         self._accept_thread = threading.Thread(
-            target=self._accept_loop, name="heaptui-agent", daemon=True
+            target=self._accept_loop, name=AGENT_THREAD_PREFIX, daemon=True
         )
         self._accept_thread.start()
         self._dump_thread: threading.Thread | None = None
         if dump_signal is not None:
             self._dump_thread = threading.Thread(
-                target=self._dump_loop, name="heaptui-agent-dump", daemon=True
+                target=self._dump_loop, name=AGENT_THREAD_PREFIX + "-dump", daemon=True
             )
             self._dump_thread.start()
         self._rss_watch: Any = None
@@ -146,7 +147,7 @@ class Agent:
             _refuse_busy(conn, MAX_CONNECTIONS)
             return
         threading.Thread(
-            target=self._serve, args=(conn,), name="heaptui-agent-conn", daemon=True
+            target=self._serve, args=(conn,), name=AGENT_THREAD_PREFIX + "-conn", daemon=True
         ).start()
 
     # --- one viewer -------------------------------------------------------------------------
@@ -199,7 +200,9 @@ class Agent:
             return False
         elif op == protocol.OP_STOP:
             protocol.send_json(conn, {"ok": True})
-            threading.Thread(target=self.stop, name="heaptui-agent-stop", daemon=True).start()
+            threading.Thread(
+                target=self.stop, name=AGENT_THREAD_PREFIX + "-stop", daemon=True
+            ).start()
             return False
         return True
 

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from heaptui.fileformat.write import atomic_file
+from heaptui.core.atomic import write_bytes_atomically
 from heaptui.transport.client import AgentClient, AgentError
 
 if TYPE_CHECKING:
@@ -60,13 +60,6 @@ def default_save_name(snapshot: Snapshot, directory: str = ".") -> str:
     while os.path.exists(path):
         n += 1
         path = f"{base}-{n}.heap"
-    return path
-
-
-def write_bytes_atomically(data: bytes | bytearray | memoryview, path: str) -> str:
-    """Write ``data`` to ``path`` atomically (mode 0600; see ``fileformat.write.atomic_file``)."""
-    with atomic_file(path) as out:
-        out.write(data)
     return path
 
 

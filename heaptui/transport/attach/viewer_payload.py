@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import ast
 import functools
-import os
 import re
 import secrets
 from pathlib import Path
 
 import heaptui
+from heaptui.core.atomic import write_bytes_atomically
 
 AGENT_MODULE = "heaptui.transport.agent"
 _ROOT = Path(heaptui.__file__).resolve().parent
@@ -184,11 +184,9 @@ def build_payload(
 
 
 def write_payload(path: str, payload: str, *, owner: int | None = None) -> None:
-    """Write the payload readable only by its owner; it appears at ``path`` complete."""
-    partial = path + ".part"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(payload)
-    if owner is not None and owner != os.geteuid():
-        os.chown(partial, owner, -1)  # sys.remote_exec: the target reads it itself
-    os.replace(partial, path)
+    """Write the payload readable only by its owner; it appears at ``path`` complete.
+
+    ``owner``: the target's uid when it reads the file itself (``sys.remote_exec``). Not synced
+    to disk: the file is read at once and removed.
+    """
+    write_bytes_atomically(payload.encode("utf-8"), path, owner=owner, durable=False)
