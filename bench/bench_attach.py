@@ -70,8 +70,8 @@ def main() -> None:
         os.environ["HEAPTUI_SOCKET_DIR"] = os.path.join(tmp, "sockets")
         from heaptui.model.load import load_snapshot
         from heaptui.model.summary import type_summary
+        from heaptui.transport.attach.viewer import inject_agent
         from heaptui.transport.client import AgentClient
-        from heaptui.transport.inject import inject_agent
 
         proc = start_target(Path(tmp), args.objects)
         try:

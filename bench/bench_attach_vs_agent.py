@@ -132,7 +132,7 @@ def capture_runs(target: Target, path: str, runs: int) -> dict[str, Any]:
 
 def package_for(python: str, directory: Path) -> str:
     """A heaptui importable by ``python`` with the C walk built for it (for the built-in agent)."""
-    from heaptui.transport import inject_walker
+    from heaptui.transport.attach import viewer_walker
 
     version = subprocess.run(
         [python, "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"],
@@ -142,7 +142,7 @@ def package_for(python: str, directory: Path) -> str:
     ).stdout.split()
     if tuple(map(int, version)) == sys.version_info[:2]:
         return str(REPO)
-    library, note = inject_walker.walker_for(
+    library, note = viewer_walker.walker_for(
         (int(version[0]), int(version[1])), python, target_uid=os.geteuid()
     )
     if library is None:
@@ -154,8 +154,8 @@ def package_for(python: str, directory: Path) -> str:
 
 
 def compare(python: str, objects: int, runs: int, directory: Path) -> None:
+    from heaptui.transport.attach.viewer import inject_agent
     from heaptui.transport.client import AgentClient
-    from heaptui.transport.inject import inject_agent
     from heaptui.transport.sockdir import socket_path
 
     path = package_for(python, directory)
@@ -191,8 +191,8 @@ def compare(python: str, objects: int, runs: int, directory: Path) -> None:
 
 
 def cycles(python: str, count: int, directory: Path) -> None:
+    from heaptui.transport.attach.viewer import inject_agent
     from heaptui.transport.client import AgentClient
-    from heaptui.transport.inject import inject_agent
 
     target = Target(directory / "cycles", python, 100_000, "plain", "")
     try:

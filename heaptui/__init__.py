@@ -12,24 +12,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from heaptui.core.version import VERSION as __version__
+from .core.version import VERSION as __version__
 
 __all__ = ["__version__", "capture", "dump", "install"]
 
 if TYPE_CHECKING:
-    from heaptui.core.raw import RawSnapshot
+    from .core.raw import RawSnapshot
 
 
 def capture(*, collect: bool = False) -> RawSnapshot:
     """Walk this process's heap and return it as flat columns; see :mod:`heaptui.capture`."""
-    from heaptui.capture import capture as _capture
+    from .capture import capture as _capture
 
     return _capture(collect=collect)
 
 
 def dump(path: str, *, collect: bool = False) -> str:
     """Capture this process's heap and write it atomically to ``path``; return the path."""
-    from heaptui.capture import dump as _dump
+    from .capture import dump as _dump
 
     return _dump(path, collect=collect)
 
@@ -50,7 +50,7 @@ def install(
     writes one there when RSS crosses it (a snapshot before the OOM killer); see
     :func:`heaptui.transport.agent.install`.
     """
-    from heaptui.transport.agent import install as _install
+    from .transport.agent import install as _install
 
     return _install(
         socket_dir=socket_dir,

@@ -1,4 +1,4 @@
-"""Every snapshot file heaptui writes appears whole or not at all (fileformat.write.atomic_file)."""
+"""Every snapshot file heaptui writes appears whole or not at all (core.atomic.atomic_file)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 
 from heaptui.commands.snapshot import save_capture
+from heaptui.core.atomic import atomic_file, write_bytes_atomically
 from heaptui.core.errors import UserError
-from heaptui.fileformat.write import atomic_file
-from heaptui.transport.sources import write_bytes_atomically
 
 
 def test_a_finished_file_is_private_and_replaces_the_old_one(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from heaptui.transport.inject_payload import agent_closure
+from heaptui.transport.attach.viewer_payload import agent_closure
 
 # What `heaptui.install()` and `heaptui.dump()` load, plus every module the attach payload
 # ships into a target: most of those are imported lazily (on the first capture), so importing

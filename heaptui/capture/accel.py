@@ -15,15 +15,15 @@ import os
 import sys
 from typing import Any
 
-from heaptui.capture import roots as _roots
-from heaptui.capture import walker as _walker
-from heaptui.capture.naming import GenericInfo, InstanceInfo, Namer
-from heaptui.capture.saferepr import key_text
-from heaptui.capture.typeinfo import type_name
-from heaptui.core.raw import RawSnapshot
+from ..core.raw import RawSnapshot
+from . import roots as _roots
+from . import walker as _walker
+from .naming import GenericInfo, InstanceInfo, Namer
+from .saferepr import key_text
+from .typeinfo import type_name
 
 try:
-    from heaptui.capture import _walk  # type: ignore[attr-defined]
+    from . import _walk  # type: ignore[attr-defined]
 except ImportError:  # built without a compiler, or a platform without the extension
     _walk = None
 

@@ -38,20 +38,7 @@ import sys
 import types
 from typing import Any
 
-from heaptui.capture.saferepr import key_text
-from heaptui.capture.strings import Interner
-from heaptui.capture.typeinfo import (
-    class_dict,
-    has_base,
-    is_heap_type,
-    is_one_of,
-    is_ready,
-    mro_lookup,
-    mro_of,
-    namespace_items,
-    type_name,
-)
-from heaptui.core.labels import (
+from ..core.labels import (
     EDGE_ATTR,
     EDGE_CELL,
     EDGE_DICT_KEY,
@@ -62,20 +49,33 @@ from heaptui.core.labels import (
     EDGE_MEMBER,
     EDGE_OTHER,
 )
+from .saferepr import key_text
+from .strings import Interner
+from .typeinfo import (
+    class_dict,
+    has_base,
+    is_heap_type,
+    is_one_of,
+    is_ready,
+    mro_lookup,
+    mro_of,
+    namespace_items,
+    type_name,
+)
 
 INLINE_VALUES = sys.version_info >= (3, 11)
 
 try:  # the compiled accelerator reads fast locals in place (heaptui/capture/_frames.c)
-    from heaptui.capture._walk import (  # type: ignore[import-not-found]
+    from ._walk import (  # type: ignore[import-not-found]
         frame_locals as _c_frame_locals,
     )
-    from heaptui.capture._walk import (  # type: ignore[import-not-found]
+    from ._walk import (  # type: ignore[import-not-found]
         frame_locals_dict as _c_frame_locals_dict,
     )
 except ImportError:  # pure Python only: locals are not read (see _frame_local_items)
     _c_frame_locals = _c_frame_locals_dict = None
 try:  # 3.13+: a dict made beside inline values is not among gc.get_referents (see hidden_dict)
-    from heaptui.capture._walk import (  # type: ignore[import-not-found]
+    from ._walk import (  # type: ignore[import-not-found]
         hidden_dict as _c_hidden_dict,
     )
 except ImportError:
@@ -616,7 +616,7 @@ class Namer:
     def label_closure(
         self, tup: tuple[Any, ...], payloads: tuple[int, ...]
     ) -> tuple[list[Any], list[int], list[int]]:
-        from heaptui.core.labels import EDGE_CLOSURE
+        from ..core.labels import EDGE_CLOSURE
 
         targets = list(tup)
         if len(payloads) != len(targets):

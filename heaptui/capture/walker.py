@@ -52,9 +52,20 @@ from itertools import accumulate, chain, compress, repeat
 from operator import add, attrgetter, getitem, gt, is_, not_, or_
 from typing import Any
 
-from heaptui.capture import guard as _guard
-from heaptui.capture import roots as _roots
-from heaptui.capture.naming import (
+from ..core import procinfo
+from ..core.labels import (
+    EDGE_CELL,
+    EDGE_DICT_KEY,
+    EDGE_INDEX,
+    EDGE_KEY,
+    EDGE_MEMBER,
+    NODE_GC_TRACKED,
+)
+from ..core.raw import RawSnapshot
+from ..core.version import VERSION
+from . import guard as _guard
+from . import roots as _roots
+from .naming import (
     HIDDEN_DICTS,
     INLINE_VALUES,
     GenericInfo,
@@ -62,7 +73,7 @@ from heaptui.capture.naming import (
     Namer,
     hidden_dict,
 )
-from heaptui.capture.saferepr import (
+from .saferepr import (
     ELLIPSIS,
     MAX_INT_BITS,
     MAX_KEY,
@@ -79,8 +90,8 @@ from heaptui.capture.saferepr import (
     scalar_text_function,
     str_text,
 )
-from heaptui.capture.strings import Interner, StringTable
-from heaptui.capture.typeinfo import (
+from .strings import Interner, StringTable
+from .typeinfo import (
     FLAG_HAVE_GC,
     constant_size,
     has_base,
@@ -93,17 +104,6 @@ from heaptui.capture.typeinfo import (
     type_flags,
     type_name,
 )
-from heaptui.core import procinfo
-from heaptui.core.labels import (
-    EDGE_CELL,
-    EDGE_DICT_KEY,
-    EDGE_INDEX,
-    EDGE_KEY,
-    EDGE_MEMBER,
-    NODE_GC_TRACKED,
-)
-from heaptui.core.raw import RawSnapshot
-from heaptui.core.version import VERSION
 
 # Walker categories, one per type (cached by id(type)).
 CAT_LEAF = 0  # no referents (not a GC type): str, int, float, bytes, code ...

@@ -2,8 +2,8 @@
 
 A process started with ``heaptui run`` or calling ``heaptui.install()`` already listens; any
 other CPython 3.10+ process of the same user (any, as root) gets the agent injected by PID
-(:mod:`heaptui.transport.inject`). An injected agent is stopped again when the viewer is done,
-so the target is left as it was; an agent the program installed itself is never stopped.
+(:mod:`heaptui.transport.attach.viewer`). An injected agent is stopped again when the viewer is
+done, so the target is left as it was; an agent the program installed itself is never stopped.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def find_agent(pid: int | None, timeout: float = DEFAULT_TIMEOUT) -> AgentTarget
     if pid is None:
         chosen = choose_agent(None)
         return AgentTarget(chosen, socket_path(chosen), injected=False)
-    from heaptui.transport.inject import ensure_agent
+    from heaptui.transport.attach.viewer import ensure_agent
 
     if sys.stderr.isatty():
         print(f"heaptui: connecting to process {pid}…", file=sys.stderr, flush=True)

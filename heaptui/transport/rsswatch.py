@@ -23,8 +23,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from heaptui.core import procinfo
-from heaptui.core.agent_threads import AGENT_THREAD_PREFIX
+from ..core import procinfo
+from ..core.agent_threads import AGENT_THREAD_PREFIX
 
 ENV_LIMIT = "HEAPTUI_DUMP_AT_RSS"
 ENV_DIR = "HEAPTUI_DUMP_DIR"

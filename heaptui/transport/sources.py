@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from heaptui.fileformat.write import atomic_file
+from heaptui.core.atomic import write_bytes_atomically
 from heaptui.transport.client import AgentClient, AgentError
 
 if TYPE_CHECKING:
@@ -63,20 +63,13 @@ def default_save_name(snapshot: Snapshot, directory: str = ".") -> str:
     return path
 
 
-def write_bytes_atomically(data: bytes | bytearray | memoryview, path: str) -> str:
-    """Write ``data`` to ``path`` atomically (mode 0600; see ``fileformat.write.atomic_file``)."""
-    with atomic_file(path) as out:
-        out.write(data)
-    return path
-
-
 class LiveSource:
     """Snapshots and counters of process ``pid`` through its agent.
 
     Captures and counters use two connections, so the header keeps refreshing while a big
     snapshot is on its way (the agent serves both at once). Each capture has a connection of
     its own: one kept between captures would sit idle for minutes, and the agent lets idle
-    connections go (``agent.IDLE_TIMEOUT``); the counters connection, asked every second, is
+    connections go (``agent_server.IDLE_TIMEOUT``); the counters connection, asked every second, is
     kept, and opened again once if the agent let it go anyway.
     """
 

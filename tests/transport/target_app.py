@@ -19,6 +19,8 @@ import time
 
 import heaptui
 import heaptui.transport.agent as agent
+import heaptui.transport.agent_capture as agent_capture
+import heaptui.transport.agent_server as agent_server
 
 
 class Leaky:
@@ -44,9 +46,9 @@ def _previous_usr2(signum: int, frame: object) -> None:
 
 def main() -> None:
     if os.environ.get("TARGET_SEND_TIMEOUT"):
-        agent.CAPTURE_SEND_TIMEOUT = float(os.environ["TARGET_SEND_TIMEOUT"])
+        agent_server.CAPTURE_SEND_TIMEOUT = float(os.environ["TARGET_SEND_TIMEOUT"])
     if os.environ.get("TARGET_DIE_MID_CAPTURE"):
-        agent._capture_to = _write_then_die
+        agent_capture.capture_to = _write_then_die
     dump_dir = os.environ.get("TARGET_DUMP_DIR")
     if dump_dir:
         signal.signal(signal.SIGUSR2, _previous_usr2)

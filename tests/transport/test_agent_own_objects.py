@@ -51,7 +51,7 @@ def test_snapshot_served_by_the_agent_has_none_of_its_objects(
     snap = Snapshot(read_snapshot_bytes(buffer.getvalue(), "live"), source="live")
     assert snap.meta["walker"] == walker
     types = [snap.type_names[i] for i in snap.type_index.tolist()]
-    assert "heaptui.transport.agent.Agent" not in types
+    assert "heaptui.transport.agent_server.Agent" not in types
     for what, address in agent_objects.items():
         assert snap.node_for_addr(address) is None, what
     assert served  # the connection that asked for the capture

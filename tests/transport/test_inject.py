@@ -18,9 +18,9 @@ from inject_targets import InjectTarget
 
 from heaptui.model.load import load_snapshot
 from heaptui.model.summary import type_summary
-from heaptui.transport import inject, inject_target, sockdir
-from heaptui.transport.client import AgentClient
-from heaptui.transport.inject_errors import (
+from heaptui.transport import sockdir
+from heaptui.transport.attach import viewer, viewer_procfacts
+from heaptui.transport.attach.viewer_errors import (
     GdbMissing,
     NoSuchProcess,
     NotPython,
@@ -28,6 +28,7 @@ from heaptui.transport.inject_errors import (
     TargetBusy,
     UnsupportedPython,
 )
+from heaptui.transport.client import AgentClient
 
 needs_gdb = pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is not installed")
 PYENV = Path("/root/.pyenv/versions")
@@ -65,10 +66,10 @@ def wait_until(condition: object, what: str, timeout: float = 10.0) -> None:
 def attach_capture_detach(
     target: InjectTarget, tmp_path: Path, socket_dir: str, *, capture: bool = True
 ) -> None:
-    path, injected = inject.ensure_agent(target.pid, timeout=20)
+    path, injected = viewer.ensure_agent(target.pid, timeout=20)
     assert injected
     assert path == sockdir.socket_path(target.pid, socket_dir)
-    assert inject.ensure_agent(target.pid) == (path, False)  # the running agent is reused
+    assert viewer.ensure_agent(target.pid) == (path, False)  # the running agent is reused
     snapshot_file = tmp_path / f"{target.pid}.heap"
     with AgentClient(path, pid=target.pid, timeout=20) as client:
         assert client.info["pid"] == target.pid
@@ -117,7 +118,7 @@ def test_capture_in_a_target_with_a_busy_thread(
     # loop that prints ("busy", the main thread) by winning the GIL back at every release. A
     # 0.3 s walk took up to 55 s. Ten captures in a row, each with a short deadline.
     target = start(targets, tmp_path, mode)
-    path = inject.inject_agent(target.pid)
+    path = viewer.inject_agent(target.pid)
     with AgentClient(path, pid=target.pid, timeout=10) as client:
         try:
             for _ in range(10):
@@ -140,7 +141,7 @@ def test_twenty_attach_detach_cycles_leave_no_threads_fds_or_memory(
     target = start(targets, tmp_path, "sleeping")
 
     def cycle() -> None:
-        path = inject.inject_agent(target.pid)
+        path = viewer.inject_agent(target.pid)
         with AgentClient(path, pid=target.pid) as client:
             assert client.counters()["threads"] >= 2
             client.stop_agent()
@@ -180,7 +181,7 @@ def test_gil_held_in_c_times_out_cleanly_then_succeeds_when_waiting(
     waited = start(targets, tmp_path / "b", "gil-held", count)
 
     with pytest.raises(TargetBusy, match="keeps the GIL while running C code"):
-        inject.inject_agent(gave_up.pid, timeout=2.0)
+        viewer.inject_agent(gave_up.pid, timeout=2.0)
 
     asked: list[float] = []
 
@@ -188,7 +189,7 @@ def test_gil_held_in_c_times_out_cleanly_then_succeeds_when_waiting(
         asked.append(seconds)
         return True
 
-    path = inject.inject_agent(waited.pid, timeout=1.0, keep_waiting=keep_waiting)
+    path = viewer.inject_agent(waited.pid, timeout=1.0, keep_waiting=keep_waiting)
     assert asked, "the caller was asked whether to keep waiting"
     with AgentClient(path, pid=waited.pid) as client:
         client.stop_agent()
@@ -222,14 +223,14 @@ def test_python_older_than_3_10_is_refused(tmp_path: Path, targets: list[InjectT
     target = InjectTarget(tmp_path, "sleeping", python=str(found[-1]))
     targets.append(target)
     with pytest.raises(UnsupportedPython, match=r"Python 3\.9; heaptui attaches to Python 3\.10"):
-        inject.inject_agent(target.pid)
+        viewer.inject_agent(target.pid)
 
 
 def test_a_process_that_is_not_python_is_refused() -> None:
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
         with pytest.raises(NotPython, match=r"\(.*sleep\) is not a Python process"):
-            inject.inject_agent(sleeper.pid)
+            viewer.inject_agent(sleeper.pid)
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -242,7 +243,7 @@ def test_a_program_named_python_without_its_symbols_is_refused_by_gdb(tmp_path: 
     sleeper = subprocess.Popen([str(impostor), "30"])
     try:
         with pytest.raises(NotPython, match=r"gdb finds none of CPython's C API in it"):
-            inject.inject_agent(sleeper.pid)
+            viewer.inject_agent(sleeper.pid)
         assert sleeper.poll() is None
     finally:
         sleeper.kill()
@@ -263,9 +264,9 @@ def test_a_process_already_being_traced_is_refused(tmp_path: Path) -> None:
     try:
         if tracer is None:
             pytest.skip("gdb is not installed")
-        wait_until(lambda: inject_target.tracer_pid(sleeper.pid) != 0, "gdb to attach")
+        wait_until(lambda: viewer_procfacts.tracer_pid(sleeper.pid) != 0, "gdb to attach")
         with pytest.raises(PtraceDenied, match=r"already being traced by process \d+"):
-            inject.inject_agent(sleeper.pid)
+            viewer.inject_agent(sleeper.pid)
     finally:
         if tracer is not None:
             tracer.kill()
@@ -278,16 +279,16 @@ def test_a_pid_that_does_not_exist_is_refused() -> None:
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     with pytest.raises(NoSuchProcess, match=f"no process with pid {gone.pid}"):
-        inject.inject_agent(gone.pid)
+        viewer.inject_agent(gone.pid)
 
 
 def test_missing_gdb_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, targets: list[InjectTarget], tmp_path: Path
 ) -> None:
     target = start(targets, tmp_path, "sleeping")
-    monkeypatch.setattr(inject, "gdb_path", lambda: None)
+    monkeypatch.setattr(viewer, "gdb_path", lambda: None)
     with pytest.raises(GdbMissing, match=r"apt-get install gdb"):
-        inject.inject_agent(target.pid)
+        viewer.inject_agent(target.pid)
 
 
 NOBODY = 65534
@@ -310,9 +311,9 @@ def test_another_users_process_gets_the_ptrace_message(targets: list[InjectTarge
     target = InjectTarget(shared, "sleeping", python=python, preexec_fn=lambda: _drop_to(NOBODY))
     targets.append(target)
     code = (
-        "from heaptui.transport import inject\n"
+        "from heaptui.transport.attach import viewer\n"
         "from heaptui.core.errors import UserError\n"
-        f"try:\n    inject.inject_agent({target.pid})\n"
+        f"try:\n    viewer.inject_agent({target.pid})\n"
         "except UserError as exc:\n    print(type(exc).__name__, exc)\n"
     )
     other = NOBODY - 1
@@ -323,7 +324,7 @@ def test_another_users_process_gets_the_ptrace_message(targets: list[InjectTarge
         timeout=60,
         preexec_fn=lambda: _drop_to(other),
         cwd="/",
-        env={**os.environ, "HOME": "/", "PYTHONPATH": str(Path(inject.__file__).parents[2])},
+        env={**os.environ, "HOME": "/", "PYTHONPATH": str(Path(viewer.__file__).parents[3])},
     )
     assert result.stdout.startswith("PtraceDenied"), result.stdout + result.stderr
     assert f"belongs to uid {NOBODY}" in result.stdout

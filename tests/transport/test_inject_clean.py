@@ -23,8 +23,8 @@ from heaptui.capture import accel
 from heaptui.model.load import load_snapshot
 from heaptui.model.snapshot import Snapshot
 from heaptui.model.summary import type_summary
-from heaptui.transport import agent as agent_module
-from heaptui.transport import inject, inject_target, sockdir
+from heaptui.transport import agent_server, sockdir
+from heaptui.transport.attach import viewer, viewer_procfacts
 from heaptui.transport.client import AgentClient, AgentError
 
 needs_gdb = pytest.mark.skipif(shutil.which("gdb") is None, reason="gdb is not installed")
@@ -69,7 +69,7 @@ def wait_until(condition: object, what: str, timeout: float = 10.0) -> None:
 
 
 def injected_snapshot(target: InjectTarget, path: Path) -> Snapshot:
-    socket_path = inject.inject_agent(target.pid, timeout=20)
+    socket_path = viewer.inject_agent(target.pid, timeout=20)
     with AgentClient(socket_path, pid=target.pid, timeout=20) as client:
         assert client.info["walker"] == "c"
         with open(path, "wb") as out:
@@ -112,11 +112,12 @@ def test_injected_captures_are_compiled_and_leave_the_injection_out(
 
 VIEWER = """
 import sys, time
-from heaptui.transport import inject, protocol
+from heaptui.transport.attach import viewer
+from heaptui.transport import protocol
 from heaptui.transport.client import AgentClient
 
 pid, point = int(sys.argv[1]), sys.argv[2]
-path = inject.inject_agent(pid, timeout=20)
+path = viewer.inject_agent(pid, timeout=20)
 if point != "before-connect":
     client = AgentClient(path, pid=pid)
     client.connect()
@@ -197,7 +198,7 @@ def test_a_killed_viewer_leaves_no_agent_after_the_lease(
         viewer.wait()
         # gdb finishes the injection on its own (or had not attached yet), then detaches.
         time.sleep(0.5)
-        wait_until(lambda: inject_target.tracer_pid(target.pid) == 0, "gdb to detach", 30)
+        wait_until(lambda: viewer_procfacts.tracer_pid(target.pid) == 0, "gdb to detach", 30)
     else:
         viewer, path = run_viewer(tmp_path, target.pid, point)
         assert path == socket_path
@@ -218,9 +219,9 @@ def test_a_killed_viewer_leaves_no_agent_after_the_lease(
 def test_idle_viewers_do_not_lock_a_new_one_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(agent_module, "IDLE_TIMEOUT", 1.0)
-    agent = agent_module.Agent(socket_dir=str(tmp_path / "sockets"), restart_after_fork=False)
-    idle = [AgentClient(agent.path) for _ in range(agent_module.MAX_CONNECTIONS)]
+    monkeypatch.setattr(agent_server, "IDLE_TIMEOUT", 1.0)
+    agent = agent_server.Agent(socket_dir=str(tmp_path / "sockets"), restart_after_fork=False)
+    idle = [AgentClient(agent.path) for _ in range(agent_server.MAX_CONNECTIONS)]
     try:
         for client in idle:
             client.connect()
@@ -244,8 +245,8 @@ def test_live_source_outlives_idle_timeouts(
 ) -> None:
     from heaptui.transport.sources import LiveSource
 
-    monkeypatch.setattr(agent_module, "IDLE_TIMEOUT", 0.5)
-    agent = agent_module.Agent(socket_dir=str(tmp_path / "s"), restart_after_fork=False)
+    monkeypatch.setattr(agent_server, "IDLE_TIMEOUT", 0.5)
+    agent = agent_server.Agent(socket_dir=str(tmp_path / "s"), restart_after_fork=False)
     source = LiveSource(os.getpid(), str(tmp_path / "s"))
     try:
         assert source.counters()["threads"] >= 1

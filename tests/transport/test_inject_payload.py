@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from heaptui.capture import accel
-from heaptui.transport import inject_walker
-from heaptui.transport.inject_payload import (
+from heaptui.transport.attach import viewer_payload, viewer_walker
+from heaptui.transport.attach.viewer_payload import (
     agent_closure,
     build_payload,
     import_statements,
-    renamed_source,
 )
 
 # Runs the payload the way PyRun_SimpleString does (in __main__), then reports.
@@ -95,7 +94,7 @@ def test_payload_loads_the_private_copy_of_the_compiled_walker_and_forgets_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    library, note = inject_walker.walker_for(
+    library, note = viewer_walker.walker_for(
         sys.version_info[:2], sys.executable, target_uid=os.geteuid()
     )
     assert library is not None and library.startswith(str(tmp_path / "cache")), note
@@ -126,28 +125,19 @@ def test_closure_has_the_agent_capture_and_writer_but_nothing_heavy() -> None:
     assert "heaptui.fileformat.read" not in names  # numpy, viewer side only
 
 
-@pytest.mark.parametrize(
-    ("source", "expected"),
-    [
-        ("from heaptui.core.labels import X\n", "from _p.core.labels import X\n"),
-        ("import heaptui.capture\n", "import _p.capture; heaptui = _p\n"),
-        ("import heaptui.a as b, os  # keep\n", "import _p.a as b, os  # keep\n"),
-        ("from heaptui import (a,\n    heaptui)\n", "from _p import (a,\n    heaptui)\n"),
-        ("x = 'heaptui.capture'\nfrom . import y\n", "x = 'heaptui.capture'\nfrom . import y\n"),
-        ("def f():\n    from heaptui.x import y\n", "def f():\n    from _p.x import y\n"),
-    ],
-)
-def test_renamed_source_points_imports_at_the_private_package(source: str, expected: str) -> None:
-    assert renamed_source(source, "_p") == expected
-
-
-def test_renamed_agent_modules_import_no_heaptui() -> None:
-    for name, path in agent_closure().items():
-        renamed = renamed_source(path.read_text(encoding="utf-8"), "_p")
-        for node in import_statements(ast.parse(renamed), skip_type_checking=False):
+def test_shipped_modules_import_heaptui_only_relatively() -> None:
+    """The payload ships the files as they are, under a private package name: an absolute
+    ``heaptui`` import there would load the target's own heaptui, or fail without one."""
+    boot = Path(viewer_payload.__file__).with_name("target_boot.py")
+    shipped = {**agent_closure(), "target_boot": boot}
+    absolute = []
+    for name, path in shipped.items():
+        for node in import_statements(ast.parse(path.read_text(encoding="utf-8"))):
             modules = (
                 [a.name for a in node.names]
                 if isinstance(node, ast.Import)
                 else [node.module or ""] * (node.level == 0)
             )
-            assert not any(m.split(".")[0] == "heaptui" for m in modules), (name, node.lineno)
+            if any(m.split(".")[0] == "heaptui" for m in modules):
+                absolute.append(f"{name}:{node.lineno}")
+    assert absolute == []

@@ -1,4 +1,4 @@
-"""Run gdb on a process with :mod:`heaptui.transport.inject_gdb` and follow what it reports.
+"""Run gdb on a process with :mod:`heaptui.transport.attach.gdb_script` and follow what it reports.
 
 gdb runs in its own session (a Ctrl-C at the terminal must not reach it: interrupting gdb in
 the middle of a call into the target could leave the target stuck), non-interactively, with
@@ -15,7 +15,7 @@ import subprocess
 import threading
 from pathlib import Path
 
-GDB_SCRIPT = Path(__file__).resolve().with_name("inject_gdb.py")
+GDB_SCRIPT = Path(__file__).resolve().with_name("gdb_script.py")
 MARK = "HEAPTUI:"
 
 

@@ -2,27 +2,27 @@
 
 The target may not have heaptui at all, or have another version of it. So the payload carries
 the source of every heaptui module the agent needs (found by following its imports, all
-standard library only), with ``heaptui`` renamed to a private package name in their import
-statements, and :mod:`heaptui.transport.inject_boot` to load them. The payload is a single
-expression statement, ``exec(<source>, {fresh namespace})``, so running it in the target's
-``__main__`` (which is what both ``PyRun_SimpleString`` and ``sys.remote_exec`` do) binds no
-name there.
+standard library only) and :mod:`.target_boot`, which loads them under a private package
+name. They are shipped as they are: every shipped module imports heaptui modules relatively
+(``from ..core import procinfo``), so its imports resolve within the private package. The
+payload is a single expression statement, ``exec(<source>, {fresh namespace})``, so running it
+in the target's ``__main__`` (which is what both ``PyRun_SimpleString`` and
+``sys.remote_exec`` do) binds no name there.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-import os
-import re
 import secrets
 from pathlib import Path
 
 import heaptui
+from heaptui.core.atomic import write_bytes_atomically
 
 AGENT_MODULE = "heaptui.transport.agent"
 _ROOT = Path(heaptui.__file__).resolve().parent
-_BOOT_FILE = Path(__file__).resolve().with_name("inject_boot.py")
+_BOOT_FILE = Path(__file__).resolve().with_name("target_boot.py")
 
 
 @functools.lru_cache(maxsize=64)
@@ -116,44 +116,6 @@ def agent_closure(start: str = AGENT_MODULE) -> dict[str, Path]:
     return files
 
 
-_HEAPTUI_WORD = re.compile(r"\bheaptui\b")
-
-
-def _renamed_line(line: str, node: ast.Import | ast.ImportFrom, package: str) -> str:
-    """Rename the heaptui module names of one import statement written on one line."""
-    start = node.col_offset
-    end = node.end_col_offset if node.end_lineno == node.lineno else len(line)
-    statement = line[start:end]
-    if isinstance(node, ast.ImportFrom):  # 'from heaptui.x import y': only the module name
-        head, sep, tail = statement.partition(" import ")
-        renamed = _HEAPTUI_WORD.sub(package, head, count=1) + sep + tail
-    else:
-        renamed = _HEAPTUI_WORD.sub(package, statement)
-        if any(a.asname is None and a.name.split(".")[0] == "heaptui" for a in node.names):
-            renamed += f"; heaptui = {package}"  # 'import heaptui.x' binds the name heaptui
-    return line[:start] + renamed + line[end:]
-
-
-def renamed_source(source: str, package: str, tree: ast.Module | None = None) -> str:
-    """Return ``source`` with its absolute heaptui imports pointing at ``package``.
-
-    Edits the import lines in place, so line numbers (and tracebacks) stay those of the file.
-    """
-    lines = source.splitlines(keepends=True)
-    tree = tree if tree is not None else ast.parse(source)
-    for node in import_statements(tree, skip_type_checking=False):
-        if isinstance(node, ast.ImportFrom):
-            if node.level or (node.module or "").split(".")[0] != "heaptui":
-                continue
-        elif not any(a.name.split(".")[0] == "heaptui" for a in node.names):
-            continue
-        if node.end_lineno != node.lineno and isinstance(node, ast.Import):
-            raise ValueError(f"line {node.lineno}: a multi-line 'import heaptui...' statement")
-        index = node.lineno - 1
-        lines[index] = _renamed_line(lines[index], node, package)
-    return "".join(lines)
-
-
 def private_package_name() -> str:
     """A fresh package name per injection: never the same as any module of the target."""
     return f"_heaptui_attach_{secrets.token_hex(4)}"
@@ -165,16 +127,14 @@ def build_payload(
     """Return the Python source to run in the target's ``__main__``.
 
     ``extension``: the private copy of the C walk the agent loads as its compiled walker
-    (:mod:`heaptui.transport.inject_walker`); without it, the agent walks in pure Python.
+    (:mod:`heaptui.transport.attach.viewer_walker`); without it, the agent walks in pure Python.
     """
     package = package or private_package_name()
     sources: dict[str, tuple[str, bool]] = {}
     # Parents before children, so the import order is the natural one.
     for name, path in sorted(agent_closure().items()):
         private = package + name[len("heaptui") :]
-        source, tree = _parsed(path)
-        text = renamed_source(source, package, tree)
-        sources[private] = (text, path.name == "__init__.py")
+        sources[private] = (_parsed(path)[0], path.name == "__init__.py")
     params = {"dir": directory, "socket_dir": socket_dir, "package": package}
     if extension:
         params["extension"] = extension
@@ -184,11 +144,9 @@ def build_payload(
 
 
 def write_payload(path: str, payload: str, *, owner: int | None = None) -> None:
-    """Write the payload readable only by its owner; it appears at ``path`` complete."""
-    partial = path + ".part"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(payload)
-    if owner is not None and owner != os.geteuid():
-        os.chown(partial, owner, -1)  # sys.remote_exec: the target reads it itself
-    os.replace(partial, path)
+    """Write the payload readable only by its owner; it appears at ``path`` complete.
+
+    ``owner``: the target's uid when it reads the file itself (``sys.remote_exec``). Not synced
+    to disk: the file is read at once and removed.
+    """
+    write_bytes_atomically(payload.encode("utf-8"), path, owner=owner, durable=False)

@@ -1,6 +1,6 @@
 """The code that runs inside an attached process and starts the agent there.
 
-Never imported by heaptui itself: :mod:`heaptui.transport.inject_payload` sends this file's
+Never imported by heaptui itself: :mod:`heaptui.transport.attach.viewer_payload` sends this file's
 *source* into the target (through gdb or ``sys.remote_exec``) followed by one call to
 :func:`boot`. So it is standard library only, binds nothing in the target's ``__main__``
 (the payload runs it in a fresh namespace), and must never raise or print.
@@ -24,6 +24,8 @@ LEASE_POLL_SECONDS = 0.5
 
 
 def _write_result(directory, text):
+    # Not heaptui.core.atomic: this also reports a package that failed to load (and is then
+    # forgotten), so it must need nothing but os. The directory is the injector's, 0700.
     temp = os.path.join(directory, RESULT_NAME + ".part")
     with open(temp, "w", encoding="utf-8") as f:
         f.write(text)
@@ -85,8 +87,8 @@ def final_collect(box):
 """
 
 
-def _release_modules():
-    """Free the forgotten modules once every thread of the agent has ended (see above).
+def _release_modules(prefix):
+    """Free the forgotten modules once every thread of the agent (named ``prefix``...) has ended.
 
     A host that disabled the collector keeps that choice.
     """
@@ -95,9 +97,9 @@ def _release_modules():
     namespace = {"__builtins__": __builtins__}
     exec(_FINAL_COLLECT, namespace)
     final = namespace.pop("final_collect")
-    joins = [t.join for t in threading.enumerate() if t.name.startswith("heaptui-agent")]
+    joins = [t.join for t in threading.enumerate() if t.name.startswith(prefix)]
     # A threading.Thread (a bare _thread one would register a _DummyThread when it joins).
-    threading.Thread(target=final, args=([joins],), name="heaptui-agent-final", daemon=True).start()
+    threading.Thread(target=final, args=([joins],), name=prefix + "-final", daemon=True).start()
 
 
 def _walker_used(package, extension):
@@ -201,6 +203,8 @@ def _start_agent(package, socket_dir, namespace):
     import time
 
     agent_module = sys.modules[package + ".transport.agent"]
+    # Read now: the private modules are forgotten before the agent's threads have ended.
+    prefix = sys.modules[package + ".core.agent_threads"].AGENT_THREAD_PREFIX
     exiting = []
 
     class InjectedAgent(agent_module.Agent):
@@ -244,7 +248,7 @@ def _start_agent(package, socket_dir, namespace):
                 _forget(package)
                 self.lease_wake.set()
                 if not exiting:
-                    _release_modules()
+                    _release_modules(prefix)
 
     def at_exit():
         exiting.append(True)
@@ -265,9 +269,7 @@ def _start_agent(package, socket_dir, namespace):
     agent = InjectedAgent(socket_dir=socket_dir, restart_after_fork=False)
     agent_module._agent = agent
     atexit.register(at_exit)
-    threading.Thread(
-        target=_lease_loop, args=(agent,), name="heaptui-agent-lease", daemon=True
-    ).start()
+    threading.Thread(target=_lease_loop, args=(agent,), name=prefix + "-lease", daemon=True).start()
     return agent
 
 

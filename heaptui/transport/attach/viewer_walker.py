@@ -14,7 +14,6 @@ Python object of it does (the module is made from its spec, multi-phase, and for
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import shutil
@@ -23,9 +22,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from heaptui.core.atomic import write_bytes_atomically
+
 __all__ = ["BUILD_TIMEOUT", "WALK_SOURCES", "cache_root", "walker_for"]
 
-_CAPTURE_DIR = Path(__file__).resolve().parent.parent / "capture"
+_CAPTURE_DIR = Path(__file__).resolve().parents[2] / "capture"
 # What a build of the C walk needs: its sources, then the headers they include.
 WALK_SOURCES = ("_walk.c", "_strtab.c", "_frames.c", "_frames.h", "_strtab.h", "_vec.h", "_views.h")
 BUILD_TIMEOUT = 120.0
@@ -127,21 +128,8 @@ def _cached_copy(library: Path) -> Path:
     target = directory / library.name
     if not target.is_file():
         _private_dir(directory)
-        _write_atomically(target, data)
+        write_bytes_atomically(data, str(target), mode=0o700)
     return target
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(temp, 0o700)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
 
 
 def _sources_digest() -> str:

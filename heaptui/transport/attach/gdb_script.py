@@ -1,7 +1,7 @@
 """The gdb side of attach by PID: run by gdb's own Python (``gdb -x``), never imported by heaptui.
 
 What it does in the target, in order, printing one ``HEAPTUI: <step> ...`` line per step for
-:mod:`heaptui.transport.inject_gdb_run` to parse:
+:mod:`heaptui.transport.attach.viewer_gdb` to parse:
 
 1. Check the target is CPython (its C API symbols) and report its version.
 2. Find a thread stopped at a *safe point* for calling libc: not inside malloc/free, the dynamic

@@ -2,23 +2,23 @@
 
 How ``heaptui attach PID`` / ``heaptui snapshot PID`` use it (issue 5)::
 
-    path, injected = inject.ensure_agent(pid)   # the existing agent, or inject one
+    path, injected = viewer.ensure_agent(pid)   # the existing agent, or inject one
     client = AgentClient(path, pid=pid)         # then exactly as with heaptui.install()
     ...
     if injected:
         client.stop_agent()   # on detach/exit: the injected agent stops, removes its socket
                               # and forgets its modules; never stop an agent the host installed
 
-Both raise an :class:`~heaptui.transport.inject_errors.AttachError` (a ``UserError``) with
+Both raise an :class:`~heaptui.transport.attach.viewer_errors.AttachError` (a ``UserError``) with
 what to do. The socket path is ``sockdir.socket_path(pid)`` except when root attaches to
 another user's process (that agent must listen in its owner's directory). An injected agent
 says ``"injected": True`` in its info.
 
-The agent's source travels with the payload (:mod:`heaptui.transport.inject_payload`), so the
-target needs no heaptui. Delivery: ``sys.remote_exec`` (PEP 768) when both sides run the same
-Python 3.14+, else gdb (:mod:`heaptui.transport.inject_gdb`), which runs the payload on a fresh
-thread of the target holding the GIL normally: never re-entrantly, never inside malloc. The
-result comes back as one line in a private directory (0700) that is removed afterwards.
+The agent's source travels with the payload (:mod:`.viewer_payload`), so the target needs no
+heaptui. Delivery: ``sys.remote_exec`` (PEP 768) when both sides run the same Python 3.14+,
+else gdb (:mod:`.gdb_script`), which runs the payload on a fresh thread of the target holding
+the GIL normally: never re-entrantly, never inside malloc. The result comes back as one line in
+a private directory (0700) that is removed afterwards.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ import tempfile
 import time
 from collections.abc import Callable
 
-from heaptui.transport import inject_target, inject_walker, sockdir
-from heaptui.transport.inject_errors import (
+from heaptui.transport import sockdir
+from heaptui.transport.attach import viewer_procfacts, viewer_walker
+from heaptui.transport.attach.viewer_errors import (
     AgentStartFailed,
     AttachError,
     GdbMissing,
@@ -43,8 +44,8 @@ from heaptui.transport.inject_errors import (
     TargetBusy,
     UnsupportedPython,
 )
-from heaptui.transport.inject_gdb_run import GdbSession, gdb_path
-from heaptui.transport.inject_payload import build_payload, write_payload
+from heaptui.transport.attach.viewer_gdb import GdbSession, gdb_path
+from heaptui.transport.attach.viewer_payload import build_payload, write_payload
 
 __all__ = ["MIN_PYTHON", "agent_socket_dir", "ensure_agent", "inject_agent"]
 
@@ -71,7 +72,7 @@ def ensure_agent(
     on_note: Callable[[str], object] | None = None,
 ) -> tuple[str, bool]:
     """Return ``(socket path, injected)``: the agent already in ``pid``, or a fresh one."""
-    uid = inject_target.process_uid(pid)
+    uid = viewer_procfacts.process_uid(pid)
     if uid is not None:
         existing = sockdir.socket_path(pid, agent_socket_dir(uid))
         if _answers(existing):
@@ -90,17 +91,17 @@ def inject_agent(
     """Start the agent in process ``pid`` and return its socket path once it listens.
 
     The agent captures with the compiled walker where a private copy of it can be had for the
-    target's Python (:mod:`heaptui.transport.inject_walker`); where not, ``on_note`` is called
+    target's Python (:mod:`.viewer_walker`); where not, ``on_note`` is called
     with one line saying that the pure-Python walker is used, and why.
 
-    Raises an :class:`~heaptui.transport.inject_errors.AttachError` subclass that says what
+    Raises an :class:`~heaptui.transport.attach.viewer_errors.AttachError` subclass that says what
     went wrong and what to do. When the target has not run the code after ``timeout`` seconds
     (its main thread holds the GIL in C code), ``keep_waiting(seconds_so_far)`` decides whether
     to wait as long again; otherwise the attempt is cancelled (the payload, should it still run
     later, does nothing) and :class:`TargetBusy` is raised.
     """
     target_uid = _check_process(pid)
-    version = inject_target.python_version(pid)
+    version = viewer_procfacts.python_version(pid)
     if version is not None and version < MIN_PYTHON:
         raise UnsupportedPython(
             f"process {pid} runs Python {version[0]}.{version[1]}; heaptui attaches to "
@@ -118,17 +119,17 @@ def inject_agent(
             "(apt-get install gdb, dnf install gdb), or start the program with "
             "'heaptui run' or call heaptui.install() in it"
         )
-    tracer = inject_target.tracer_pid(pid)
+    tracer = viewer_procfacts.tracer_pid(pid)
     if tracer and not use_remote_exec:
         raise PtraceDenied(
             f"process {pid} is already being traced by process {tracer} (a debugger or strace): "
             "detach that one first"
         )
-    if inject_target.looks_like_python(pid) is False:
+    if viewer_procfacts.looks_like_python(pid) is False:
         raise NotPython(_not_python_message(pid, "it maps no libpython, its program is not python"))
     # Before gdb attaches: a build for another Python version must not hold the target stopped.
-    extension, note = inject_walker.walker_for(
-        version, inject_target.executable(pid), target_uid=target_uid
+    extension, note = viewer_walker.walker_for(
+        version, viewer_procfacts.executable(pid), target_uid=target_uid
     )
     directory = _private_dir(target_uid)
     try:
@@ -162,7 +163,7 @@ def _check_process(pid: int) -> int:
         raise NoSuchProcess(f"{pid} is not a process id")
     if pid == os.getpid():
         raise AttachError("heaptui cannot attach to itself; use heaptui.install() instead")
-    uid = inject_target.process_uid(pid)
+    uid = viewer_procfacts.process_uid(pid)
     if uid is None:
         raise NoSuchProcess(f"no process with pid {pid} (it may have exited); see 'ps -ef'")
     if uid != os.geteuid() and os.geteuid() != 0:
@@ -174,7 +175,7 @@ def _check_process(pid: int) -> int:
 
 
 def _not_python_message(pid: int, why: str) -> str:
-    exe = inject_target.executable(pid) or "an unknown program"
+    exe = viewer_procfacts.executable(pid) or "an unknown program"
     return (
         f"process {pid} ({exe}) is not a Python process: {why}; give the pid of the python "
         "process itself (not of a shell or wrapper that started it)"
@@ -268,7 +269,7 @@ def _wait_for_result(
             if result is None:
                 raise _gdb_failure(pid, session)
             continue
-        if inject_target.process_uid(pid) is None:
+        if viewer_procfacts.process_uid(pid) is None:
             raise NoSuchProcess(f"process {pid} exited while heaptui was attaching")
         if time.monotonic() >= deadline:
             waited = time.monotonic() - started
@@ -295,7 +296,7 @@ def _busy(pid: int, waited: float, session: GdbSession | None) -> TargetBusy:
 def _gdb_failure(pid: int, session: GdbSession) -> AttachError:
     output = session.output()
     if "ptrace: Operation not permitted" in output or "Could not attach" in output:
-        scope = inject_target.ptrace_scope()
+        scope = viewer_procfacts.ptrace_scope()
         hint = (
             f" (kernel.yama.ptrace_scope is {scope}: set it to 0, or run as root)"
             if scope
