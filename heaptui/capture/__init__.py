@@ -1,4 +1,4 @@
-"""Capture this process's heap: :func:`capture` returns columns, :func:`dump` writes a file.
+"""Capture this process's heap: :func:`snapshot` returns columns, :func:`dump` writes a file.
 
 Standard library only (plus :mod:`heaptui.core.labels` and, for :func:`dump`, the snapshot writer):
 this package runs inside the program being measured. The walk itself is in
@@ -16,12 +16,11 @@ Type names: builtins are bare (``dict``, ``int``), everything else is ``module.Q
 from __future__ import annotations
 
 import sys
-import types
 from typing import Any
 
-from heaptui.core.raw import RawSnapshot
+from ..core.raw import RawSnapshot
 
-__all__ = ["RawSnapshot", "capture", "dump"]
+__all__ = ["RawSnapshot", "dump", "snapshot"]
 
 
 def _run_walker(
@@ -32,8 +31,8 @@ def _run_walker(
     ``open_sink`` (see :mod:`heaptui.capture.streaming`) is used only by the compiled walker
     and only while tracemalloc is not tracing; otherwise it is never called.
     """
-    from heaptui.capture import accel
-    from heaptui.capture.allocsites import record_alloc_sites, tracemalloc_tracing
+    from . import accel
+    from .allocsites import record_alloc_sites, tracemalloc_tracing
 
     if accel.available():
         if tracemalloc_tracing():  # its pass after the walk needs every address
@@ -42,14 +41,14 @@ def _run_walker(
             collect=collect, exclude_ids=exclude_ids, root_frame=root_frame, open_sink=open_sink
         )
     else:
-        from heaptui.capture.walker import take_snapshot
+        from .walker import take_snapshot
 
         raw = take_snapshot(root_frame, collect=collect, exclude_ids=exclude_ids)
     record_alloc_sites(raw)
     return raw
 
 
-def capture(*, collect: bool = False, exclude_ids: Any = ()) -> RawSnapshot:
+def snapshot(*, collect: bool = False, exclude_ids: Any = ()) -> RawSnapshot:
     """Walk the heap and return every object, its labelled references and the roots.
 
     ``collect=True`` runs ``gc.collect()`` first (unreachable cycles are then left out);
@@ -59,7 +58,7 @@ def capture(*, collect: bool = False, exclude_ids: Any = ()) -> RawSnapshot:
     no node, so reading the snapshot drops them. A container of ids made before the call is
     itself an object of the heap: put its own id in it to leave it out too.
     """
-    from heaptui.capture.roots import caller_frame
+    from .roots import caller_frame
 
     return _run_walker(caller_frame(sys._getframe(1)), collect, exclude_ids)
 
@@ -72,24 +71,8 @@ def dump(path: str, *, collect: bool = False) -> str:
     the file during the walk (see :mod:`heaptui.capture.streaming`), so the program never
     holds all of it in memory.
     """
-    from heaptui.capture.roots import caller_frame
-    from heaptui.capture.streaming import stream_to_file
+    from .roots import caller_frame
+    from .streaming import stream_to_file
 
     stream_to_file(path, _run_walker, caller_frame(sys._getframe(1)), collect, ())
     return path
-
-
-class _CallablePackage(types.ModuleType):
-    """Keep ``heaptui.capture()`` working once this package is imported.
-
-    Importing any ``heaptui.capture.<module>`` binds the package over the public function of
-    the same name in :mod:`heaptui`; making the package callable keeps the public API whole.
-    """
-
-    def __call__(self, *, collect: bool = False) -> RawSnapshot:
-        from heaptui.capture.roots import caller_frame
-
-        return _run_walker(caller_frame(sys._getframe(1)), collect)
-
-
-sys.modules[__name__].__class__ = _CallablePackage

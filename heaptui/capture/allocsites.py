@@ -27,7 +27,7 @@ from itertools import compress, filterfalse, repeat
 from operator import ne, not_
 from typing import Any
 
-from heaptui.core.raw import RawSnapshot
+from ..core.raw import RawSnapshot
 
 try:  # the C half of tracemalloc: importing ``tracemalloc`` itself would pull in pickle & co
     import _tracemalloc

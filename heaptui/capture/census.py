@@ -22,12 +22,12 @@ import sys
 import time
 from typing import Any
 
-from heaptui.capture.allocsites import CHUNK, _new_untracked_referents
-from heaptui.capture.typeinfo import constant_size, safe_sizer, size_preheader, type_name
-from heaptui.core import procinfo
+from ..core import procinfo
+from .allocsites import CHUNK, _new_untracked_referents
+from .typeinfo import constant_size, safe_sizer, size_preheader, type_name
 
 try:
-    from heaptui.capture import _census  # type: ignore[attr-defined]
+    from . import _census  # type: ignore[attr-defined]
 except ImportError:  # built without a compiler
     _census = None
 

@@ -16,7 +16,7 @@ import _thread
 import os
 from array import array
 
-from heaptui.core.errors import UserError
+from ..core.errors import UserError
 
 _LOCK = _thread.allocate_lock()
 _ACTIVE = array("Q")  # idents of the threads that entered exclusive() and did not leave it

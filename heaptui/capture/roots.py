@@ -16,10 +16,10 @@ from itertools import compress, repeat
 from operator import and_, eq, is_
 from typing import Any
 
-from heaptui.capture.saferepr import key_text
-from heaptui.capture.typeinfo import has_base, mro_lookup
-from heaptui.core.agent_threads import AGENT_THREAD_PREFIX
-from heaptui.core.labels import ROOT_MODULE, ROOT_THREAD
+from ..core.agent_threads import AGENT_THREAD_PREFIX
+from ..core.labels import ROOT_MODULE, ROOT_THREAD
+from .saferepr import key_text
+from .typeinfo import has_base, mro_lookup
 
 _FRAME_GLOBALS = types.FrameType.__dict__["f_globals"].__get__
 # The package this copy of heaptui runs as: "heaptui", or the private name an injected agent
@@ -47,7 +47,7 @@ def caller_frame(frame: Any) -> Any:
 
 
 try:
-    from heaptui.capture._walk import list_objects as _c_list_objects  # type: ignore[import-not-found]
+    from ._walk import list_objects as _c_list_objects  # type: ignore[import-not-found]
 except ImportError:  # pure Python only
     _c_list_objects = None
 
@@ -94,7 +94,7 @@ def in_finalizer(frame: Any) -> bool:
 
     A finalizer may run inside a garbage collection, and then the objects being collected
     are in the collector's own work list, not in ``gc.get_objects()``: tracked referents
-    are no longer sure to be listed (see walker._Columns.targets).
+    are no longer sure to be listed (see columns.Columns.targets).
     """
     while frame is not None:
         code = frame.f_code

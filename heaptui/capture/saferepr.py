@@ -13,7 +13,7 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from heaptui.capture.typeinfo import has_base, is_one_of, type_name
+from .typeinfo import has_base, is_one_of, type_name
 
 MAX_REPR = 80
 MAX_KEY = 60

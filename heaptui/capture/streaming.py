@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from heaptui.core.raw import RawSnapshot
-from heaptui.fileformat.write import SnapshotStreamWriter, atomic_snapshot_stream
+from ..core.raw import RawSnapshot
+from ..fileformat.write import SnapshotStreamWriter, atomic_snapshot_stream
 
 
 class StreamTarget:

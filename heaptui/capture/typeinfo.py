@@ -22,7 +22,7 @@ from itertools import compress, repeat
 from operator import is_, itemgetter
 from typing import Any
 
-from heaptui.core.labels import TYPE_BUILTIN, TYPE_STDLIB, TYPE_USER
+from ..core.labels import TYPE_BUILTIN, TYPE_STDLIB, TYPE_USER
 
 _type_dict: Any = type.__dict__
 _QUALNAME = _type_dict["__qualname__"].__get__
