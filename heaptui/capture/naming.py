@@ -149,10 +149,14 @@ class Namer:
         targets: list[Any] = []
         kinds: list[int] = []
         payloads: list[int] = []
-        unnamed = zip(refs, repeat(EDGE_OTHER), repeat(-1))
-        for forced, entries in ((True, explicit), (False, named), (False, unnamed)):
-            if not left and not forced:
+        for phase in (0, 1, 2):  # explicit labels, then named ones, then the unnamed rest
+            if phase == 0:
+                entries = explicit
+            elif not left:
                 break  # every referent is labelled: nothing else can match
+            else:
+                entries = named if phase == 1 else zip(refs, repeat(EDGE_OTHER), repeat(-1))
+            forced = phase == 0
             for value, kind, payload in entries:
                 vid = id(value)
                 count = want.get(vid)
