@@ -235,14 +235,14 @@ def synthetic(n: int, with_python: bool) -> None:
 def live(tracked: int) -> None:
     from heap_shapes import build_heap, cached_value
 
-    from heaptui.capture import capture
+    import heaptui
     from heaptui.model.dominators import dominators_for
     from heaptui.model.index import GraphIndex
     from heaptui.model.snapshot import Snapshot
 
     holder = build_heap(tracked)
     t0 = time.perf_counter()
-    snapshot = Snapshot.from_raw(capture())
+    snapshot = Snapshot.from_raw(heaptui.snapshot())
     index = GraphIndex(snapshot)
     t1 = time.perf_counter()
     dom = dominators_for(index)

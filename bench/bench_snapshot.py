@@ -79,9 +79,9 @@ def child(tool: str, tracked: int, out_file: str) -> dict[str, Any]:
         report["dump_seconds"] = dumped["seconds"]
         report["dump_peak_extra"] = dumped["peak_extra"]
         report["file_bytes"] = os.path.getsize(out_file)
-        # ... and the walk alone, the whole snapshot kept in memory (heaptui.capture()).
-        report.update(_measure(lambda: heaptui.capture()))
-        raw = heaptui.capture()
+        # ... and the walk alone, the whole snapshot kept in memory (heaptui.snapshot()).
+        report.update(_measure(lambda: heaptui.snapshot()))
+        raw = heaptui.snapshot()
         report["objects"] = raw.node_count
         report["edges"] = raw.edge_total
         report["walker"] = raw.meta.get("walker")

@@ -69,7 +69,7 @@ def measure(fn) -> tuple[float, float, int, object]:  # type: ignore[no-untyped-
 
 def main() -> None:
     os.environ.setdefault("HEAPTUI_WALKER", "python")
-    from heaptui.capture import capture
+    from heaptui.capture import snapshot
 
     tracked = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 2
@@ -85,7 +85,7 @@ def main() -> None:
         gc.disable()
         t_plain, c_plain, m_plain, plain_nodes = measure(plain_walk)
         gc.enable()
-        t_cap, c_cap, m_cap, raw = measure(capture)
+        t_cap, c_cap, m_cap, raw = measure(snapshot)
         n, e = raw.node_count, raw.edge_total  # type: ignore[attr-defined]
         walker = raw.meta["walker"]  # type: ignore[attr-defined]
         del raw

@@ -4,7 +4,7 @@ The public API is small and imports nothing heavy (no numpy, no textual), becaus
 inside the program being debugged:
 
 - :func:`dump` writes a heap snapshot of this process to a file;
-- :func:`capture` returns the snapshot as flat columns (:class:`heaptui.core.raw.RawSnapshot`);
+- :func:`snapshot` returns the snapshot as flat columns (:class:`heaptui.core.raw.RawSnapshot`);
 - :func:`install` starts the in-process agent that ``heaptui attach`` connects to.
 """
 
@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from .core.version import VERSION as __version__
 
-__all__ = ["__version__", "capture", "dump", "install"]
+__all__ = ["__version__", "dump", "install", "snapshot"]
 
 if TYPE_CHECKING:
     from .core.raw import RawSnapshot
 
 
-def capture(*, collect: bool = False) -> RawSnapshot:
+def snapshot(*, collect: bool = False) -> RawSnapshot:
     """Walk this process's heap and return it as flat columns; see :mod:`heaptui.capture`."""
-    from .capture import capture as _capture
+    from .capture import snapshot as _snapshot
 
-    return _capture(collect=collect)
+    return _snapshot(collect=collect)
 
 
 def dump(path: str, *, collect: bool = False) -> str:

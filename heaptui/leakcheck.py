@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from heaptui.capture import capture
+from heaptui.capture import snapshot
 from heaptui.capture.typeinfo import module_of, type_name
 from heaptui.core.labels import ROOT_OTHER, TYPE_BUILTIN, TYPE_STDLIB, TYPE_USER
 from heaptui.core.raw import RawSnapshot
@@ -85,7 +85,7 @@ def own_ids(*roots: Any) -> set[int]:
 
 def _capture_without(*own: Any) -> RawSnapshot:
     """Collect garbage and capture the heap, leaving out ``own`` (see :func:`own_ids`)."""
-    return capture(collect=True, exclude_ids=own_ids(*own))
+    return snapshot(collect=True, exclude_ids=own_ids(*own))
 
 
 def type_names(types: Iterable[type | str]) -> frozenset[str]:

@@ -65,7 +65,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_public_capture_still_callable_after_the_capture_package_is_imported() -> None:
     code = (
         "import heaptui, heaptui.capture.walker\n"
-        "raw = heaptui.capture()\n"
+        "raw = heaptui.snapshot()\n"
         "print(type(raw).__name__, raw.node_count > 1000, raw.meta['walker'] in ('c', 'python'))\n"
     )
     out = subprocess.run(

@@ -1,4 +1,4 @@
-"""Capture this process's heap: :func:`capture` returns columns, :func:`dump` writes a file.
+"""Capture this process's heap: :func:`snapshot` returns columns, :func:`dump` writes a file.
 
 Standard library only (plus :mod:`heaptui.core.labels` and, for :func:`dump`, the snapshot writer):
 this package runs inside the program being measured. The walk itself is in
@@ -16,12 +16,11 @@ Type names: builtins are bare (``dict``, ``int``), everything else is ``module.Q
 from __future__ import annotations
 
 import sys
-import types
 from typing import Any
 
 from ..core.raw import RawSnapshot
 
-__all__ = ["RawSnapshot", "capture", "dump"]
+__all__ = ["RawSnapshot", "dump", "snapshot"]
 
 
 def _run_walker(
@@ -49,7 +48,7 @@ def _run_walker(
     return raw
 
 
-def capture(*, collect: bool = False, exclude_ids: Any = ()) -> RawSnapshot:
+def snapshot(*, collect: bool = False, exclude_ids: Any = ()) -> RawSnapshot:
     """Walk the heap and return every object, its labelled references and the roots.
 
     ``collect=True`` runs ``gc.collect()`` first (unreachable cycles are then left out);
@@ -77,19 +76,3 @@ def dump(path: str, *, collect: bool = False) -> str:
 
     stream_to_file(path, _run_walker, caller_frame(sys._getframe(1)), collect, ())
     return path
-
-
-class _CallablePackage(types.ModuleType):
-    """Keep ``heaptui.capture()`` working once this package is imported.
-
-    Importing any ``heaptui.capture.<module>`` binds the package over the public function of
-    the same name in :mod:`heaptui`; making the package callable keeps the public API whole.
-    """
-
-    def __call__(self, *, collect: bool = False) -> RawSnapshot:
-        from .roots import caller_frame
-
-        return _run_walker(caller_frame(sys._getframe(1)), collect)
-
-
-sys.modules[__name__].__class__ = _CallablePackage

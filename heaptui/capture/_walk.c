@@ -494,7 +494,7 @@ static int amap_put(AddrMap *m, uintptr_t a, int64_t value) {
 }
 
 /* ------------------------------------------------------------------ per-type facts */
-/* Walker categories (heaptui/capture/walker.py CAT_*), as on_type returns them. */
+/* Walker categories (heaptui/capture/typetable.py CAT_*), as on_type returns them. */
 enum {
     CAT_LEAF = 0,
     CAT_SEQ = 1,

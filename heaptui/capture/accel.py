@@ -17,10 +17,13 @@ from typing import Any
 
 from ..core.raw import RawSnapshot
 from . import roots as _roots
-from . import walker as _walker
-from .naming import GenericInfo, InstanceInfo, Namer
+from . import session as _session
+from . import typetable as _tt
+from .naming import Namer
 from .saferepr import key_text
 from .typeinfo import type_name
+from .typelayout import GenericInfo, InstanceInfo
+from .typetable import TypeTable
 
 try:
     from . import _walk  # type: ignore[attr-defined]
@@ -113,23 +116,23 @@ class _TypeAdvisor:
         namer = self.namer
         labeler: Any = None
         generic: Any = None
-        if cat == _walker.CAT_INSTANCE:
+        if cat == _tt.CAT_INSTANCE:
             labeler = _InstanceLabeler(namer, extra)
             if extra.container is not None or not extra.fast:
                 # Items of a dict/list/set subclass, getsets of C bases (an exception's
                 # __traceback__), an lru_cache's cache: Python's job.
-                cat = _walker.CAT_GENERIC
-        elif cat == _walker.CAT_FUNCTION:
+                cat = _tt.CAT_GENERIC
+        elif cat == _tt.CAT_FUNCTION:
             labeler = namer.label_function
-        elif cat == _walker.CAT_METHOD:
+        elif cat == _tt.CAT_METHOD:
             labeler = namer.label_method
-        elif cat == _walker.CAT_CLASS:
+        elif cat == _tt.CAT_CLASS:
             labeler = namer.label_class
-        elif cat == _walker.CAT_MODULE:
+        elif cat == _tt.CAT_MODULE:
             labeler = namer.label_module
-        elif cat == _walker.CAT_FRAME:
+        elif cat == _tt.CAT_FRAME:
             labeler = namer.label_frame
-        elif cat == _walker.CAT_GENERIC:
+        elif cat == _tt.CAT_GENERIC:
             labeler = _GenericLabeler(namer, tp, extra)
             if extra.container is None and not extra.sequence:
                 generic = (
@@ -162,7 +165,7 @@ def capture_raw(
         raise RuntimeError("heaptui's C capture extension is not built")
     if root_frame is None:
         root_frame = _roots.caller_frame(sys._getframe(1))
-    return _walker.run_paused(
+    return _session.run_paused(
         _capture, root_frame, exclude_ids, collect=collect, walker="c", open_sink=open_sink
     )
 
@@ -176,7 +179,7 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
     listed_tuples = set(dropped) if dropped else None
     del dropped
     writer = None if open_sink is None else open_sink()
-    excluded = _walker._own_frame_ids(root_frame)
+    excluded = _session.own_frame_ids(root_frame)
     excluded.add(id(objs))
     excluded.update(exclude_ids)
 
@@ -184,16 +187,9 @@ def _capture(root_frame: Any, exclude_ids: Any, open_sink: Any = None) -> RawSna
     chunk_nodes, chunk_edges, remembered = chunk_limits(len(objs))
     strings = _walk.StringTable(0 if writer is None else remembered)
     namer = Namer(strings, type_name)
-    table = _walker._TypeTable(raw, strings)
+    table = TypeTable(raw, strings)
     advisor = _TypeAdvisor(table, namer)
-    root_list = _roots.module_roots() + _roots.thread_roots(root_frame)
-    root_objects = []
-    for obj, kind, label in root_list:
-        raw.root_addr.append(id(obj))
-        raw.root_kind.append(kind)
-        raw.root_label.append(strings.intern(label))
-        root_objects.append(obj)
-    del root_list, obj
+    root_objects = _session.record_roots(raw, strings, root_frame)
 
     cols = _walk.walk(
         objs,

@@ -94,7 +94,7 @@ def in_finalizer(frame: Any) -> bool:
 
     A finalizer may run inside a garbage collection, and then the objects being collected
     are in the collector's own work list, not in ``gc.get_objects()``: tracked referents
-    are no longer sure to be listed (see walker._Columns.targets).
+    are no longer sure to be listed (see columns.Columns.targets).
     """
     while frame is not None:
         code = frame.f_code

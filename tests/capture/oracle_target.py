@@ -23,7 +23,7 @@ from typing import Any
 import numpy
 import objgraph
 
-from heaptui.capture import capture
+from heaptui.capture import snapshot
 from heaptui.core.labels import NODE_GC_TRACKED
 
 
@@ -69,13 +69,13 @@ def objgraph_name(tp: type) -> str:
 
 def counts() -> dict[str, dict[str, int]]:
     heap = make_heap()
-    capture()  # warm up: every module the capture imports is loaded before the counts
+    snapshot()  # warm up: every module the capture imports is loaded before the counts
     gc.collect()
     gc.disable()  # no collection between the two counts
     stats = objgraph.typestats(shortnames=False)
     skip = {id(stats)}  # objgraph's result is not part of the heap it counted
     skip.add(id(skip))
-    raw = capture(exclude_ids=skip)
+    raw = snapshot(exclude_ids=skip)
     # Tuples no gc-tracked object refers to (a code object's constants, a C extension's
     # state): the capture lists a tuple held once only through its holder (it may be one
     # still being built), so these may be missing from its count; see docs/oracles.md.
@@ -144,7 +144,7 @@ def samples() -> dict[str, Any]:
 
 def sizes() -> dict[str, Any]:
     objs = samples()
-    raw = capture()
+    raw = snapshot()
     # Imported after the capture: pympler.asizeof imports _testcapi, whose never-readied type
     # is a crasher of its own (tests/capture/test_capture_world.py); here only sizes matter.
     from pympler import asizeof

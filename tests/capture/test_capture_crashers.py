@@ -2,7 +2,7 @@
 
 Each case is the smallest program found, run in a subprocess (a segfault fails the test
 instead of killing pytest) with each way of capturing: the compiled walker streaming a
-``dump()`` to a file, the compiled walker's in-memory ``capture()``, and the pure-Python
+``dump()`` to a file, the compiled walker's in-memory ``snapshot()``, and the pure-Python
 walker. The program prints ``OK`` when it got to its end with its own results intact; a
 snapshot file it wrote is read back.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from capture_view import View
 
-from heaptui.capture import accel, capture, guard, naming
+from heaptui.capture import accel, guard, naming, snapshot
 from heaptui.capture.guard import CaptureInProgressError
 from heaptui.fileformat.read import read_snapshot_arrays
 
@@ -37,14 +37,14 @@ assert _accel.available() == (not MODE.startswith("python"))
 
 def DUMP():
     if MODE == "c-capture":
-        heaptui.capture()
+        heaptui.snapshot()
     else:
         heaptui.dump(PATH)
 
 def COUNT(path=PATH):
     # the number of nodes of a new snapshot (no Python object per node is made)
     if MODE == "c-capture":
-        return heaptui.capture().node_count
+        return heaptui.snapshot().node_count
     from heaptui.fileformat.read import read_snapshot_arrays
     heaptui.dump(path)
     return len(read_snapshot_arrays(path).addr)
@@ -52,7 +52,7 @@ def COUNT(path=PATH):
 def NODES(path=PATH):
     # [(address, type name)] of every node of a new snapshot
     if MODE == "c-capture":
-        raw = heaptui.capture()
+        raw = heaptui.snapshot()
         addr, index, names = list(raw.addr), list(raw.type_index), raw.type_names
     else:
         from heaptui.fileformat.read import read_snapshot_arrays
@@ -363,9 +363,9 @@ def _run(name: str, mode: str, tmp_path: Path, timeout: float = 300) -> str:
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stderr[-3000:]}"
     assert proc.stdout.strip().endswith("OK"), proc.stdout[-2000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    for snapshot in tmp_path.glob("x.heap*"):
-        if snapshot.suffix == ".heap" or snapshot.name[len("x.heap") :].isdigit():
-            arrays = read_snapshot_arrays(str(snapshot))
+    for path in tmp_path.glob("x.heap*"):
+        if path.suffix == ".heap" or path.name[len("x.heap") :].isdigit():
+            arrays = read_snapshot_arrays(str(path))
             assert len(arrays.addr) > 1000
     return proc.stdout
 
@@ -376,13 +376,6 @@ def test_capture_survives_and_leaves_the_program_alone(
     name: str, mode: str, tmp_path: Path
 ) -> None:
     _run(name, mode, tmp_path)
-
-
-@pytest.fixture(params=["python", "compiled"])
-def walker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The pure-Python walker, and the default one (compiled when built)."""
-    monkeypatch.setenv("HEAPTUI_WALKER", "python" if request.param == "python" else "")
-    return str(request.param)
 
 
 def _produce() -> Iterator[list[str]]:
@@ -401,7 +394,7 @@ def test_suspended_generator_locals_are_labelled(walker: str) -> None:
         pytest.skip("fast locals are read by the compiled accelerator only")
     gen = _produce()
     job = next(gen)
-    view = View(capture())
+    view = View(snapshot())
     assert view.labels_to(_locals_holder(gen), job) == ["f_locals['pending']"]
 
 
@@ -414,7 +407,7 @@ def test_locals_stay_reachable_without_the_accelerator(
     monkeypatch.setattr(naming, "_c_frame_locals_dict", None)
     gen = _produce()
     job = next(gen)
-    view = View(capture())
+    view = View(snapshot())
     assert view.has(job)
     assert len(view.labels_to(_locals_holder(gen), job)) == 1
 
@@ -423,7 +416,7 @@ def test_a_nested_capture_fails_fast_and_clearly() -> None:
     guard.enter()  # as a signal handler or __del__ would find it, mid-capture
     try:
         with pytest.raises(CaptureInProgressError, match="captures cannot be nested"):
-            capture()
+            snapshot()
     finally:
         guard.leave()
-    assert capture().node_count > 0  # released
+    assert snapshot().node_count > 0  # released

@@ -12,8 +12,6 @@ from heaptui.capture import accel
 from heaptui.capture.walker import take_snapshot
 from heaptui.model.snapshot import Snapshot
 
-WALKERS = ["python", "c"] if accel.available() else ["python"]
-
 
 class Payload:
     """A tracked object held only by the excluded list: it is still a node."""
@@ -22,15 +20,6 @@ class Payload:
 def _targets_of(snap: Snapshot, node: int) -> set[int]:
     start, end = int(snap.edge_offsets[node]), int(snap.edge_offsets[node + 1])
     return {int(snap.addr[t]) for t in snap.resolved_edges.target[start:end]}
-
-
-@pytest.fixture(params=WALKERS)
-def walker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "python":
-        monkeypatch.setenv(accel.WALKER_ENV, "python")
-    else:
-        monkeypatch.delenv(accel.WALKER_ENV, raising=False)
-    return str(request.param)
 
 
 def _check(snap: Snapshot, holder: dict[str, Any], hidden: list[Any], kept: list[Any]) -> None:
@@ -51,12 +40,12 @@ def test_public_capture_leaves_out_the_excluded_objects(walker: str) -> None:
     hidden = [Payload(), "only-here-string"]
     kept = [Payload()]
     holder = {"hidden": hidden, "kept": kept}
-    raw = capture_pkg.capture(exclude_ids=[id(hidden)])
+    raw = capture_pkg.snapshot(exclude_ids=[id(hidden)])
     assert raw.meta["walker"] == walker
     snap = Snapshot.from_raw(raw)
     _check(snap, holder, hidden, kept)
     # The snapshot differs by the excluded list only: the same capture without exclusions has it.
-    full = Snapshot.from_raw(capture_pkg.capture())
+    full = Snapshot.from_raw(capture_pkg.snapshot())
     assert full.node_for_addr(id(hidden)) is not None
     assert id(hidden) in _targets_of(full, full.node_for_addr(id(holder)))  # type: ignore[arg-type]
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import collections
 import gc
 import sys
-from collections.abc import Iterator
 
 import pytest
 from capture_view import ATTR, View
 
-from heaptui.capture import capture
+from heaptui.capture import snapshot
 
 
 class Account:
@@ -39,13 +38,8 @@ def make_counter():
     return bump
 
 
-@pytest.fixture(scope="module", autouse=True, params=["python", "compiled"])
-def walker(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every test runs with the pure-Python walker and with the default one (the compiled
-    walker when it is built, else the pure-Python one again)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HEAPTUI_WALKER", "python" if request.param == "python" else "")
-        yield request.param
+# Every test runs with each walker (tests/capture/conftest.py).
+pytestmark = pytest.mark.usefixtures("walker")
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +71,10 @@ def heap(walker: str) -> dict[str, object]:
         "dd": collections.defaultdict(list, b=[2]),
     }
     objs["method"] = objs["acc"].deposit  # type: ignore[attr-defined]
-    pending = ["job-1", "job-2"]  # a local of the frame that calls capture()
+    pending = ["job-1", "job-2"]  # a local of the frame that calls snapshot()
     objs["pending"] = pending
     objs["frame"] = sys._getframe()
-    objs["view"] = View(capture())
+    objs["view"] = View(snapshot())
     return objs
 
 

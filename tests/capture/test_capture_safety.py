@@ -7,13 +7,12 @@ import sys
 import threading
 import weakref
 from array import array
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from capture_view import ATTR, View
 
-from heaptui.capture import capture
+from heaptui.capture import snapshot
 from heaptui.capture.naming import hidden_dict
 from heaptui.core.labels import NODE_GC_TRACKED, ROOT_MODULE, ROOT_THREAD, TYPE_BUILTIN, TYPE_USER
 
@@ -93,13 +92,8 @@ class Plain:
         self.items = [1, 2]
 
 
-@pytest.fixture(scope="module", autouse=True, params=["python", "compiled"])
-def walker(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every test runs with the pure-Python walker and with the default one (the compiled
-    walker when it is built, else the pure-Python one again)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HEAPTUI_WALKER", "python" if request.param == "python" else "")
-        yield request.param
+# Every test runs with each walker (tests/capture/conftest.py).
+pytestmark = pytest.mark.usefixtures("walker")
 
 
 # The tests that take their own captures come first: the module's shared capture (the fixture
@@ -107,11 +101,11 @@ def walker(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def test_own_objects_are_left_out_and_two_captures_in_a_row() -> None:
-    first = capture()
+    first = snapshot()
     first_n = first.node_count
     first_ids = {id(first.addr), id(first.edge_target), id(first.type_names)}
     del first
-    second = capture()
+    second = snapshot()
     view = View(second)
     big_arrays = [
         a
@@ -138,7 +132,7 @@ def test_roots_are_modules_and_threads() -> None:
     t.start()
     ready.wait(10)
     try:
-        raw = capture()
+        raw = snapshot()
     finally:
         stop.set()
         t.join()
@@ -170,19 +164,23 @@ def test_roots_are_modules_and_threads() -> None:
 
 
 def test_containers_changed_by_another_thread_during_the_walk_still_give_a_valid_snapshot(
-    tmp_path: Any,
+    tmp_path: Any, walker: str
 ) -> None:
     # Other threads keep their turns during a capture: a dict, list or set may change between
-    # two passes of the walk. Each snapshot must still be whole and readable.
+    # two passes of the walk. Each snapshot must still be whole and readable. The churn keeps
+    # LIVE entries (each new one replaces the oldest), so the heap changes without growing and
+    # each capture walks about as much as the first.
     from heaptui.fileformat.read import read_snapshot_arrays
     from heaptui.fileformat.write import write_snapshot_file
 
     class Churn:
         pass
 
+    live = 2000
     shared: dict[int, Any] = {}
     items: list[Any] = []
     members: set[int] = set()
+    done = [0]  # changes made so far
     stop = threading.Event()
 
     def churn() -> None:
@@ -192,22 +190,29 @@ def test_containers_changed_by_another_thread_during_the_walk_still_give_a_valid
             shared[i] = Churn()
             items.append(i)
             members.add(i)
-            if i % 3 == 0:
-                shared.pop(i - 2, None)
-                members.discard(i - 2)
+            if i > live:
+                shared.pop(i - live, None)
+                members.discard(i - live)
                 del items[:1]
+            done[0] = i
 
     worker = threading.Thread(target=churn, name="churn")
     worker.start()
+    overlapped = 0
     try:
-        for n in range(5):
-            raw = capture()
+        for n in range(3):
+            before = done[0]
+            raw = snapshot()
+            overlapped += done[0] > before
             path = write_snapshot_file(raw, tmp_path / f"{n}.heap")
             arrays = read_snapshot_arrays(path)  # raises if edge counts do not add up
             assert int(arrays.edge_count.sum()) == len(arrays.edge_target)
     finally:
         stop.set()
         worker.join()
+    assert len(shared) <= live and len(items) <= live
+    if walker == "python":  # it shares the GIL with the churn all along its walk
+        assert overlapped, "the churn never ran during a capture"
 
 
 @pytest.mark.slow
@@ -215,7 +220,7 @@ def test_a_million_long_chain_does_not_crash() -> None:
     head: object = None
     for i in range(1_000_000):
         head = (head, i * 1.0)  # untracked-looking chain of tuples
-    raw = capture()
+    raw = snapshot()
     assert raw.node_count > 1_000_000
     del head
 
@@ -247,7 +252,7 @@ def heap(walker: str) -> dict[str, Any]:
     objs["managed_sizes"] = [sys.getsizeof(o) for o in objs["managed"]]
     objs["ref"] = weakref.ref(objs["target"])
     CALLS.clear()
-    raw = capture()
+    raw = snapshot()
     objs["calls"] = list(CALLS)
     objs["view"] = View(raw)
     return objs
@@ -327,7 +332,7 @@ def test_objects_frozen_by_gc_freeze_are_still_walked() -> None:
     holder = {"frozen": [["inner", "list"]]}
     gc.freeze()
     try:
-        view = View(capture())
+        view = View(snapshot())
     finally:
         gc.unfreeze()
     inner = holder["frozen"][0]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from heaptui.capture import _run_walker, accel, capture, dump
+from heaptui.capture import _run_walker, accel, dump, snapshot
 from heaptui.capture.streaming import FileTarget, stream_capture
 from heaptui.model.load import load_snapshot
 from heaptui.model.snapshot import Snapshot
@@ -62,7 +62,7 @@ def test_a_streamed_dump_describes_every_object_as_a_capture_in_memory_does(
     target = FileTarget(str(path))
     raw = stream_capture(target, _run_walker, sys._getframe(), False, ())
     target.close()
-    in_memory = Snapshot.from_raw(capture())
+    in_memory = Snapshot.from_raw(snapshot())
     streamed = load_snapshot(path)
 
     assert raw.streamed_nodes > 10 * accel.CHUNK_NODES  # it really went out in chunks
@@ -101,7 +101,7 @@ def test_a_failing_file_leaves_the_old_snapshot_and_no_temporary(
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.heap"]
     # The walk released what it held: the process captures normally afterwards.
-    again = capture()
+    again = snapshot()
     assert again.node_count > 1000
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heaptui.capture import walker
+from heaptui.capture import bulktexts
 from heaptui.capture.saferepr import MAX_KEY, MAX_REPR, bytes_text, int_text, key_text, str_text
 
 STRINGS = [
@@ -25,19 +25,19 @@ STRINGS = [
 
 def test_str_texts_match_str_text() -> None:
     lens = [len(s) for s in STRINGS]
-    assert walker._str_texts(STRINGS, lens) == [str_text(s) for s in STRINGS]
+    assert bulktexts.str_texts(STRINGS, lens) == [str_text(s) for s in STRINGS]
     short = STRINGS[:6]  # no long string: the fast path without slicing
-    assert walker._str_texts(short, [len(s) for s in short]) == [str_text(s) for s in short]
+    assert bulktexts.str_texts(short, [len(s) for s in short]) == [str_text(s) for s in short]
 
 
 def test_bytes_and_int_texts_match() -> None:
     blobs = [b"", b"\x00\xff", b"a" * MAX_REPR, b"b" * (MAX_REPR + 5), b"'\"" * 30]
-    assert walker._bytes_texts(blobs, [len(b) for b in blobs]) == [bytes_text(b) for b in blobs]
+    assert bulktexts.bytes_texts(blobs, [len(b) for b in blobs]) == [bytes_text(b) for b in blobs]
     ints = [0, -1, 2**63, -(2**199), 2**200, 10**5000]
-    assert walker._int_texts(ints, None) == [int_text(i) for i in ints]
-    assert walker._int_texts(ints[:3], None) == [int_text(i) for i in ints[:3]]
+    assert bulktexts.int_texts(ints, None) == [int_text(i) for i in ints]
+    assert bulktexts.int_texts(ints[:3], None) == [int_text(i) for i in ints[:3]]
 
 
 def test_key_texts_match_key_text() -> None:
     for keys in (STRINGS, [1, 2**300, -5], [1, "a", (1, "b"), None, 2.5, b"k"]):
-        assert walker._key_texts(list(keys)) == [key_text(k) for k in keys]
+        assert bulktexts.key_texts(list(keys)) == [key_text(k) for k in keys]
