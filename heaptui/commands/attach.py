@@ -49,10 +49,10 @@ def run(args: argparse.Namespace) -> int:
     # never runs out before the UI's own connections are made (the agent lets it go once idle).
     with agent_session(args.pid, args.timeout) as target, client_for(target):
         from heaptui.transport.sources import LiveSource
-        from heaptui.ui.live import LiveHeapApp
+        from heaptui.ui.live import live_app
 
         source = LiveSource(target.pid, os.path.dirname(target.path))
-        app = LiveHeapApp(source, save_dir=args.save_dir, exit_on_error=True)
+        app = live_app(source, save_dir=args.save_dir, exit_on_error=True)
         status = app.run()
     if app.load_error is not None:
         raise UserError(app.load_error)

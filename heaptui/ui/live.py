@@ -1,10 +1,12 @@
-"""`LiveHeapApp`: the heap browser attached to a running program.
+"""Live mode: :func:`live_app` is :class:`heaptui.ui.app.HeapApp` fed by a live source
+(:mod:`heaptui.transport.sources`) with a :class:`LiveSession` under its header.
 
-It is :class:`heaptui.ui.app.HeapApp` fed by a live source (:mod:`heaptui.transport.sources`),
-plus a live header refreshed every second from cheap counters and three keys: take a new
-snapshot (growth against the baseline), make the current snapshot the baseline, save the
-current snapshot to a file. The first snapshot is the baseline. When the target exits, the
-header says so and the last snapshot stays browsable and savable.
+The session is a widget of its own (the app knows it only to hand it each new snapshot and its
+keys), so live mode is composition, not a subclass whose handlers must run in the right order.
+It shows live counters refreshed every second, and has keys to take a new snapshot (growth
+against the baseline), make the current snapshot the baseline, save the current snapshot, and
+show the timeline. The first snapshot is the baseline. When the target exits, the header says
+so and the last snapshot stays browsable and savable.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
+from textual.widget import Widget
 
 from heaptui.core.errors import UserError
 from heaptui.core.printable import printable
@@ -30,18 +33,31 @@ from heaptui.ui.live_messages import (
     SnapshotSaved,
 )
 from heaptui.ui.messages import LoadProgressed, SnapshotLoaded
-from heaptui.ui.widgets.header import HeapHeader
 from heaptui.ui.widgets.live_header import LiveHeader
 
 if TYPE_CHECKING:
     from heaptui.model.snapshot import Snapshot
 
 
-class LiveHeapApp(HeapApp):
+def live_app(
+    source: LiveSnapshotSource,
+    *,
+    counters_interval: float | None = 1.0,
+    save_dir: str = ".",
+    exit_on_error: bool = False,
+) -> HeapApp:
     """Browse the heap of a running program, taking new snapshots on demand."""
+    live = LiveSession(source, counters_interval=counters_interval, save_dir=save_dir)
+    return HeapApp(source, live=live, exit_on_error=exit_on_error)
 
+
+class LiveSession(Widget):
+    """The live header and what it needs: counters, captures, the baseline, saves, census."""
+
+    DEFAULT_CSS = "LiveSession { height: auto; }"
+    # The app binds these (they work wherever the focus is); they are said in words in the
+    # live header (the footer has no room for them at 80 columns).
     BINDINGS: ClassVar[list[BindingType]] = [
-        # said in words in the live header (the footer has no room for them at 80 columns)
         Binding("R", "new_snapshot", "New snapshot", show=False),
         Binding("B", "set_baseline", "Set baseline", show=False),
         Binding("ctrl+s", "save_snapshot", "Save", show=False),
@@ -58,12 +74,12 @@ class LiveHeapApp(HeapApp):
         *,
         counters_interval: float | None = 1.0,
         save_dir: str = ".",
-        exit_on_error: bool = False,
     ) -> None:
-        super().__init__(source, exit_on_error=exit_on_error)
+        super().__init__()
         self.live_source = source
         self.counters_interval = counters_interval
         self.save_dir = save_dir
+        self.snapshot: Snapshot | None = None  # the one on screen
         self.live_baseline: Snapshot | None = None
         self.connection_lost: str | None = None
         self.capturing = False
@@ -75,12 +91,8 @@ class LiveHeapApp(HeapApp):
         self._reading_census = False
 
     def compose(self) -> ComposeResult:
-        for widget in super().compose():
-            yield widget
-            if isinstance(widget, HeapHeader):
-                yield LiveHeader(id="live-header")
+        yield LiveHeader(id="live-header")
 
-    # Textual calls the handlers of every class in the MRO (this one first): no super() calls.
     def on_mount(self) -> None:
         self.poll_counters()
         if self.counters_interval:
@@ -115,7 +127,7 @@ class LiveHeapApp(HeapApp):
         if self._census_timer is None and self.connection_lost is None:
             self.poll_census()
             self._census_timer = self.set_interval(self.census_interval, self.poll_census)
-        self.push_screen(TimelineScreen(self.census_samples))
+        self.app.push_screen(TimelineScreen(self.census_samples))
 
     def poll_census(self) -> None:
         if self.connection_lost is None and not self._reading_census:
@@ -138,8 +150,8 @@ class LiveHeapApp(HeapApp):
 
         self.census_samples.append(message.census)
         del self.census_samples[: -self.MAX_CENSUS]
-        if isinstance(self.screen, TimelineScreen):
-            self.screen.redraw()
+        if isinstance(self.app.screen, TimelineScreen):
+            self.app.screen.redraw()
 
     def on_connection_lost(self, message: ConnectionLost) -> None:
         if self.connection_lost is not None:
@@ -159,9 +171,11 @@ class LiveHeapApp(HeapApp):
         )
 
     # --- snapshots -------------------------------------------------------------------------
-    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+    def snapshot_loaded(self, snapshot: Snapshot) -> None:
+        """The app shows ``snapshot`` now (it calls this first thing)."""
+        self.snapshot = snapshot
         if self.live_baseline is None:
-            self.live_baseline = message.snapshot  # attach: the first snapshot is the baseline
+            self.live_baseline = snapshot  # attach: the first snapshot is the baseline
         self.capturing = False
 
     def action_new_snapshot(self) -> None:
@@ -178,18 +192,18 @@ class LiveHeapApp(HeapApp):
     @work(thread=True, group="live-capture")
     def _capture_new(self) -> None:
         try:
-            snapshot = self.live_source.capture(lambda t: self.post_message(LoadProgressed(t)))
+            snapshot = self.live_source.capture(lambda t: self.app.post_message(LoadProgressed(t)))
         except AgentError as exc:
             self.post_message(ConnectionLost(str(exc)))
             self.post_message(CaptureFailed(str(exc)))
         except UserError as exc:
             self.post_message(CaptureFailed(str(exc)))
         else:
-            self.post_message(SnapshotLoaded(snapshot, self.live_baseline))
+            self.app.post_message(SnapshotLoaded(snapshot, self.live_baseline))
 
     def on_capture_failed(self, message: CaptureFailed) -> None:
         self.capturing = False
-        self.query_one(HeapHeader).show_status("")
+        self.app.post_message(LoadProgressed(""))  # the status line: no capture under way
         if self.connection_lost is None:
             self.notify(
                 f"Capture failed: {printable(message.error)}", severity="error", markup=False
@@ -201,7 +215,7 @@ class LiveHeapApp(HeapApp):
             self.notify("No snapshot yet.", severity="warning")
             return
         self.live_baseline = self.snapshot
-        self.post_message(SnapshotLoaded(self.snapshot, self.snapshot))
+        self.app.post_message(SnapshotLoaded(self.snapshot, self.snapshot))
         self.notify(
             f"Baseline is now {printable(self.snapshot.source)}; press R for growth since then.",
             timeout=4,

@@ -9,7 +9,8 @@ from heaptui.core.raw import RawSnapshot
 from heaptui.model.load import load_snapshot
 from heaptui.testing import SnapshotBuilder
 from heaptui.transport.sources import FakeLiveSource
-from heaptui.ui.live import LiveHeapApp
+from heaptui.ui.app import HeapApp
+from heaptui.ui.live import live_app
 from heaptui.ui.widgets.live_header import LiveHeader
 
 SIZE = (120, 36)
@@ -38,7 +39,7 @@ def counters(rss: int, objects: int | None = None) -> dict[str, object]:
     }
 
 
-async def _settle(app: LiveHeapApp, pilot: object) -> None:
+async def _settle(app: HeapApp, pilot: object) -> None:
     await app.workers.wait_for_complete()
     await pilot.pause()  # type: ignore[attr-defined]
     await app.workers.wait_for_complete()
@@ -49,16 +50,16 @@ async def test_attach_shows_first_snapshot_and_counters_refresh() -> None:
     source = FakeLiveSource(
         [leaky_heap(2)], [counters(50_000_000, 4), counters(52_000_000, 4), counters(60_000_000)]
     )
-    app = LiveHeapApp(source, counters_interval=None)
+    app = live_app(source, counters_interval=None)
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
         assert app.snapshot is not None and app.snapshot.node_count == 4
-        assert app.live_baseline is app.snapshot
+        assert app.live.live_baseline is app.snapshot
         header = app.query_one(LiveHeader)
         assert "RSS 47.7 MiB" in str(header.query_one("#live-figures").render())
-        app.poll_counters()
+        app.live.poll_counters()
         await _settle(app, pilot)
-        app.poll_counters()
+        app.live.poll_counters()
         await _settle(app, pilot)
         figures = str(header.query_one("#live-figures").render())
         assert "RSS 57.2 MiB" in figures and "gc 700/3/1" in figures
@@ -67,7 +68,7 @@ async def test_attach_shows_first_snapshot_and_counters_refresh() -> None:
 
 async def test_new_snapshot_shows_growth_against_the_first() -> None:
     source = FakeLiveSource([leaky_heap(2), leaky_heap(7), leaky_heap(9)])
-    app = LiveHeapApp(source, counters_interval=None)
+    app = live_app(source, counters_interval=None)
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
         first = app.snapshot
@@ -79,12 +80,12 @@ async def test_new_snapshot_shows_growth_against_the_first() -> None:
         # a snapshot with growth opens on its top suspect, why-alive path shown
         assert app.suspects and app.selected == app.suspects[0].sample
         assert app.snapshot.type_name(app.selected) == "shop.Session"
-        assert app.active_pane == "object" and app._paths_shown == {app.selected}
+        assert app.active_pane == "object" and app.path_shown
 
         await pilot.press("B")  # the current snapshot becomes the baseline
         await _settle(app, pilot)
         second = app.snapshot
-        assert app.live_baseline is second
+        assert app.live.live_baseline is second
         await pilot.press("R")
         await _settle(app, pilot)
         assert app.baseline is second
@@ -94,12 +95,12 @@ async def test_new_snapshot_shows_growth_against_the_first() -> None:
 
 async def test_save_writes_the_current_snapshot(tmp_path: Path) -> None:
     source = FakeLiveSource([leaky_heap(3)])
-    app = LiveHeapApp(source, counters_interval=None, save_dir=str(tmp_path))
+    app = live_app(source, counters_interval=None, save_dir=str(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
         await pilot.press("ctrl+s")
         await _settle(app, pilot)
-        [path] = app.saved_paths
+        [path] = app.live.saved_paths
     saved = load_snapshot(path)
     assert Path(path).parent == tmp_path and path.endswith(".heap")
     assert saved.node_count == 5 and saved.meta["pid"] == 4242
@@ -107,16 +108,16 @@ async def test_save_writes_the_current_snapshot(tmp_path: Path) -> None:
 
 async def test_target_exit_is_announced_and_the_last_snapshot_stays(tmp_path: Path) -> None:
     source = FakeLiveSource([leaky_heap(2), leaky_heap(4)])
-    app = LiveHeapApp(source, counters_interval=None, save_dir=str(tmp_path))
+    app = live_app(source, counters_interval=None, save_dir=str(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
         await pilot.press("R")
         await _settle(app, pilot)
         last = app.snapshot
         source.disconnect()
-        app.poll_counters()
+        app.live.poll_counters()
         await _settle(app, pilot)
-        assert app.connection_lost is not None
+        assert app.live.connection_lost is not None
         figures = str(app.query_one(LiveHeader).query_one("#live-figures").render())
         assert "target exited or connection lost" in figures
         await pilot.press("R")  # refused politely, nothing changes
@@ -126,22 +127,22 @@ async def test_target_exit_is_announced_and_the_last_snapshot_stays(tmp_path: Pa
         assert app.summary and app.summary[0].name in ("list", "shop.Session", "module")
         await pilot.press("ctrl+s")  # and savable
         await _settle(app, pilot)
-        assert len(app.saved_paths) == 1
-    assert load_snapshot(app.saved_paths[0]).node_count == 6
+        assert len(app.live.saved_paths) == 1
+    assert load_snapshot(app.live.saved_paths[0]).node_count == 6
     assert source.closed
 
 
 async def test_capture_failing_because_the_target_died_is_reported() -> None:
     source = FakeLiveSource([leaky_heap(2), leaky_heap(3)])
-    app = LiveHeapApp(source, counters_interval=None)
+    app = live_app(source, counters_interval=None)
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
         first = app.snapshot
         source.disconnect("pid 4242 closed the connection during the capture")
         await pilot.press("R")
         await _settle(app, pilot)
-        assert app.connection_lost == "pid 4242 closed the connection during the capture"
-        assert app.snapshot is first and not app.capturing
+        assert app.live.connection_lost == "pid 4242 closed the connection during the capture"
+        assert app.snapshot is first and not app.live.capturing
 
 
 async def test_timeline_key_samples_the_census_and_flags_the_growing_type() -> None:
@@ -160,8 +161,8 @@ async def test_timeline_key_samples_the_census_and_flags_the_growing_type() -> N
         }
         for i in range(12)
     ]
-    app = LiveHeapApp(source, counters_interval=None)
-    app.census_interval = 3600  # the test polls by hand
+    app = live_app(source, counters_interval=None)
+    app.live.census_interval = 3600  # the test polls by hand
     async with app.run_test(size=SIZE) as pilot:
         await _settle(app, pilot)
         assert source.census_read == 0  # nothing is sampled before T
@@ -169,9 +170,9 @@ async def test_timeline_key_samples_the_census_and_flags_the_growing_type() -> N
         await _settle(app, pilot)
         assert isinstance(app.screen, TimelineScreen)
         for _ in range(11):
-            app.poll_census()
+            app.live.poll_census()
             await _settle(app, pilot)
-        assert len(app.census_samples) == 12
+        assert len(app.live.census_samples) == 12
         labels = [str(label.render()) for label in app.screen.query(Label)]
         assert any("LEAK shop.Session" in text for text in labels), labels
         assert not any("LEAK dict" in text for text in labels)

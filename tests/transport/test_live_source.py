@@ -9,7 +9,7 @@ import pytest
 from heaptui.model.load import load_snapshot
 from heaptui.transport.client import AgentError
 from heaptui.transport.sources import LiveSource
-from heaptui.ui.live import LiveHeapApp
+from heaptui.ui.live import live_app
 
 
 def test_live_source_snapshots_counters_save_and_target_exit(start_target, tmp_path) -> None:
@@ -37,22 +37,22 @@ def test_live_source_snapshots_counters_save_and_target_exit(start_target, tmp_p
 
 async def test_attach_app_on_a_real_target(start_target, tmp_path: Path) -> None:
     target = start_target()
-    app = LiveHeapApp(LiveSource(target.pid, target.socket_dir), counters_interval=None)
+    app = live_app(LiveSource(target.pid, target.socket_dir), counters_interval=None)
     async with app.run_test(size=(120, 36)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.snapshot is not None and app.live_baseline is app.snapshot
+        assert app.snapshot is not None and app.live.live_baseline is app.snapshot
         target.command("leak 3000")
         await pilot.press("R")
         await app.workers.wait_for_complete()
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.baseline is app.live_baseline
+        assert app.baseline is app.live.live_baseline
         leaky = [r for r in app.growth_rows if r.name.endswith("Leaky")]
         assert leaky and leaky[0].count_delta == 3000
         target.stop()
-        app.poll_counters()
+        app.live.poll_counters()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.connection_lost is not None
+        assert app.live.connection_lost is not None

@@ -218,6 +218,6 @@ async def test_export_writes_the_referrer_graph_and_says_where(tmp_path):
         text = dot.read_text()
         assert text.startswith("digraph") and "Session" in text and "['user:5']" in text
         assert (tmp_path / dot.with_suffix(".svg").name).exists() == (dot_program() is not None)
-        notes = [str(n.message) for n in app._notifications]
+        notes = app.notes_shown
         assert any(str(dot) in note for note in notes)
         assert any("PYTHONTRACEMALLOC" in note for note in notes)

@@ -18,16 +18,17 @@ from textual.widgets import Static
 from ui_heaps import SESSIONS, session_addr, shop_heap, shop_pair, traced_shop_heap
 from ui_pilot import settle
 
-from heaptui.ui.app import FilterInput, HeapApp
+from heaptui.ui.app import HeapApp
 from heaptui.ui.keys import KEY_SECTIONS
-from heaptui.ui.live import LiveHeapApp
+from heaptui.ui.live import LiveSession
+from heaptui.ui.panes.object import ObjectPane
+from heaptui.ui.panes.types import FilterInput
 from heaptui.ui.screens.help import HelpScreen
 from heaptui.ui.source import MemorySource
 from heaptui.ui.widgets.alloc_site import AllocSite
 from heaptui.ui.widgets.dominator_tree import DominatorTree
 from heaptui.ui.widgets.growth_table import GrowthTable
 from heaptui.ui.widgets.instance_list import InstanceList
-from heaptui.ui.widgets.object_pane import ObjectPane
 from heaptui.ui.widgets.object_tree import ObjectTree
 from heaptui.ui.widgets.sites_table import SitesTable
 from heaptui.ui.widgets.type_table import TypeTable
@@ -43,7 +44,7 @@ SECTION_WIDGETS: dict[str, list[type]] = {
     "Object (3)": [ObjectPane, ObjectTree],
     "Growth (4)": [GrowthTable, SitesTable],
     "Dominators (5)": [DominatorTree],
-    "Live (heaptui attach)": [LiveHeapApp],
+    "Live (heaptui attach)": [LiveSession],
 }
 # How the help writes a key -> Textual's key name.
 KEY_NAMES = {

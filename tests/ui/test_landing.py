@@ -53,7 +53,7 @@ async def test_opens_on_the_top_suspect_with_its_note_and_path_at_80_columns():
         assert holder.data.on_path
         assert tree.region.height >= 4 and holder.line - tree.scroll_offset.y < tree.region.height
         # no toast over the tree
-        assert not app._notifications
+        assert not app.notes_shown
         # Growth and Instances are on the suspect too
         assert app.query_one(GrowthTable).highlighted_name == "shop.Session"
         assert app.query_one(InstanceList).highlighted_node == top.sample

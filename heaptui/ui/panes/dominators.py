@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from heaptui.ui.widgets.dominator_tree import HEADING, DominatorTree
-from heaptui.ui.widgets.object_pane import PaneMessage
+from heaptui.ui.widgets.object_text import PaneMessage
 
 if TYPE_CHECKING:
     from heaptui.model.dominators import Dominators

@@ -23,11 +23,13 @@ from heaptui.core.printable import printable
 from heaptui.ui.messages import SitesGrouped
 from heaptui.ui.widgets.alloc_site import cpython_101430_applies
 from heaptui.ui.widgets.growth_table import NO_BASELINE, GrowthTable
-from heaptui.ui.widgets.object_pane import PaneMessage
+from heaptui.ui.widgets.object_text import PaneMessage
 from heaptui.ui.widgets.sites_table import SitesTable, sites_title
 
 if TYPE_CHECKING:
+    from heaptui.model.diff import GrowthRow
     from heaptui.model.snapshot import Snapshot
+    from heaptui.model.suspects import Suspect
 
 
 class GrowthPane(Vertical):
@@ -69,6 +71,17 @@ class GrowthPane(Vertical):
             else ""
         )
         self.set_class(baseline is not None, "-baseline")
+
+    def mark_suspects(self, rows: list[GrowthRow], suspects: list[Suspect]) -> None:
+        """Mark the suspects' types; a grouped suspect marks the types that grew with it too,
+        right after it."""
+        table = self.table
+        # the cursor stays on its type when the suspects are re-ranked, not when first marked
+        highlighted = table.highlighted_name if table.suspect_names else None
+        marked = dict.fromkeys(m for s in suspects for m in (s.name, *s.members))
+        table.set_rows(rows, list(marked))
+        if highlighted is not None:
+            table.select_name(highlighted)
 
     def group_sites(
         self,
