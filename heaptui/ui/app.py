@@ -16,8 +16,6 @@ suspect (:mod:`heaptui.ui.suspect_tour`).
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -38,7 +36,6 @@ from heaptui.ui.commands import HeapCommands
 from heaptui.ui.layout import PANE_TITLES, PANES, Pane, PaneArea, PaneTabs
 from heaptui.ui.messages import (
     DominatorsComputed,
-    GraphExported,
     GrowthComputed,
     IndexBuilt,
     LoadFailed,
@@ -419,60 +416,8 @@ class HeapApp(App[int]):
     # --- export ---------------------------------------------------------------------------
     def action_export_graph(self) -> None:
         """Write the referrer graph around the object to a .dot file (and SVG with Graphviz)."""
-        node = self._object_in_focus()
-        snapshot = self.snapshot
-        if node is None or snapshot is None:
-            self.notify("Select an object first (Enter on an instance).", severity="warning")
-            return
-        if self.index is None:
-            self.notify("Still indexing references; try again in a moment.", timeout=3)
-            return
-        short = snapshot.type_name(node).rsplit(".", 1)[-1]
-        stem = "heaptui-" + re.sub(r"[^A-Za-z0-9_-]", "_", short)[:60]  # a name of the target
-        stem += f"-{int(snapshot.addr[node]):x}"
-        self.notify(
-            f"Exporting the referrers of {printable(snapshot.type_name(node))}…",
-            timeout=2,
-            markup=False,
-        )
-        self._export_graph(self.index, node, os.path.join(os.path.abspath(self.export_dir), stem))
-
-    @work(thread=True, group="export")
-    def _export_graph(self, index: GraphIndex, node: int, stem: str) -> None:
-        import io
-
-        from heaptui.export.dot import dot_program, referrer_graph, render_graphviz, write_dot
-
-        written: list[str] = []
-        try:
-            text = io.StringIO()
-            write_dot(index, referrer_graph(index, node), text)
-            from heaptui.fileformat.write import atomic_file
-
-            with atomic_file(stem + ".dot") as handle:  # 0600: it holds the program's strings
-                handle.write(text.getvalue().encode("utf-8"))
-            written.append(stem + ".dot")
-            if dot_program() is not None:
-                render_graphviz(text.getvalue(), "svg", stem + ".svg")
-                written.append(stem + ".svg")
-        except (OSError, UserError) as exc:
-            self.post_message(GraphExported(written, str(exc)))
-            return
-        self.post_message(GraphExported(written))
-
-    def on_graph_exported(self, message: GraphExported) -> None:
-        if message.error is not None:
-            self.notify(
-                f"Export failed: {message.error}", severity="error", timeout=8, markup=False
-            )
-        if message.paths:
-            hint = "" if len(message.paths) > 1 else " (install Graphviz for an SVG)"
-            self.notify(
-                "Wrote " + ", ".join(message.paths) + hint,
-                title="Referrer graph",
-                timeout=10,
-                markup=False,
-            )
+        self._object_in_focus()
+        self.object_pane.export_graph(self.export_dir)
 
     def _object_in_focus(self) -> int | None:
         """The object a key means: the one under the cursor in Instances or Dominators (made

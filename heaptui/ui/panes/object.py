@@ -1,12 +1,15 @@
 """The Object pane: the selected object and who holds it (or what it holds).
 
 It owns everything about the selection: the object, the back/forward history, the referrers /
-referents mode, the why-alive paths found (its own worker finds them), and the suspect note.
+referents mode, the why-alive paths found (its own worker finds them), the suspect note, and
+the export of the object's referrer graph (a worker too).
 What shows is CSS classes (``-object``, ``-path``, ``-note``; see app.tcss).
 """
 
 from __future__ import annotations
 
+import os
+import re
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -18,8 +21,10 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
+from heaptui.core.errors import UserError
+from heaptui.core.printable import printable
 from heaptui.ui.history import SelectionHistory
-from heaptui.ui.messages import RootPathFound
+from heaptui.ui.messages import GraphExported, RootPathFound
 from heaptui.ui.widgets.alloc_site import AllocSite
 from heaptui.ui.widgets.object_text import (
     NOTHING_SELECTED,
@@ -209,6 +214,65 @@ class ObjectPane(Vertical):
             self._path_wanted = None
             self._paths_shown.add(message.node)
             self.show_path(message.path)
+
+    # --- export ---------------------------------------------------------------------------
+    def export_graph(self, export_dir: str) -> None:
+        """Write the referrer graph around the selected object to a .dot file in
+        ``export_dir`` (and an SVG when Graphviz is installed), in a worker."""
+        node, view = self.selected, self.view
+        if node is None or view is None:
+            self.notify("Select an object first (Enter on an instance).", severity="warning")
+            return
+        if view.index is None:
+            self.notify("Still indexing references; try again in a moment.", timeout=3)
+            return
+        snapshot = view.snapshot
+        short = snapshot.type_name(node).rsplit(".", 1)[-1]
+        stem = "heaptui-" + re.sub(r"[^A-Za-z0-9_-]", "_", short)[:60]  # a name of the target
+        stem += f"-{int(snapshot.addr[node]):x}"
+        self.notify(
+            f"Exporting the referrers of {printable(snapshot.type_name(node))}…",
+            timeout=2,
+            markup=False,
+        )
+        self._export_graph(view.index, node, os.path.join(os.path.abspath(export_dir), stem))
+
+    @work(thread=True, group="export")
+    def _export_graph(self, index: GraphIndex, node: int, stem: str) -> None:
+        import io
+
+        from heaptui.export.dot import dot_program, referrer_graph, render_graphviz, write_dot
+        from heaptui.fileformat.write import atomic_file
+
+        written: list[str] = []
+        try:
+            text = io.StringIO()
+            write_dot(index, referrer_graph(index, node), text)
+            with atomic_file(stem + ".dot") as handle:  # 0600: it holds the program's strings
+                handle.write(text.getvalue().encode("utf-8"))
+            written.append(stem + ".dot")
+            if dot_program() is not None:
+                render_graphviz(text.getvalue(), "svg", stem + ".svg")
+                written.append(stem + ".svg")
+        except (OSError, UserError) as exc:
+            self.post_message(GraphExported(written, str(exc)))
+            return
+        self.post_message(GraphExported(written))
+
+    def on_graph_exported(self, message: GraphExported) -> None:
+        message.stop()
+        if message.error is not None:
+            self.notify(
+                f"Export failed: {message.error}", severity="error", timeout=8, markup=False
+            )
+        if message.paths:
+            hint = "" if len(message.paths) > 1 else " (install Graphviz for an SVG)"
+            self.notify(
+                "Wrote " + ", ".join(message.paths) + hint,
+                title="Referrer graph",
+                timeout=10,
+                markup=False,
+            )
 
     # --- the suspect note ------------------------------------------------------------------
     def shown_suspect(self) -> Suspect | None:
