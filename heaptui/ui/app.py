@@ -545,7 +545,7 @@ class HeapApp(App[int]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
-    def action_live(self, action: str) -> None:
-        """A live key (bound only with a live session)."""
+    async def action_live(self, action: str) -> None:
+        """A key of the live session (bound only when there is one): its action."""
         if self.live is not None:
-            getattr(self.live, f"action_{action}")()
+            await self.run_action(action, self.live)
