@@ -11,16 +11,10 @@
 #include <string.h>
 
 #include "_addrset.h"
+#include "_internal.h"
 #include "_strtab.h"
 #include "_vec.h"
 
-/* Functions and data one file of the walk gives another: hidden, so the extension exports
- * PyInit__walk only. */
-#if defined(__GNUC__) || defined(__clang__)
-#define WALK_INTERNAL __attribute__((visibility("hidden")))
-#else
-#define WALK_INTERNAL
-#endif
 
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
