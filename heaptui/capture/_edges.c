@@ -169,6 +169,7 @@ static int edges_tuple(Walk *w, PyObject *o) {
     return 0;
 }
 
+/* ---- instances of Python classes: attributes matched to referents by identity ---- */
 /* Mirror of CPython's (internal) dict keys object, identical in 3.11, 3.12 and 3.13 builds
  * with the GIL; only read here, for the attribute names of a class's shared keys. */
 typedef struct {
@@ -191,8 +192,8 @@ typedef struct {
 
 /* Without materialising anything: the instance's own dict (or NULL), and its 3.11+ inline
  * values with their count (or NULL). */
-WALK_INTERNAL void instance_storage(PyObject *o, PyTypeObject *tp, PyObject **dict, PyObject ***values,
-                             Py_ssize_t *nvalues) {
+WALK_INTERNAL void instance_storage(PyObject *o, PyTypeObject *tp, PyObject **dict,
+                                    PyObject ***values, Py_ssize_t *nvalues) {
     *dict = NULL;
     *values = NULL;
     *nvalues = 0;

@@ -8,6 +8,7 @@
 #include <frameobject.h> /* 3.10: PyFrameObject fields (a traceback frame's globals) */
 #endif
 
+/* ------------------------------------------------------------------ Python labellers */
 /* The walker's Python code labels this object: labeler(obj, referents). */
 WALK_INTERNAL int edges_callback(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
     if (traverse_into_refs(w, o, tp) < 0) {
@@ -75,6 +76,7 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------------ C extension types */
 /* Instances of other C types: Namer.label_generic's candidates (object members, the safe
  * getsets, the class), matched to the referents by identity. */
 /* A suspended generator's (coroutine's...) locals, named: their values are among its
@@ -144,6 +146,7 @@ WALK_INTERNAL int edges_generic(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo
     return rc;
 }
 
+/* ------------------------------------------------------------------ foreign errors */
 /* Whether ``code`` is the code of a Python function installed as a signal handler, asked of
  * the signal module if the program imported it (nothing is imported here). */
 static int is_signal_handler_code(PyObject *code) {

@@ -15,7 +15,6 @@
 #include "_strtab.h"
 #include "_vec.h"
 
-
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
 #else
@@ -207,7 +206,7 @@ WALK_INTERNAL extern PyObject *sizeof_name;           /* interned "__sizeof__" *
 WALK_INTERNAL extern PyObject *ellipsis_char;         /* "\u2026", what saferepr cuts texts with */
 WALK_INTERNAL extern PyObject *question_mark;         /* "?" */
 WALK_INTERNAL extern PyTypeObject *deque_type;        /* collections.deque */
-WALK_INTERNAL extern size_t static_type_presize;      /* what sys.getsizeof adds for a static type */
+WALK_INTERNAL extern size_t static_type_presize;      /* sys.getsizeof's extra for a static type */
 
 /* ------------------------------------------------------------------ between the files */
 /* _columns.c: streaming and the finished columns */
