@@ -380,23 +380,11 @@ static int edges_instance(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) 
     return hidden ? emit(w, dict, EDGE_ATTR, w->p_dict) : 0;
 }
 
-WALK_INTERNAL int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
+/* edges_of's other label kinds (_walk.h does leaves and lists). */
+WALK_INTERNAL int edges_by_kind(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
     switch (ti->label_kind) {
-    case LAB_NONE:
-        return 0;
     case LAB_DICT:
         return edges_dict(w, o);
-    case LAB_LIST: {
-        /* The list cannot change while it is read: no Python code runs here. */
-        Py_ssize_t n = PyList_GET_SIZE(o);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            PyObject *item = PyList_GET_ITEM(o, i);
-            if (item != NULL && emit(w, item, EDGE_INDEX, (int32_t)i) < 0) {
-                return -1;
-            }
-        }
-        return 0;
-    }
     case LAB_SEQ: {
         /* deque: its items in iteration order (the walker's view; tp_traverse may add the
          * type).  Iterating an exact deque runs C code only. */

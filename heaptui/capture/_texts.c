@@ -188,7 +188,7 @@ WALK_INTERNAL Py_ssize_t fast_float_text(double x, char *out) {
 }
 
 /* The node's text as the walker makes it (new reference), or Py_None if it has none; the
- * cases append_text writes itself (short str, 64-bit int, most floats) are not repeated. */
+ * cases append_text (_walk.h) writes itself (short str, 64-bit int, most floats) are not repeated. */
 static PyObject *node_text(PyObject *o, TypeInfo *ti) {
     switch (ti->text_kind) {
     case TEXT_NONE:
@@ -230,63 +230,42 @@ static PyObject *node_text(PyObject *o, TypeInfo *ti) {
     return PyObject_CallOneArg(ti->text_func, o);
 }
 
-WALK_INTERNAL int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
-    Py_ssize_t fast = -1;
-    int is_float = ti->text_kind == TEXT_REPR && Py_IS_TYPE(o, &PyFloat_Type);
-    if (ti->text_kind == TEXT_STR || ti->text_kind == TEXT_INT || is_float) {
-        if (vec_reserve(&w->repr_blob, MAX_REPR + 8) < 0) {
+/* append_text's general path (_walk.h): the text of a node the fast cases did not write,
+ * made by node_text, appended to repr_blob as UTF-8. */
+WALK_INTERNAL int append_node_text(Walk *w, PyObject *o, TypeInfo *ti) {
+    PyObject *t = node_text(o, ti);
+    if (t == NULL) {
+        if (foreign_error()) {
             return -1;
         }
-        char *out = w->repr_blob.data + w->repr_blob.len;
-        if (ti->text_kind == TEXT_STR) {
-            fast = fast_str_text(o, MAX_REPR, out);
-        }
-        else if (is_float) {
-            fast = fast_float_text(PyFloat_AS_DOUBLE(o), out);
-        }
-        else {
-            fast = fast_int_text(o, out);
-        }
-        if (fast >= 0) {
-            w->repr_blob.len += (size_t)fast;
-        }
+        PyErr_Clear(); /* no text: the viewer derives one from type and address */
+        t = Py_None;
+        Py_INCREF(t);
     }
-    if (fast < 0 && ti->text_kind != TEXT_NONE) {
-        PyObject *t = node_text(o, ti);
-        if (t == NULL) {
-            if (foreign_error()) {
-                return -1;
-            }
-            PyErr_Clear(); /* no text: the viewer derives one from type and address */
-            t = Py_None;
-            Py_INCREF(t);
-        }
-        if (PyUnicode_Check(t) && PyUnicode_GET_LENGTH(t) > 0) {
-            Py_ssize_t n;
-            const char *utf8 = PyUnicode_AsUTF8AndSize(t, &n);
-            PyObject *encoded = NULL;
-            if (utf8 == NULL) {
-                /* Lone surrogates: encode as the walker does. */
-                PyErr_Clear();
-                encoded = PyUnicode_AsEncodedString(t, "utf-8", "backslashreplace");
-                if (encoded == NULL) {
-                    Py_DECREF(t);
-                    return -1;
-                }
-                utf8 = PyBytes_AS_STRING(encoded);
-                n = PyBytes_GET_SIZE(encoded);
-            }
-            if (vec_reserve(&w->repr_blob, (size_t)n) < 0) {
-                Py_XDECREF(encoded);
+    if (PyUnicode_Check(t) && PyUnicode_GET_LENGTH(t) > 0) {
+        Py_ssize_t n;
+        const char *utf8 = PyUnicode_AsUTF8AndSize(t, &n);
+        PyObject *encoded = NULL;
+        if (utf8 == NULL) {
+            /* Lone surrogates: encode as the walker does. */
+            PyErr_Clear();
+            encoded = PyUnicode_AsEncodedString(t, "utf-8", "backslashreplace");
+            if (encoded == NULL) {
                 Py_DECREF(t);
                 return -1;
             }
-            memcpy(w->repr_blob.data + w->repr_blob.len, utf8, (size_t)n);
-            w->repr_blob.len += (size_t)n;
-            Py_XDECREF(encoded);
+            utf8 = PyBytes_AS_STRING(encoded);
+            n = PyBytes_GET_SIZE(encoded);
         }
-        Py_DECREF(t);
+        if (vec_reserve(&w->repr_blob, (size_t)n) < 0) {
+            Py_XDECREF(encoded);
+            Py_DECREF(t);
+            return -1;
+        }
+        memcpy(w->repr_blob.data + w->repr_blob.len, utf8, (size_t)n);
+        w->repr_blob.len += (size_t)n;
+        Py_XDECREF(encoded);
     }
-    COL_PUSH(&w->repr_offsets, uint64_t, w->blob_base + (uint64_t)w->repr_blob.len);
+    Py_DECREF(t);
     return 0;
 }

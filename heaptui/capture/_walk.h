@@ -218,7 +218,7 @@ WALK_INTERNAL TypeInfo *type_info_add(Walk *w, PyTypeObject *tp, size_t slot);
 WALK_INTERNAL void typeinfo_free(TypeInfo *ti);
 
 /* _texts.c: safe short texts */
-WALK_INTERNAL int append_text(Walk *w, PyObject *o, TypeInfo *ti);
+WALK_INTERNAL int append_node_text(Walk *w, PyObject *o, TypeInfo *ti);
 WALK_INTERNAL PyObject *sliced_repr_text(PyObject *o, Py_ssize_t limit);
 WALK_INTERNAL Py_ssize_t fast_int_text(PyObject *o, char *out);
 WALK_INTERNAL Py_ssize_t fast_str_text(PyObject *s, Py_ssize_t limit, char *out);
@@ -226,7 +226,7 @@ WALK_INTERNAL Py_ssize_t fast_float_text(double x, char *out);
 
 /* _edges.c: references and their labels */
 WALK_INTERNAL int walk_visit(PyObject *o, void *arg);
-WALK_INTERNAL int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti);
+WALK_INTERNAL int edges_by_kind(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti);
 WALK_INTERNAL int register_closures(Walk *w, PyObject *objects);
 WALK_INTERNAL int emit_matched(Walk *w, PyObject *o, PyTypeObject *tp);
 WALK_INTERNAL void instance_storage(PyObject *o, PyTypeObject *tp, PyObject **dict,
@@ -381,6 +381,58 @@ static inline int add_cand(Walk *w, PyObject *obj, uint8_t kind, int32_t payload
     c->payload = payload;
     c->used = 0;
     return 0;
+}
+
+/* Append the node's text to repr_blob and its end to repr_offsets: short str, 64-bit int and
+ * most floats are written here, the rest by append_node_text (_texts.c). */
+static inline int append_text(Walk *w, PyObject *o, TypeInfo *ti) {
+    Py_ssize_t fast = -1;
+    int is_float = ti->text_kind == TEXT_REPR && Py_IS_TYPE(o, &PyFloat_Type);
+    if (ti->text_kind == TEXT_STR || ti->text_kind == TEXT_INT || is_float) {
+        if (vec_reserve(&w->repr_blob, MAX_REPR + 8) < 0) {
+            return -1;
+        }
+        char *out = w->repr_blob.data + w->repr_blob.len;
+        if (ti->text_kind == TEXT_STR) {
+            fast = fast_str_text(o, MAX_REPR, out);
+        }
+        else if (is_float) {
+            fast = fast_float_text(PyFloat_AS_DOUBLE(o), out);
+        }
+        else {
+            fast = fast_int_text(o, out);
+        }
+        if (fast >= 0) {
+            w->repr_blob.len += (size_t)fast;
+        }
+    }
+    if (fast < 0 && ti->text_kind != TEXT_NONE && append_node_text(w, o, ti) < 0) {
+        return -1;
+    }
+    COL_PUSH(&w->repr_offsets, uint64_t, w->blob_base + (uint64_t)w->repr_blob.len);
+    return 0;
+}
+
+/* Emit the node's references with their labels: leaves and lists here, the other kinds by
+ * edges_by_kind (_edges.c). */
+static inline int edges_of(Walk *w, PyObject *o, PyTypeObject *tp, TypeInfo *ti) {
+    switch (ti->label_kind) {
+    case LAB_NONE:
+        return 0;
+    case LAB_LIST: {
+        /* The list cannot change while it is read: no Python code runs here. */
+        Py_ssize_t n = PyList_GET_SIZE(o);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *item = PyList_GET_ITEM(o, i);
+            if (item != NULL && emit(w, item, EDGE_INDEX, (int32_t)i) < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    default:
+        return edges_by_kind(w, o, tp, ti);
+    }
 }
 
 #endif
