@@ -188,7 +188,8 @@ WALK_INTERNAL Py_ssize_t fast_float_text(double x, char *out) {
 }
 
 /* The node's text as the walker makes it (new reference), or Py_None if it has none; the
- * cases append_text (_walk.h) writes itself (short str, 64-bit int, most floats) are not repeated. */
+ * cases append_text (_walk.h) writes itself (short str, 64-bit int, most floats) are not
+ * repeated. */
 static PyObject *node_text(PyObject *o, TypeInfo *ti) {
     switch (ti->text_kind) {
     case TEXT_NONE:
