@@ -72,5 +72,6 @@ def test_the_built_walk_exports_only_its_init() -> None:
 
     library = ctypes.CDLL(_walk.__file__)
     assert hasattr(library, "PyInit__walk")
-    for internal in ("edges_by_kind", "append_node_text", "type_info_add", "col_grow", "strtab_drain"):
+    internals = ("edges_by_kind", "append_node_text", "type_info_add", "col_grow", "strtab_drain")
+    for internal in internals:
         assert not hasattr(library, internal), internal
