@@ -13,10 +13,18 @@ setup(
             "heaptui.capture._walk",
             sources=[
                 "heaptui/capture/_walk.c",
+                "heaptui/capture/_columns.c",
+                "heaptui/capture/_typeinfo.c",
+                "heaptui/capture/_texts.c",
+                "heaptui/capture/_edges.c",
+                "heaptui/capture/_foreign.c",
                 "heaptui/capture/_strtab.c",
                 "heaptui/capture/_frames.c",
             ],
             depends=[
+                "heaptui/capture/_walk.h",
+                "heaptui/capture/_addrset.h",
+                "heaptui/capture/_internal.h",
                 "heaptui/capture/_frames.h",
                 "heaptui/capture/_strtab.h",
                 "heaptui/capture/_vec.h",

@@ -13,21 +13,23 @@
 #include <Python.h>
 #include <stdint.h>
 
+#include "_internal.h"
+
 typedef struct StrTab StrTab;
 
-extern PyTypeObject StrTab_Type;
+WALK_INTERNAL extern PyTypeObject StrTab_Type;
 
 #define StrTab_Check(o) PyObject_TypeCheck((o), &StrTab_Type)
 
 /* The position of the string with these UTF-8 bytes, added on first use; -1 on error. */
-int32_t strtab_intern_utf8(StrTab *t, const char *data, size_t len);
+WALK_INTERNAL int32_t strtab_intern_utf8(StrTab *t, const char *data, size_t len);
 
 /* The position of ``text`` (an exact str), added on first use; -1 on error. */
-int32_t strtab_intern_str(StrTab *t, PyObject *text);
+WALK_INTERNAL int32_t strtab_intern_str(StrTab *t, PyObject *text);
 
 /* Hand the strings added since the last drain to sink(blob, offsets) (the UTF-8 bytes, and
  * each string's start in the whole table's blob as native uint64), then forget them all if
  * more than ``limit`` are remembered.  The buffers are released after the call.  0 or -1. */
-int strtab_drain(StrTab *t, PyObject *sink);
+WALK_INTERNAL int strtab_drain(StrTab *t, PyObject *sink);
 
 #endif

@@ -27,8 +27,25 @@ from heaptui.core.atomic import write_bytes_atomically
 __all__ = ["BUILD_TIMEOUT", "WALK_SOURCES", "cache_root", "walker_for"]
 
 _CAPTURE_DIR = Path(__file__).resolve().parents[2] / "capture"
-# What a build of the C walk needs: its sources, then the headers they include.
-WALK_SOURCES = ("_walk.c", "_strtab.c", "_frames.c", "_frames.h", "_strtab.h", "_vec.h", "_views.h")
+# What a build of the C walk needs: its sources, then the headers they include (setup.py builds
+# the extension from the same files; tests/transport/test_walk_sources.py checks both lists).
+WALK_SOURCES = (
+    "_walk.c",
+    "_columns.c",
+    "_typeinfo.c",
+    "_texts.c",
+    "_edges.c",
+    "_foreign.c",
+    "_strtab.c",
+    "_frames.c",
+    "_walk.h",
+    "_addrset.h",
+    "_internal.h",
+    "_frames.h",
+    "_strtab.h",
+    "_vec.h",
+    "_views.h",
+)
 BUILD_TIMEOUT = 120.0
 _PROBE_TIMEOUT = 20.0
 # Run by the target's interpreter: where its headers are, what it names extensions, how it
