@@ -300,6 +300,10 @@ def test_protocol_same_version_compares_types() -> None:
 
 
 # --- 7. a viewer stopped mid-write leaves no temporary file ---------------------------------
+def _default_hangup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _viewer_writing(
     place: str, processes: list[subprocess.Popen[str]]
 ) -> tuple[subprocess.Popen[str], str]:
@@ -331,6 +335,8 @@ def _viewer_writing(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a viewer started under nohup ignores SIGHUP (on purpose); this one must not inherit that
+        preexec_fn=_default_hangup,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
