@@ -44,18 +44,8 @@ WALK_INTERNAL PyObject *sliced_repr_text(PyObject *o, Py_ssize_t limit) {
     }
     PyObject *text = PyObject_Repr(part);
     Py_DECREF(part);
-    if (text == NULL) {
-        return NULL;
-    }
-    /* The repr of ``limit`` items is always longer than limit - 1 characters. */
-    PyObject *head = PyUnicode_Substring(text, 0, limit - 1);
-    Py_DECREF(text);
-    if (head == NULL) {
-        return NULL;
-    }
-    PyObject *out = PyUnicode_Concat(head, ellipsis_char);
-    Py_DECREF(head);
-    return out;
+    /* The repr of ``limit`` items (quotes included) is longer than ``limit``: always cut. */
+    return cut_text(text, limit);
 }
 
 static Py_ssize_t format_ll(long long v, char *out);
