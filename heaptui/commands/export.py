@@ -113,7 +113,7 @@ def _text_output(path: str) -> Iterator[TextIO]:
     if path == "-":
         yield sys.stdout
         return
-    from heaptui.fileformat.write import atomic_file
+    from heaptui.core.atomic import atomic_file
 
     try:
         with atomic_file(path) as raw:

@@ -13,9 +13,9 @@ import time
 from typing import Any
 
 from heaptui.commands._agent import add_attach_arguments, agent_session, client_for
+from heaptui.core.atomic import atomic_file
 from heaptui.core.errors import UserError
 from heaptui.core.printable import printable
-from heaptui.fileformat.write import atomic_file
 from heaptui.transport.discovery import describe_command
 
 

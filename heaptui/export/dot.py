@@ -140,7 +140,7 @@ def render_graphviz(dot_text: str, fmt: str, output: str) -> None:
             f"drawing {fmt.upper()} needs Graphviz's 'dot' program, which is not installed "
             "(apt-get install graphviz, brew install graphviz), or use --format dot"
         )
-    from heaptui.fileformat.write import atomic_file
+    from heaptui.core.atomic import atomic_file
 
     try:  # written like a snapshot (mode 0600, whole or not at all): it holds its strings
         with atomic_file(output) as out:

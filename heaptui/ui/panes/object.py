@@ -173,13 +173,20 @@ class ObjectPane(Vertical):
         self.select(event.node)
 
     # --- why alive -------------------------------------------------------------------------
-    def ready_for_path(self) -> bool:
-        """Whether a why-alive path can be shown now (else a toast says why); referrers on."""
+    def _selection_usable(self) -> bool:
+        """Whether there is a selected object with its snapshot indexed (else a toast says
+        what is missing)."""
         if self.selected is None or self.view is None:
             self.notify("Select an object first (Enter on an instance).", severity="warning")
             return False
         if self.view.index is None:
             self.notify("Still indexing references; try again in a moment.", timeout=3)
+            return False
+        return True
+
+    def ready_for_path(self) -> bool:
+        """Whether a why-alive path can be shown now (else a toast says why); referrers on."""
+        if not self._selection_usable():
             return False
         if self.mode != "referrers":
             self.mode = "referrers"
@@ -219,13 +226,10 @@ class ObjectPane(Vertical):
     def export_graph(self, export_dir: str) -> None:
         """Write the referrer graph around the selected object to a .dot file in
         ``export_dir`` (and an SVG when Graphviz is installed), in a worker."""
+        if not self._selection_usable():
+            return
         node, view = self.selected, self.view
-        if node is None or view is None:
-            self.notify("Select an object first (Enter on an instance).", severity="warning")
-            return
-        if view.index is None:
-            self.notify("Still indexing references; try again in a moment.", timeout=3)
-            return
+        assert node is not None and view is not None and view.index is not None
         snapshot = view.snapshot
         short = snapshot.type_name(node).rsplit(".", 1)[-1]
         stem = "heaptui-" + re.sub(r"[^A-Za-z0-9_-]", "_", short)[:60]  # a name of the target
@@ -241,8 +245,8 @@ class ObjectPane(Vertical):
     def _export_graph(self, index: GraphIndex, node: int, stem: str) -> None:
         import io
 
+        from heaptui.core.atomic import atomic_file
         from heaptui.export.dot import dot_program, referrer_graph, render_graphviz, write_dot
-        from heaptui.fileformat.write import atomic_file
 
         written: list[str] = []
         try:
@@ -309,8 +313,7 @@ class ObjectPane(Vertical):
         """Show ``node`` with its first level of referrers or referents."""
         is_new = bool(new_mask is not None and new_mask[node])
         self._shown = (snapshot, node, mode, is_new)
-        title = self.query_one("#object-title", Static)
-        title.update(object_title(snapshot, node, mode, is_new, self.retained))
+        self._show_title()
         self.query_one(AllocSite).show(snapshot, node)
         self.hide_path()
         self.add_class("-object")
@@ -320,9 +323,13 @@ class ObjectPane(Vertical):
         """Show retained sizes in the title and the tree (None: not known for this snapshot)."""
         self.retained = retained
         self.object_tree.set_retained(retained)
+        self._show_title()
+
+    def _show_title(self) -> None:
+        """The title line of the object shown, with its retained size once known."""
         if self._shown is not None:
             snapshot, node, mode, is_new = self._shown
-            title = object_title(snapshot, node, mode, is_new, retained)
+            title = object_title(snapshot, node, mode, is_new, self.retained)
             self.query_one("#object-title", Static).update(title)
 
     def show_note(self, note: Text | None) -> None:
